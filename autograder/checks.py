@@ -1,0 +1,227 @@
+"""What a check is, and the judges that compare a student's value with the reference.
+
+A `Check` is built in the trusted process: it names the calls to make in the sandbox
+(`Call`: function, plain arguments, expected kind of answer) and a judge that turns the
+`Outcome`s of those calls into a `Verdict`. The judge runs in the grader, next to the
+reference values, which never leave this process. Outcomes that are not "ok" (an
+exception, a timeout, a crash, a missing function, a value of the wrong kind) fail the
+check before the judge is asked, with a message saying what happened on which input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Sequence
+
+import numpy as np
+
+from .wire import MatrixTree, Opaque
+
+Expect = Literal["array", "array_or_none", "str", "matrix", "data"]
+Status = Literal["ok", "error", "timeout", "crash", "missing", "skipped", "bad_value"]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a student function in the sandbox, with the input shown to the student."""
+
+    function: str
+    args: tuple = ()
+    expect: Expect = "array"
+    shows: str = ""  # the input as the student should read it, e.g. "w = [0.3, -1.2]"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What came back from one call: a decoded plain value, or why there is none."""
+
+    status: Status
+    value: Any = None
+    message: str = ""
+    # Facts the sandbox observed around the call: "calls" (how often each callable argument
+    # was called, by position), "mutated" (argument positions changed in place),
+    # "aliased_rows" (a list of arrays that were all one object), "type" and "dtype" of
+    # the raw return value.
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    message: str
+    mistake: str | None = None  # the name of a recognised known mistake
+    details: dict = field(default_factory=dict)  # input, got, expected, error, tolerance, reproduce
+    figure: dict | None = None  # a plain description of a picture; reports draw it
+
+
+@dataclass(frozen=True)
+class Check:
+    task: str
+    name: str
+    calls: tuple[Call, ...]
+    judge: Callable[[Sequence[Outcome]], Verdict]
+    weight: float = 1.0
+    visibility: Literal["visible", "hidden"] = "visible"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    task: str
+    name: str
+    passed: bool
+    score: float
+    max_score: float
+    visibility: str
+    message: str
+    mistake: str | None = None
+    details: dict = field(default_factory=dict)
+    figure: dict | None = None
+
+    def as_json(self) -> dict:
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "score": self.score,
+            "max_score": self.max_score,
+            "visibility": self.visibility,
+            "message": self.message,
+            "mistake": self.mistake,
+            "details": self.details,
+            "figure": self.figure,
+        }
+
+
+# --- showing values to people -------------------------------------------------------
+
+def show(value: Any, limit: int = 400) -> str:
+    """A short, safe text for any decoded value (arrays rounded, long text cut)."""
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value, precision=6, threshold=24, edgeitems=3, max_line_width=100, suppress_small=False)
+    elif isinstance(value, Opaque):
+        text = f"a {value.type_name} object ({value.text})"
+    elif isinstance(value, MatrixTree):
+        text = f"a {value.shape[0]}×{value.shape[1]} sympy Matrix"
+    elif isinstance(value, float):
+        text = f"{value:.8g}"
+    elif isinstance(value, (list, tuple)) and value and all(isinstance(v, (int, float)) for v in value):
+        text = show(np.asarray(value, dtype=float), limit)
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fail_outcome(call: Call, outcome: Outcome) -> Verdict:
+    """The verdict for a call that gave no usable value."""
+    where = f"{call.function}({call.shows})" if call.shows else f"{call.function}(…)"
+    reasons = {
+        "error": f"{where} raised {outcome.message}",
+        "timeout": f"{where} did not finish: {outcome.message}",
+        "crash": f"{where} ended your notebook's process: {outcome.message}",
+        "missing": f"{call.function} is not defined in your notebook: {outcome.message}",
+        "skipped": f"{where} was not run: {outcome.message}",
+        "bad_value": f"{where} returned {outcome.message}",
+    }
+    return Verdict(False, reasons[outcome.status], details={"input": call.shows})
+
+
+def run_judge(check: Check, outcomes: Sequence[Outcome]) -> Verdict:
+    """Fail on the first unusable outcome; otherwise ask the check's judge."""
+    for call, outcome in zip(check.calls, outcomes):
+        if outcome.status != "ok":
+            return fail_outcome(call, outcome)
+        if outcome.meta.get("mutated"):
+            return Verdict(
+                False,
+                f"{call.function}({call.shows}) changed its input in place; a function must leave its "
+                "arguments as it found them (work on a copy, e.g. theta = np.array(theta, dtype=float)).",
+                mistake="input modified in place",
+                details={"input": call.shows},
+            )
+    return check.judge(outcomes)
+
+
+def score_checks(checks: Sequence[Check], verdicts: Sequence[Verdict], points: float) -> list[CheckResult]:
+    """Share a task's points among its checks by weight; a passed check earns its share."""
+    total = sum(c.weight for c in checks) or 1.0
+    results = []
+    for check, verdict in zip(checks, verdicts):
+        share = round(points * check.weight / total, 6)
+        results.append(
+            CheckResult(
+                task=check.task,
+                name=check.name,
+                passed=verdict.passed,
+                score=share if verdict.passed else 0.0,
+                max_score=share,
+                visibility=check.visibility,
+                message=verdict.message,
+                mistake=verdict.mistake,
+                details=verdict.details,
+                figure=verdict.figure,
+            )
+        )
+    return results
+
+
+# --- comparing numbers --------------------------------------------------------------
+
+def as_array(value: Any, shape: tuple[int, ...] | None, what: str) -> tuple[np.ndarray | None, str]:
+    """The value as a float64 array of the promised shape, or a message saying why not."""
+    if not isinstance(value, np.ndarray):
+        return None, f"{what} should be an array, but it is {show(value)}"
+    if shape is not None and value.shape != shape:
+        return None, f"{what} should have shape {shape}, but it has shape {value.shape}"
+    if not np.all(np.isfinite(value)):
+        bad = int(np.size(value) - np.count_nonzero(np.isfinite(value)))
+        return None, f"{what} contains {bad} non-finite value(s) (nan or inf): {show(value)}"
+    return value, ""
+
+
+def close(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> tuple[bool, float, float]:
+    """‖got − expected‖ ≤ atol + rtol·‖expected‖: the tolerance follows the reference, not the student."""
+    error = float(np.linalg.norm(got - expected))
+    allowed = atol + rtol * float(np.linalg.norm(expected))
+    return error <= allowed, error, allowed
+
+
+def compare(
+    got: Any,
+    expected: np.ndarray,
+    *,
+    rtol: float,
+    atol: float,
+    shows: str,
+    what: str = "your result",
+    mistakes: Sequence[tuple[str, np.ndarray, str]] = (),
+) -> Verdict:
+    """Compare an array answer with the reference and explain a difference.
+
+    `mistakes` are (name, the value that mistake would give, advice) triples computed in
+    the grader; when the student's value matches one of them, the verdict names it.
+    """
+    expected = np.asarray(expected, dtype=float)
+    arr, problem = as_array(got, expected.shape, what)
+    details = {"input": shows, "expected": show(expected), "got": show(got)}
+    if arr is None:
+        return Verdict(False, f"For {shows}: {problem}.", details=details)
+    ok, error, allowed = close(arr, expected, rtol, atol)
+    details.update(error=f"{error:.3g}", tolerance=f"{allowed:.3g} (atol {atol:g} + rtol {rtol:g}·‖expected‖)")
+    if ok:
+        return Verdict(True, f"Correct for {shows} (error {error:.2g}).", details=details)
+    worst = np.unravel_index(int(np.argmax(np.abs(arr - expected))), expected.shape) if expected.ndim else ()
+    details["worst_index"] = str(tuple(int(i) for i in worst))
+    for name, wrong_value, advice in mistakes:
+        wrong_value = np.asarray(wrong_value, dtype=float)
+        if wrong_value.shape == arr.shape and close(arr, wrong_value, max(rtol, 1e-9), atol)[0]:
+            return Verdict(
+                False,
+                f"For {shows}: {what} matches {name}. {advice}",
+                mistake=name,
+                details=details,
+            )
+    return Verdict(
+        False,
+        f"For {shows}: {what} is off by {error:.3g} (allowed {allowed:.3g}); "
+        f"the largest difference is at index {details['worst_index']}.",
+        details=details,
+    )

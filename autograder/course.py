@@ -1,0 +1,109 @@
+"""A course directory: its assignments, solutions, templates and secret.
+
+Like nbgrader's course directory: ``assignments/``, ``solutions/`` and ``templates/``
+side by side. Nothing here is ever visible to student code.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+import secrets
+import sys
+from functools import cached_property
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import jinja2
+
+from .assignment import Assignment
+from .errors import UserError
+
+SECRET_ENV = "AUTOGRADER_SECRET"
+
+
+class Course:
+    def __init__(self, root: Path | str = "."):
+        self.root = Path(root).resolve()
+        if not (self.root / "assignments").is_dir():
+            raise UserError(f"{self.root} is not a course directory: it has no assignments/ folder (use --course DIR)")
+
+    # --- the secret -------------------------------------------------------------
+
+    def secret(self, secret_file: Path | None = None) -> bytes:
+        """--secret-file, else $AUTOGRADER_SECRET, else course.key (created once, mode 0600)."""
+        if secret_file is not None:
+            try:
+                value = Path(secret_file).read_bytes().strip()
+            except OSError as exc:
+                raise UserError(f"cannot read the secret file {secret_file}: {exc.strerror}") from None
+            if not value:
+                raise UserError(f"the secret file {secret_file} is empty")
+            return value
+        if os.environ.get(SECRET_ENV):
+            return os.environ[SECRET_ENV].encode("utf-8")
+        key = self.root / "course.key"
+        if not key.exists():
+            fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32) + "\n")
+        return key.read_bytes().strip()
+
+    # --- assignments ------------------------------------------------------------
+
+    def assignment_names(self) -> list[str]:
+        return sorted(p.name for p in (self.root / "assignments").iterdir() if (p / "__init__.py").is_file())
+
+    def assignment(self, name: str) -> Assignment:
+        folder = self.root / "assignments" / name
+        if not (folder / "__init__.py").is_file():
+            known = ", ".join(self.assignment_names()) or "none"
+            raise UserError(f"no assignment {name!r} in {self.root / 'assignments'} (known: {known})")
+        module_name = f"_course_assignment_{name}"
+        if module_name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(
+                module_name, folder / "__init__.py", submodule_search_locations=[str(folder)]
+            )
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
+        return sys.modules[module_name].ASSIGNMENT
+
+    def assignment_dir(self, name: str) -> Path:
+        return self.root / "assignments" / name
+
+    # --- the reference ----------------------------------------------------------
+
+    def solution_source(self, name: str) -> str:
+        path = self.root / "solutions" / f"{name}.py"
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError:
+            raise UserError(f"the reference solution {path} is missing") from None
+
+    def reference(self, name: str, params: dict[str, Any]) -> SimpleNamespace:
+        """The solutions module run with the student's constants as globals, as in the notebook."""
+        source = self.solution_source(name)
+        namespace: dict[str, Any] = {"__name__": f"_reference_{name}", **params}
+        exec(compile(source, str(self.root / "solutions" / f"{name}.py"), "exec"), namespace)
+        return SimpleNamespace(**namespace)
+
+    def solution_functions(self, name: str) -> dict[str, ast.FunctionDef]:
+        """The top-level functions of the reference, by name, as syntax trees."""
+        tree = ast.parse(self.solution_source(name))
+        return {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+    # --- templates --------------------------------------------------------------
+
+    @cached_property
+    def templates(self) -> jinja2.Environment:
+        """Shared templates of the course, then each assignment's own folder."""
+        loader = jinja2.FileSystemLoader([str(self.root / "templates"), str(self.root / "assignments")])
+        return jinja2.Environment(
+            loader=loader,
+            autoescape=jinja2.select_autoescape(["html", "html.j2"]),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )

@@ -1,0 +1,246 @@
+"""Notebooks: rendering a student's variant from its template, and reading a submission.
+
+A notebook template (``assignments/<name>/notebook.j2``) is jinja2 text cut into cells
+by marker lines::
+
+    %%% markdown                 a locked text cell
+    %%% given constants          a locked code cell, run when grading
+    %%% show contour_plot        a locked code cell for the student only (plots), not run when grading
+    %%% solution loss_gradient   the student's cell: the reference function, or its stub
+    %%% selfcheck loss_gradient  a locked cell that checks the student's work in plain Jupyter
+
+Solution cells are filled from ``solutions/<name>.py``: the reference function's own
+source, or its signature and docstring with ``raise NotImplementedError()``. Any lines
+under a solution marker come first (imports the student will need, for instance).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import nbformat
+import numpy as np
+import sympy
+
+from . import __version__
+from .assignment import Assignment
+from .course import Course
+from .variants import Variant
+
+Role = Literal["markdown", "given", "show", "solution", "selfcheck"]
+MARKER = re.compile(r"^%%% (markdown|given|show|solution|selfcheck)(?: +([A-Za-z_][A-Za-z0-9_]*))? *$")
+NBGRADER_SCHEMA = 3
+
+
+@dataclass(frozen=True)
+class TemplateCell:
+    role: Role
+    grade_id: str
+    source: str
+
+
+# --- literals for templates ---------------------------------------------------------
+
+def py(value: Any) -> str:
+    """A Python literal that reproduces the value exactly in the student's notebook."""
+    if isinstance(value, np.ndarray):
+        return f"np.array({py(value.tolist())})"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(py(v) for v in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
+    return repr(value)
+
+
+def tex(value: Any) -> str:
+    """LaTeX for a number, array or sympy expression (no surrounding dollars)."""
+    if isinstance(value, np.ndarray):
+        value = sympy.Matrix(value.tolist()) if value.ndim == 2 else sympy.Matrix(value.tolist())
+    if isinstance(value, float):
+        return sympy.latex(sympy.Float(value, 6)).rstrip("0") if value != int(value) else str(int(value))
+    return sympy.latex(value)
+
+
+# --- rendering ----------------------------------------------------------------------
+
+def parse_cells(text: str) -> list[TemplateCell]:
+    cells: list[TemplateCell] = []
+    role, grade_id, lines = None, None, []
+
+    def flush() -> None:
+        if role is not None:
+            body = "\n".join(lines).strip("\n")
+            cells.append(TemplateCell(role, grade_id or f"{role}_{len(cells) + 1}", body))
+
+    for line in text.splitlines():
+        match = MARKER.match(line)
+        if match:
+            flush()
+            role, grade_id, lines = match.group(1), match.group(2), []
+        elif role is None:
+            if line.strip():
+                raise ValueError(f"notebook template: text before the first cell marker: {line!r}")
+        else:
+            lines.append(line)
+    flush()
+    ids = [c.grade_id for c in cells]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"notebook template: cell ids used twice: {', '.join(duplicates)}")
+    return cells
+
+
+def function_source(source: str, node: ast.FunctionDef, stub: bool) -> str:
+    lines = source.splitlines()
+    start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
+    if not stub:
+        return "\n".join(lines[start : node.end_lineno])
+    first_body = node.body[0]
+    has_doc = isinstance(first_body, ast.Expr) and isinstance(getattr(first_body, "value", None), ast.Constant) \
+        and isinstance(first_body.value.value, str)
+    head_end = first_body.end_lineno if has_doc else first_body.lineno - 1
+    indent = " " * first_body.col_offset
+    head = lines[start:head_end]
+    return "\n".join(head + [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"])
+
+
+def template_cells(course: Course, assignment: Assignment, variant: Variant, solutions: bool) -> list[TemplateCell]:
+    """The student's notebook as cells: template rendered with their numbers, solution cells filled."""
+    params = assignment.parameters(variant)
+    reference = course.reference(assignment.name, params)
+    context = {
+        **params,
+        **assignment.notebook_context(params, reference),
+        "params": params,
+        "assignment": assignment,
+        "student_id": variant.student_id,
+        "fingerprint": variant.fingerprint,
+        "py": py,
+        "tex": tex,
+    }
+    text = course.templates.get_template(f"{assignment.name}/notebook.j2").render(context)
+    source = course.solution_source(assignment.name)
+    functions = course.solution_functions(assignment.name)
+    cells = []
+    for cell in parse_cells(text):
+        if cell.role == "solution":
+            if cell.grade_id not in functions:
+                raise ValueError(f"solutions/{assignment.name}.py has no function {cell.grade_id}")
+            body = function_source(source, functions[cell.grade_id], stub=not solutions)
+            cell = TemplateCell(cell.role, cell.grade_id, f"{cell.source}\n\n{body}".strip("\n"))
+        cells.append(cell)
+    missing = {t.name for t in assignment.tasks} - {c.grade_id for c in cells if c.role == "solution"}
+    if missing:
+        raise ValueError(f"notebook template of {assignment.name} has no solution cell for {', '.join(sorted(missing))}")
+    return cells
+
+
+def nbgrader_metadata(cell: TemplateCell, assignment: Assignment) -> dict:
+    meta = {"grade": False, "solution": False, "locked": True, "grade_id": cell.grade_id,
+            "schema_version": NBGRADER_SCHEMA}
+    if cell.role == "solution":
+        meta.update(solution=True, locked=False)
+    elif cell.role == "selfcheck":
+        meta.update(grade=True, points=assignment.task(cell.grade_id).points, grade_id=f"{cell.grade_id}_selfcheck")
+    return meta
+
+
+def build_notebook(course: Course, assignment: Assignment, variant: Variant, solutions: bool = False):
+    """The nbformat notebook of one student's variant, deterministic to the byte."""
+    nb = nbformat.v4.new_notebook()
+    for cell in template_cells(course, assignment, variant, solutions):
+        meta = nbgrader_metadata(cell, assignment)
+        if cell.role == "markdown":
+            out = nbformat.v4.new_markdown_cell(cell.source)
+        else:
+            out = nbformat.v4.new_code_cell(cell.source)
+        out.id = meta["grade_id"].replace("_", "-")
+        out.metadata = {"nbgrader": meta, "autograder": {"role": cell.role}}
+        if meta["locked"]:
+            out.metadata.update(editable=False, deletable=False)
+        nb.cells.append(out)
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+        "autograder": {
+            "assignment": assignment.name,
+            "student_id": variant.student_id,
+            "variant": variant.fingerprint,
+            "generator": f"optim-autograder {__version__}",
+            "solutions": solutions,
+        },
+    }
+    return nb
+
+
+def write_notebook(nb, path) -> None:
+    text = nbformat.writes(nb) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+# --- reading a submission -----------------------------------------------------------
+
+class Unreadable(Exception):
+    """A submission that cannot be graded at all; the message is for the student and the TA."""
+
+
+MAX_SUBMISSION_BYTES = 200 * 1024 * 1024
+
+
+def read_submission(data: bytes):
+    """Parse submitted bytes as a notebook, or say in one sentence why that is impossible."""
+    if not data.strip():
+        raise Unreadable("the submitted file is empty")
+    if len(data) > MAX_SUBMISSION_BYTES:
+        raise Unreadable(f"the submitted file is {len(data) / 2**20:.0f} MiB; the limit is {MAX_SUBMISSION_BYTES // 2**20} MiB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Unreadable("the submitted file is not text (is it really a .ipynb notebook?)") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise Unreadable(f"the submitted file is not valid JSON (line {exc.lineno}: {exc.msg}); a .ipynb file is JSON") from None
+    if not isinstance(raw, dict) or "nbformat" not in raw:
+        raise Unreadable("the submitted file is JSON but not a Jupyter notebook (no nbformat field)")
+    major = raw.get("nbformat")
+    if major not in (3, 4):
+        raise Unreadable(f"the notebook has nbformat version {major!r}; only versions 3 and 4 can be read")
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as exc:  # nbformat raises many kinds for malformed notebooks
+        raise Unreadable(f"nbformat cannot read the notebook: {str(exc).splitlines()[0][:200]}") from None
+    if not isinstance(nb.get("cells"), list):
+        raise Unreadable("the notebook has no list of cells")
+    return nb, major
+
+
+def cell_grade_id(cell) -> str | None:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+    return grade_id if isinstance(grade_id, str) else None
+
+
+def cell_source(cell) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def strip_magics(source: str) -> str:
+    """Notebook semantics without IPython: cell magics skip the cell, line magics and shell lines become no-ops."""
+    if source.lstrip().startswith("%%"):
+        return ""
+    lines = []
+    for line in source.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith(("%", "!")):
+            lines.append(line[: len(line) - len(stripped)] + "pass  # IPython magic not run by the grader")
+        else:
+            lines.append(line)
+    return "\n".join(lines)

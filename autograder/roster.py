@@ -1,0 +1,50 @@
+"""The class roster: a CSV file with a header row and a student_id column."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UserError
+
+# Student ids become folder and file names; keep them to a safe alphabet.
+STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}\Z")
+
+
+@dataclass(frozen=True)
+class Roster:
+    columns: tuple[str, ...]
+    rows: tuple[dict[str, str], ...]
+
+    @property
+    def student_ids(self) -> list[str]:
+        return [row["student_id"] for row in self.rows]
+
+
+def read_roster(path: Path | str) -> Roster:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise UserError(f"cannot read the roster {path}: {exc.strerror}") from None
+    reader = csv.DictReader(text.splitlines())
+    columns = tuple(name.strip() for name in (reader.fieldnames or ()))
+    if "student_id" not in columns:
+        raise UserError(f"roster {path}: the header row has no student_id column (found: {', '.join(columns) or 'nothing'})")
+    rows, seen = [], set()
+    for line_no, raw in enumerate(reader, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        sid = row["student_id"]
+        if not sid:
+            continue
+        if not STUDENT_ID.match(sid):
+            raise UserError(f"roster {path}, line {line_no}: student_id {sid!r} may use only letters, digits and . _ @ + -")
+        if sid in seen:
+            raise UserError(f"roster {path}, line {line_no}: student_id {sid!r} appears twice")
+        seen.add(sid)
+        rows.append(row)
+    if not rows:
+        raise UserError(f"roster {path} lists no students")
+    return Roster(columns, tuple(rows))

@@ -1,0 +1,293 @@
+"""The program that runs inside the sandbox, next to one student's code.
+
+It executes the notebook's code cells with notebook semantics (one namespace, a failing
+cell does not stop the next), then answers calls: it builds the arguments from plain
+data, calls the student's function, and sends back plain data only. It never sees a
+reference value, and whatever it sends is decoded strictly and judged in the grader, so
+a submission that tampers with this process can only spoil its own answers.
+
+Imports: the standard library, numpy, and this package's wire and surfaces modules
+(sympy only when a symbolic answer must be encoded).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import sys
+import traceback
+from typing import Any
+
+import numpy as np
+
+from . import surfaces, wire
+
+# Captured before any student code runs, so that a cell rebinding os.write or the json
+# module cannot silence the channel (it can still spoil its own answers, nothing more).
+_write = os.write
+_read = os.read
+_dumps = wire.dumps
+_loads = wire.loads
+
+
+class Channel:
+    def __init__(self, read_fd: int, write_fd: int):
+        self.read_fd, self.write_fd = read_fd, write_fd
+
+    def send(self, message: dict) -> None:
+        data = _dumps(message)
+        while data:
+            written = _write(self.write_fd, data)
+            data = data[written:]
+
+    def receive(self) -> dict | None:
+        header = self._exactly(4)
+        if header is None:
+            return None
+        body = self._exactly(int.from_bytes(header, "big"))
+        return None if body is None else _loads(body)
+
+    def _exactly(self, n: int) -> bytes | None:
+        chunks, got = [], 0
+        while got < n:
+            chunk = _read(self.read_fd, min(n - got, 1 << 20))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+
+# --- confinement ----------------------------------------------------------------------
+
+def confine(limits: dict) -> None:
+    """Apply resource limits, leave root, and send the student's output nowhere."""
+    for name, value in limits.get("rlimits", {}).items():
+        resource.setrlimit(getattr(resource, name), (value, value))
+    uid = limits.get("uid")
+    if uid is not None and os.getuid() == 0:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    # A student's write past RLIMIT_FSIZE should fail with an error, not kill the process.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    stdin = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(stdin, 0)
+    os.close(stdin)
+
+
+# --- running cells --------------------------------------------------------------------
+
+def describe_exception(exc: BaseException) -> str:
+    """'ValueError: message (line 3 of cell loss_gradient)', pointing into the student's code only."""
+    where = ""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.startswith("<cell "):
+            where = f" (line {frame.lineno} of {frame.filename[1:-1]})"
+            break
+    if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith("<cell "):
+        where = f" (line {exc.lineno} of {exc.filename[1:-1]})"
+        text = exc.msg
+    else:
+        text = _safe_str(exc)
+    name = type(exc).__name__
+    return f"{name}: {text}{where}" if text else f"{name}{where}"
+
+
+def _safe_str(obj: Any, limit: int = 500) -> str:
+    try:
+        text = str(obj)
+    except BaseException:  # a hostile __str__ must not take the worker down
+        text = "<unprintable>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def run_cells(channel: Channel, namespace: dict, cells: list) -> None:
+    for index, cell in enumerate(cells):
+        channel.send({"event": "cell_start", "index": index})
+        error = None
+        try:
+            code = compile(cell["source"], f"<cell {cell['label']}>", "exec")
+            exec(code, namespace)
+        except BaseException as exc:  # notebook semantics: report and go on to the next cell
+            error = describe_exception(exc)
+        channel.send({"event": "cell_done", "index": index, "error": error})
+    channel.send({"event": "cells_done"})
+
+
+# --- answering calls ------------------------------------------------------------------
+
+class Counted:
+    """A callable argument that counts how often the student calls it."""
+
+    def __init__(self, fn):
+        self.fn, self.count = fn, 0
+
+    def __call__(self, *args, **kwargs):
+        self.count += 1
+        return self.fn(*args, **kwargs)
+
+
+def build_argument(value: Any) -> Any:
+    if isinstance(value, wire.Surface):
+        return Counted(surfaces.function(value.family, value.params, value.returns))
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return value
+
+
+def opaque(value: Any) -> wire.Opaque:
+    return wire.Opaque(type(value).__name__, _safe_str(_safe_repr(value), 300))
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except BaseException:
+        return "<unprintable>"
+
+
+def as_float_array(value: Any) -> Any:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except BaseException:
+        return opaque(value)
+    if arr.size > wire.MAX_ARRAY_ELEMENTS:
+        return wire.Opaque("ndarray", f"too large: shape {arr.shape}")
+    return arr
+
+
+def as_plain(value: Any, depth: int = 0) -> Any:
+    if depth > 10:
+        return opaque(value)
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, np.integer)) and not isinstance(value, np.bool_):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return as_float_array(value)
+    if isinstance(value, (list, tuple)):
+        return [as_plain(v, depth + 1) for v in value[:10000]]
+    if isinstance(value, dict):
+        return {str(k): as_plain(v, depth + 1) for k, v in list(value.items())[:1000]}
+    return opaque(value)
+
+
+def as_matrix(value: Any) -> Any:
+    import sympy  # only notebooks with symbolic answers pay for the import
+
+    try:
+        matrix = value if isinstance(value, sympy.MatrixBase) else sympy.Matrix(value)
+        if matrix.rows * matrix.cols > 400:
+            return wire.Opaque("Matrix", f"too large: {matrix.rows}×{matrix.cols}")
+        entries = tuple(wire.Tree(expression_tree(sympy, e, [0])) for e in matrix)
+    except Unsupported as exc:
+        return wire.Opaque(type(value).__name__, str(exc))
+    except BaseException:
+        return opaque(value)
+    return wire.MatrixTree((matrix.rows, matrix.cols), entries)
+
+
+class Unsupported(Exception):
+    pass
+
+
+def expression_tree(sympy, expr, count: list) -> tuple:
+    count[0] += 1
+    if count[0] > wire.MAX_TREE_NODES:
+        raise Unsupported("the expression is too large")
+    if isinstance(expr, sympy.Integer):
+        return ("int", str(int(expr)))
+    if isinstance(expr, sympy.Rational):
+        return ("rat", str(int(expr.p)), str(int(expr.q)))
+    if isinstance(expr, sympy.Float):
+        return ("float", repr(float(expr)))
+    if isinstance(expr, sympy.Symbol):
+        if not wire.SYMBOL_NAME.match(expr.name):
+            raise Unsupported(f"symbol name {expr.name[:40]!r} is not a plain name")
+        return ("sym", expr.name)
+    if isinstance(expr, sympy.Add):
+        return ("add",) + tuple(expression_tree(sympy, a, count) for a in expr.args)
+    if isinstance(expr, sympy.Mul):
+        return ("mul",) + tuple(expression_tree(sympy, a, count) for a in expr.args)
+    if isinstance(expr, sympy.Pow):
+        return ("pow", expression_tree(sympy, expr.base, count), expression_tree(sympy, expr.exp, count))
+    name = type(expr).__name__
+    if name in wire.TREE_FUNCTIONS and len(expr.args) == 1:
+        return ("fn", name, expression_tree(sympy, expr.args[0], count))
+    raise Unsupported(f"{name} is not allowed in a symbolic answer (use numbers, symbols, +, *, **)")
+
+
+CONVERTERS = {
+    "array": as_float_array,
+    "array_or_none": lambda v: None if v is None else as_float_array(v),
+    "str": lambda v: v if isinstance(v, str) else opaque(v),
+    "matrix": as_matrix,
+    "data": as_plain,
+}
+
+
+def call(namespace: dict, request: dict) -> dict:
+    name = request["function"]
+    function = namespace.get(name)
+    if function is None:
+        return {"status": "missing", "message": f"no function named {name} exists after running your cells"}
+    if not callable(function):
+        return {"status": "bad_value", "message": f"{name} is a {type(function).__name__}, not a function"}
+    args = [build_argument(a) for a in wire.decode(request["args"])]
+    before = [a.copy() if isinstance(a, np.ndarray) else None for a in args]
+    try:
+        result = function(*args)
+        meta = {"type": type(result).__name__}
+        if isinstance(result, np.ndarray):
+            meta["dtype"] = str(result.dtype)
+        if isinstance(result, (list, tuple)) and len(result) > 1 and all(isinstance(r, np.ndarray) for r in result):
+            meta["aliased_rows"] = len({id(r) for r in result}) < len(result)
+        value = CONVERTERS[request["expect"]](result)
+    except BaseException as exc:
+        return {"status": "error", "message": describe_exception(exc)}
+    meta["calls"] = [a.count if isinstance(a, Counted) else None for a in args]
+    meta["mutated"] = [i for i, (a, b) in enumerate(zip(args, before)) if b is not None and not _same(a, b)]
+    try:
+        encoded = wire.encode(value)
+    except wire.WireError as exc:
+        return {"status": "bad_value", "message": str(exc)}
+    return {"status": "ok", "value": encoded, "meta": meta}
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
+
+
+# --- the loop ---------------------------------------------------------------------------
+
+def main() -> None:
+    read_fd, write_fd = int(sys.argv[1]), int(sys.argv[2])
+    channel = Channel(read_fd, write_fd)
+    setup = channel.receive()
+    if setup is None:
+        return
+    confine(setup.get("limits", {}))
+    os.chdir(setup.get("workdir", "/tmp"))
+    namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
+    channel.send({"event": "ready"})
+    while True:
+        request = channel.receive()
+        if request is None or request.get("op") == "exit":
+            break
+        if request["op"] == "cells":
+            run_cells(channel, namespace, request["cells"])
+        elif request["op"] == "call":
+            channel.send({"event": "result", **call(namespace, request)})
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

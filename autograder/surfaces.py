@@ -1,0 +1,107 @@
+"""Test functions shared by the grader and the sandbox.
+
+A check names a surface by plain parameters (a `wire.Surface`); the sandbox builds the
+callable handed to the student from them, and the grader evaluates the very same
+formulas for reference values. Two families cover every surface the assignments use:
+
+- ``quadratic``: f(θ) = ½(θ−c)ᵀA(θ−c) + d
+- ``poly``: f(θ) = d + Σ_k coef_k · Π_j z_j^e_kj with z = M(θ−c), which spans the
+  lecture loss, Himmelblau, Rosenbrock, double wells, the six-hump camel and every
+  degenerate polynomial case, each rotated, scaled and shifted at will.
+
+Only numpy here: the module runs inside the sandbox.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+
+def _point(theta, n: int) -> np.ndarray:
+    x = np.asarray(theta, dtype=float)
+    if x.shape != (n,):
+        raise ValueError(f"this function takes a point of shape ({n},), got shape {x.shape}")
+    return x
+
+
+class Quadratic:
+    def __init__(self, A, c, d: float = 0.0):
+        self.A = np.asarray(A, dtype=float)
+        self.c = np.asarray(c, dtype=float)
+        self.d = float(d)
+        self.n = self.c.size
+
+    def f(self, theta) -> float:
+        r = _point(theta, self.n) - self.c
+        return float(0.5 * r @ self.A @ r + self.d)
+
+    def grad(self, theta) -> np.ndarray:
+        return self.A @ (_point(theta, self.n) - self.c)
+
+    def hess(self, theta) -> np.ndarray:
+        _point(theta, self.n)
+        return self.A.copy()
+
+
+class Poly:
+    def __init__(self, terms, M=None, c=None, d: float = 0.0):
+        self.coef = np.array([float(t[0]) for t in terms])
+        self.exps = np.array([[int(e) for e in t[1]] for t in terms], dtype=int)
+        self.n = self.exps.shape[1]
+        self.M = np.eye(self.n) if M is None else np.asarray(M, dtype=float)
+        self.c = np.zeros(self.n) if c is None else np.asarray(c, dtype=float)
+        self.d = float(d)
+
+    def _z(self, theta) -> np.ndarray:
+        return self.M @ (_point(theta, self.n) - self.c)
+
+    @staticmethod
+    def _powers(z: np.ndarray, exps: np.ndarray) -> np.ndarray:
+        # 0**0 is 1 here, as a monomial needs; negative exponents never occur.
+        return np.prod(np.where(exps > 0, z ** np.maximum(exps, 0), 1.0), axis=1)
+
+    def f(self, theta) -> float:
+        return float(self.d + self.coef @ self._powers(self._z(theta), self.exps))
+
+    def grad(self, theta) -> np.ndarray:
+        z = self._z(theta)
+        gz = np.zeros(self.n)
+        for j in range(self.n):
+            e = self.exps.copy()
+            factor = self.coef * e[:, j]
+            e[:, j] = np.maximum(e[:, j] - 1, 0)
+            gz[j] = factor @ self._powers(z, e)
+        return self.M.T @ gz
+
+    def hess(self, theta) -> np.ndarray:
+        z = self._z(theta)
+        hz = np.zeros((self.n, self.n))
+        for j in range(self.n):
+            for k in range(j, self.n):
+                e = self.exps.copy()
+                factor = self.coef * e[:, j]
+                e[:, j] = np.maximum(e[:, j] - 1, 0)
+                factor = factor * np.where(e[:, k] > 0, e[:, k], 0)
+                e[:, k] = np.maximum(e[:, k] - 1, 0)
+                hz[j, k] = hz[k, j] = factor @ self._powers(z, e)
+        return self.M.T @ hz @ self.M
+
+
+FAMILIES = {"quadratic": Quadratic, "poly": Poly}
+
+
+def build(family: str, params: dict):
+    """The surface object of a family, from plain parameters."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown surface family {family!r}")
+    return FAMILIES[family](**params)
+
+
+def function(family: str, params: dict, returns: str = "f") -> Callable:
+    """The plain callable a student receives: f, its gradient or its Hessian."""
+    surface = build(family, params)
+    if returns not in ("f", "grad", "hess"):
+        raise ValueError(f"unknown surface output {returns!r}")
+    return getattr(surface, returns)
