@@ -8,16 +8,13 @@ graded exactly as a TA would grade a real class. The tests use the same building
 from __future__ import annotations
 
 import ast
-import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import nbformat
-
 from .batch import grade_class
 from .course import Course
-from .notebooks import build_notebook, cell_grade_id
+from .notebooks import build_notebook, notebook_bytes, with_cell
 from .roster import Roster
 from .sandbox import choose_kind
 from .variants import Variant
@@ -47,20 +44,6 @@ def load_mistakes(course: Course, assignment: str) -> list[Mistake]:
         body = "\n".join(text.splitlines()[module.body[0].end_lineno:]).strip("\n")
         mistakes.append(Mistake(lines[0].strip(), task, path.stem, body))
     return mistakes
-
-
-def with_cell(nb, grade_id: str, source: str):
-    """A copy of the notebook with one cell's source replaced."""
-    nb = copy.deepcopy(nb)
-    for cell in nb.cells:
-        if cell_grade_id(cell) == grade_id:
-            cell.source = source
-            return nb
-    raise KeyError(grade_id)
-
-
-def notebook_bytes(nb) -> bytes:
-    return nbformat.writes(nb).encode("utf-8")
 
 
 def sample_class(course: Course, assignment: str, secret: bytes) -> tuple[Roster, dict[str, bytes]]:

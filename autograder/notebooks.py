@@ -17,6 +17,7 @@ under a solution marker come first (imports the student will need, for instance)
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import re
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ class TemplateCell:
     role: Role
     grade_id: str
     source: str
+    task: str | None = None  # for solution and selfcheck cells: the task's function
 
 
 # --- literals for templates ---------------------------------------------------------
@@ -75,7 +77,13 @@ def parse_cells(text: str) -> list[TemplateCell]:
     def flush() -> None:
         if role is not None:
             body = "\n".join(lines).strip("\n")
-            cells.append(TemplateCell(role, grade_id or f"{role}_{len(cells) + 1}", body))
+            if role in ("solution", "selfcheck"):
+                if grade_id is None:
+                    raise ValueError(f"notebook template: a {role} cell must name its function")
+                cell_id = grade_id if role == "solution" else f"{grade_id}_selfcheck"
+                cells.append(TemplateCell(role, cell_id, body, task=grade_id))
+            else:
+                cells.append(TemplateCell(role, grade_id or f"{role}_{len(cells) + 1}", body))
 
     for line in text.splitlines():
         match = MARKER.match(line)
@@ -132,7 +140,7 @@ def template_cells(course: Course, assignment: Assignment, variant: Variant, sol
             if cell.grade_id not in functions:
                 raise ValueError(f"solutions/{assignment.name}.py has no function {cell.grade_id}")
             body = function_source(source, functions[cell.grade_id], stub=not solutions)
-            cell = TemplateCell(cell.role, cell.grade_id, f"{cell.source}\n\n{body}".strip("\n"))
+            cell = TemplateCell(cell.role, cell.grade_id, f"{cell.source}\n\n{body}".strip("\n"), cell.task)
         cells.append(cell)
     missing = {t.name for t in assignment.tasks} - {c.grade_id for c in cells if c.role == "solution"}
     if missing:
@@ -146,7 +154,7 @@ def nbgrader_metadata(cell: TemplateCell, assignment: Assignment) -> dict:
     if cell.role == "solution":
         meta.update(solution=True, locked=False)
     elif cell.role == "selfcheck":
-        meta.update(grade=True, points=assignment.task(cell.grade_id).points, grade_id=f"{cell.grade_id}_selfcheck")
+        meta.update(grade=True, points=assignment.task(cell.task).points)
     return meta
 
 
@@ -182,6 +190,21 @@ def write_notebook(nb, path) -> None:
     text = nbformat.writes(nb) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def with_cell(nb, grade_id: str, source: str):
+    """A copy of the notebook with one cell's source replaced."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell_grade_id(cell) == grade_id:
+            cell.source = source
+            return nb
+    raise KeyError(grade_id)
+
+
+def notebook_bytes(nb) -> bytes:
+    return nbformat.writes(nb).encode("utf-8")
+
 
 
 # --- reading a submission -----------------------------------------------------------

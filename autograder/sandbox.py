@@ -40,7 +40,7 @@ BOOT = (
 @dataclass(frozen=True)
 class Limits:
     cpu_seconds: int = 120
-    memory_bytes: int = 3 * 2**30
+    memory_bytes: int = 2 * 2**30
     processes: int = 64
     file_bytes: int = 16 * 2**20
     open_files: int = 64
@@ -131,7 +131,10 @@ class Worker:
         argv = [python, "-I", "-B", "-c", boot, str(read_fd), str(write_fd)]
         if self.kind != "bwrap":
             return argv
-        binds = ["--ro-bind", "/usr", "/usr"]
+        # /tmp first: a course checked out under /tmp must have its environment mounted on top of it.
+        binds = ["--proc", "/proc", "--dev", "/dev",
+                 "--perms", "1777", "--size", str(self.limits.tmp_bytes), "--tmpfs", "/tmp",
+                 "--ro-bind", "/usr", "/usr"]
         for link in ("bin", "lib", "lib64", "sbin"):
             if os.path.islink(f"/{link}"):
                 binds += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
@@ -146,10 +149,7 @@ class Worker:
         if os.path.exists("/etc/alternatives"):
             binds += ["--ro-bind", "/etc/alternatives", "/etc/alternatives"]
         return [
-            shutil.which("bwrap") or "bwrap", *_bwrap_isolation(), *binds,
-            "--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", str(self.limits.tmp_bytes), "--tmpfs", "/tmp",
-            "--chdir", "/tmp", *argv,
+            shutil.which("bwrap") or "bwrap", *_bwrap_isolation(), *binds, "--chdir", "/tmp", *argv,
         ]
 
     def _environment(self) -> dict:
@@ -243,6 +243,8 @@ class Worker:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+        if self.uid is not None:
+            _kill_uid(self.uid)
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -263,6 +265,18 @@ class Worker:
                 pass
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def _kill_uid(uid: int) -> None:
+    """Kill every process of a sandbox's own uid, wherever it hid: only that sandbox runs as it."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
 
 
 def describe_signal(number: int) -> str:

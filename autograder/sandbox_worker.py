@@ -27,6 +27,7 @@ from . import surfaces, wire
 # module cannot silence the channel (it can still spoil its own answers, nothing more).
 _write = os.write
 _read = os.read
+_exit = os._exit
 _dumps = wire.dumps
 _loads = wire.loads
 
@@ -34,8 +35,12 @@ _loads = wire.loads
 class Channel:
     def __init__(self, read_fd: int, write_fd: int):
         self.read_fd, self.write_fd = read_fd, write_fd
+        self.pid = os.getpid()
 
     def send(self, message: dict) -> None:
+        if os.getpid() != self.pid:
+            # A process the student forked came back into this code: it must not answer.
+            _exit(0)
         data = _dumps(message)
         while data:
             written = _write(self.write_fd, data)

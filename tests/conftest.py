@@ -1,0 +1,53 @@
+"""Shared fixtures: the repository's own course, a toy course for engine tests, the sandbox kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder.course import Course
+from autograder.grading import Submission, Unit, grade
+from autograder.notebooks import build_notebook
+from autograder.notebooks import notebook_bytes, with_cell
+from autograder.sandbox import Limits, choose_kind
+from autograder.variants import Variant
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = b"test-secret"
+
+
+@pytest.fixture(scope="session")
+def course() -> Course:
+    return Course(ROOT)
+
+
+@pytest.fixture(scope="session")
+def toy() -> Course:
+    return Course(ROOT / "tests" / "fixtures" / "toy_course")
+
+
+@pytest.fixture(scope="session")
+def sandbox_kind() -> str:
+    return choose_kind(require_sandbox=False)[0]
+
+
+def submission_of(course: Course, assignment: str, student: str, solutions: bool = True, cells: dict | None = None,
+                  owner: str | None = None) -> bytes:
+    """A notebook as student `owner` (default: `student`) would hand it in, with some cells rewritten."""
+    nb = build_notebook(course, course.assignment(assignment), Variant.derive(SECRET, assignment, owner or student),
+                        solutions=solutions)
+    for grade_id, source in (cells or {}).items():
+        nb = with_cell(nb, grade_id, source)
+    return notebook_bytes(nb)
+
+
+def grade_bytes(course: Course, assignment: str, student: str, data: bytes | None, kind: str,
+                limits: Limits = Limits()) -> dict:
+    variant = Variant.derive(SECRET, assignment, student)
+    sub = None if data is None else Submission(f"{student}.ipynb", data)
+    return grade(Unit(str(course.root), assignment, student, variant.key, sub, kind, limits))
+
+
+def task_scores(report: dict) -> dict[str, float]:
+    return {t["name"]: t["score"] for t in report["tasks"]}

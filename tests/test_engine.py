@@ -1,0 +1,123 @@
+"""The engine on a toy assignment: generation, the execution plan, grading verdicts, determinism."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from autograder.grading import execution_plan
+from autograder.notebooks import build_notebook, parse_cells, template_cells
+from autograder.variants import Variant
+
+from conftest import SECRET, grade_bytes, submission_of, task_scores
+
+
+def test_variants_are_keyed_and_streams_independent():
+    a = Variant.derive(SECRET, "toy", "s1")
+    assert a == Variant.derive(SECRET, "toy", "s1")
+    assert a.key != Variant.derive(SECRET, "toy", "s2").key
+    assert a.key != Variant.derive(b"other", "toy", "s1").key
+    assert a.rng("x").random() == a.rng("x").random()
+    assert a.rng("x").random() != a.rng("y").random()
+    assert len(a.fingerprint) == 16
+
+
+def test_template_cells_fill_solutions_and_stubs(toy):
+    variant = Variant.derive(SECRET, "toy", "s1")
+    stub = {c.grade_id: c for c in template_cells(toy, toy.assignment("toy"), variant, solutions=False)}
+    full = {c.grade_id: c for c in template_cells(toy, toy.assignment("toy"), variant, solutions=True)}
+    assert "raise NotImplementedError()" in stub["scaled"].source
+    assert '"""Return SCALE times x as a float array."""' in stub["scaled"].source
+    assert "return SCALE * np.asarray(x, dtype=float)" in full["scaled"].source
+    assert stub["constants"].role == "given"
+
+
+def test_marker_lines_must_start_the_template():
+    with pytest.raises(ValueError, match="before the first cell marker"):
+        parse_cells("stray text\n%%% markdown\nhi")
+    with pytest.raises(ValueError, match="used twice"):
+        parse_cells("%%% given a\nx=1\n%%% given a\ny=2")
+
+
+def test_notebook_metadata_and_bytes_are_deterministic(toy):
+    variant = Variant.derive(SECRET, "toy", "s1")
+    one = nbformat.writes(build_notebook(toy, toy.assignment("toy"), variant))
+    two = nbformat.writes(build_notebook(toy, toy.assignment("toy"), variant))
+    assert one == two
+    nb = nbformat.reads(one, as_version=4)
+    assert nb.metadata["autograder"] == {"assignment": "toy", "student_id": "s1", "variant": variant.fingerprint,
+                                         "generator": nb.metadata["autograder"]["generator"], "solutions": False}
+    roles = [c.metadata["autograder"]["role"] for c in nb.cells]
+    assert roles == ["markdown", "given", "solution", "selfcheck", "solution", "show"]
+
+
+def test_plan_restores_locked_cells_and_skips_student_only_cells(toy):
+    variant = Variant.derive(SECRET, "toy", "s1")
+    master = template_cells(toy, toy.assignment("toy"), variant, solutions=False)
+    nb = build_notebook(toy, toy.assignment("toy"), variant, solutions=True)
+    nb.cells[1].source = "import numpy as np\nSCALE = 100.0"
+    cells, warnings = execution_plan(nb, master, "s1", variant.fingerprint)
+    labels = [c["label"] for c in cells]
+    assert labels == ["constants", "scaled", "value_at_origin", "constants (restored)"]
+    assert "SCALE = 100.0" not in cells[0]["source"]
+    assert warnings == ["The locked cell 'constants' was edited; it was graded with its original content."]
+
+
+def test_correct_submission_gets_full_marks(toy, sandbox_kind):
+    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1"), sandbox_kind)
+    assert report["status"] == "graded", report
+    assert report["score"] == report["max_score"] == 4.0
+    assert report["warnings"] == [] and report["cell_errors"] == []
+
+
+def test_stub_scores_zero_and_says_not_implemented(toy, sandbox_kind):
+    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", solutions=False), sandbox_kind)
+    assert report["score"] == 0
+    message = report["tasks"][0]["checks"][0]["message"]
+    assert message.startswith("scaled(x = [") and "raised NotImplementedError" in message
+
+
+def test_named_mistake_and_message_fields(toy, sandbox_kind):
+    data = submission_of(toy, "toy", "s1", cells={"scaled": "def scaled(x):\n    return np.asarray(x, dtype=float)"})
+    report = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
+    assert task_scores(report) == {"scaled": 0.0, "value_at_origin": 1.0}
+    check = report["tasks"][0]["checks"][0]
+    assert check["mistake"] == "the unscaled input"
+    assert {"input", "got", "expected", "error", "tolerance"} <= set(check["details"])
+
+
+def test_notebook_for_another_student_is_graded_against_own_variant_and_flagged(toy, sandbox_kind):
+    data = submission_of(toy, "toy", "s1", owner="s2")
+    report = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
+    assert report["score"] == 4.0  # the locked constants are s1's again, and the functions read them
+    assert any("generated for student s2" in w for w in report["warnings"])
+
+
+def test_same_submission_gives_byte_identical_report(toy, sandbox_kind):
+    data = submission_of(toy, "toy", "s1", cells={"scaled": "def scaled(x):\n    return 2 * np.asarray(x)"})
+    one = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
+    two = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
+    assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
+
+
+def test_inputs_modified_in_place_lose_the_check(toy, sandbox_kind):
+    data = submission_of(toy, "toy", "s1", cells={"scaled": "def scaled(x):\n    x *= SCALE\n    return x"})
+    report = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
+    check = report["tasks"][0]["checks"][0]
+    assert not check["passed"] and check["mistake"] == "input modified in place"
+
+
+@pytest.mark.parametrize("data, reason", [
+    (None, "No submission was found"),
+    (b"", "the submitted file is empty"),
+    (b"\x89PNG\r\n\x1a\n\x00\xff", "not text"),
+    (b"{not json", "not valid JSON"),
+    (b'{"cells": []}', "not a Jupyter notebook"),
+    (b'{"nbformat": 5, "cells": []}', "nbformat version 5"),
+])
+def test_unreadable_submissions_get_a_reason(toy, sandbox_kind, data, reason):
+    report = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
+    assert report["status"] == "ungradable" and report["score"] == 0
+    assert reason in report["reason"]
