@@ -39,9 +39,9 @@ class Outcome:
     value: Any = None
     message: str = ""
     # Facts the sandbox observed around the call: "calls" (how often each callable argument
-    # was called, by position), "mutated" (argument positions changed in place),
-    # "aliased_rows" (a list of arrays that were all one object), "type" and "dtype" of
-    # the raw return value.
+    # was called, by position; None for other arguments), "mutated" (argument positions
+    # changed in place), "aliased_rows" (bool: the value was a list of arrays that were all
+    # one object), "type" and "dtype" of the raw return value.
     meta: dict = field(default_factory=dict)
 
 
@@ -202,7 +202,11 @@ def compare(
     expected = np.asarray(expected, dtype=float)
     arr, problem = as_array(got, expected.shape, what)
     details = {"input": shows, "expected": show(expected), "got": show(got)}
+    # A mistake may change the shape too (a trajectory without θ0), so look for one first.
+    named = _named_mistake(got, mistakes, rtol, atol)
     if arr is None:
+        if named:
+            return _mistake_verdict(named, shows, what, details)
         return Verdict(False, f"For {shows}: {problem}.", details=details)
     ok, error, allowed = close(arr, expected, rtol, atol)
     details.update(error=f"{error:.3g}", tolerance=f"{allowed:.3g} (atol {atol:g} + rtol {rtol:g}·‖expected‖)")
@@ -210,18 +214,26 @@ def compare(
         return Verdict(True, f"Correct for {shows} (error {error:.2g}).", details=details)
     worst = np.unravel_index(int(np.argmax(np.abs(arr - expected))), expected.shape) if expected.ndim else ()
     details["worst_index"] = str(tuple(int(i) for i in worst))
-    for name, wrong_value, advice in mistakes:
-        wrong_value = np.asarray(wrong_value, dtype=float)
-        if wrong_value.shape == arr.shape and close(arr, wrong_value, max(rtol, 1e-9), atol)[0]:
-            return Verdict(
-                False,
-                f"For {shows}: {what} matches {name}. {advice}",
-                mistake=name,
-                details=details,
-            )
+    if named:
+        return _mistake_verdict(named, shows, what, details)
     return Verdict(
         False,
         f"For {shows}: {what} is off by {error:.3g} (allowed {allowed:.3g}); "
         f"the largest difference is at index {details['worst_index']}.",
         details=details,
     )
+
+
+def _named_mistake(got, mistakes, rtol: float, atol: float) -> tuple[str, str] | None:
+    if not isinstance(got, np.ndarray) or not np.all(np.isfinite(got)):
+        return None
+    for name, wrong_value, advice in mistakes:
+        wrong_value = np.asarray(wrong_value, dtype=float)
+        if wrong_value.shape == got.shape and close(got, wrong_value, max(rtol, 1e-9), atol)[0]:
+            return name, advice
+    return None
+
+
+def _mistake_verdict(named: tuple[str, str], shows: str, what: str, details: dict) -> Verdict:
+    name, advice = named
+    return Verdict(False, f"For {shows}: {what} matches {name}. {advice}", mistake=name, details=details)

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -33,8 +35,11 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 SANDBOX_PACKAGE_ROOT = "/opt/optim-autograder"
 BOOT = (
     "import sys; sys.path.insert(0, {root!r}); "
-    "from autograder.sandbox_worker import main; main()"
+    "from autograder.sandbox_worker import zygote_main; zygote_main()"
 )
+# What the zygote keeps when it runs as root under bubblewrap: enough to give each worker
+# its own uid and folder and to kill and clean up after it; nothing else.
+ZYGOTE_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER")
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,14 @@ def _bwrap_isolation() -> list[str]:
     return flags
 
 
+def _readable_by_all(*paths) -> bool:
+    for path in paths:
+        for folder in [Path(path), *Path(path).parents]:
+            if not folder.stat().st_mode & 0o005:
+                return False
+    return True
+
+
 _uids = itertools.count()
 
 
@@ -97,43 +110,35 @@ def _fresh_uid() -> int:
     return 200_000 + (os.getpid() % 4096) * 256 + next(_uids) % 256
 
 
-class Worker:
-    """One sandboxed worker process, for (part of) one submission."""
+class Zygote:
+    """The warm sandboxed process that forks one worker per submission (see sandbox_worker)."""
 
     def __init__(self, kind: str, limits: Limits):
         self.kind = kind
-        self.limits = limits
-        # Outside bubblewrap the Python installation may sit where a fresh uid cannot
-        # read it (/root), so only the sandbox proper changes uid.
-        self.uid = _fresh_uid() if os.getuid() == 0 and kind == "bwrap" else None
-        self._tmp = None if kind == "bwrap" else tempfile.mkdtemp(prefix="autograder-sandbox-")
-        to_worker_r, self._to_worker = os.pipe()
-        self._from_worker, from_worker_w = os.pipe()
-        command = self._command(to_worker_r, from_worker_w)
+        self._host_tmp = None if kind == "bwrap" else tempfile.mkdtemp(prefix="autograder-sandbox-")
+        if self._host_tmp:
+            os.chmod(self._host_tmp, 0o755)
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        workroot = "/tmp" if kind == "bwrap" else self._host_tmp
         self.proc = subprocess.Popen(
-            command, pass_fds=(to_worker_r, from_worker_w), env=self._environment(),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            cwd=self._tmp or "/", start_new_session=True,
+            self._command(theirs.fileno(), workroot, limits), pass_fds=(theirs.fileno(),),
+            env=_environment(os.path.join(workroot, ".zygote")), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, cwd=workroot, start_new_session=True,
         )
-        os.close(to_worker_r)
-        os.close(from_worker_w)
-        self._buffer = b""
-        try:
-            self.send({"limits": self._limits_message(), "workdir": "/tmp" if kind == "bwrap" else self._tmp})
-            self.expect("ready", self.limits.start_timeout)
-        except (WorkerDied, WorkerTimeout):
+        theirs.close()
+        if self._ask(None, [], limits.start_timeout) != {"event": "ready"}:
             self.close()
-            raise
+            raise WorkerDied("the sandbox could not start")
 
-    def _command(self, read_fd: int, write_fd: int) -> list[str]:
-        python = sys.executable
-        boot = BOOT.format(root=SANDBOX_PACKAGE_ROOT if self.kind == "bwrap" else str(PACKAGE_DIR.parent))
-        argv = [python, "-I", "-B", "-c", boot, str(read_fd), str(write_fd)]
+    def _command(self, control_fd: int, workroot: str, limits: Limits) -> list[str]:
+        root = SANDBOX_PACKAGE_ROOT if self.kind == "bwrap" else str(PACKAGE_DIR.parent)
+        argv = [sys.executable, "-I", "-B", "-c", BOOT.format(root=root), str(control_fd), workroot]
         if self.kind != "bwrap":
             return argv
         # /tmp first: a course checked out under /tmp must have its environment mounted on top of it.
+        # It is not world-writable: each worker writes only in its own folder below it.
         binds = ["--proc", "/proc", "--dev", "/dev",
-                 "--perms", "1777", "--size", str(self.limits.tmp_bytes), "--tmpfs", "/tmp",
+                 "--perms", "0755", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
                  "--ro-bind", "/usr", "/usr"]
         for link in ("bin", "lib", "lib64", "sbin"):
             if os.path.islink(f"/{link}"):
@@ -142,24 +147,96 @@ class Worker:
         mounts.append((str(PACKAGE_DIR), f"{SANDBOX_PACKAGE_ROOT}/autograder"))
         for source, target in mounts:
             # Parents of a mount point would otherwise be created 0700 and the uid
-            # the worker becomes could not walk through them.
+            # a worker becomes could not walk through them.
             for parent in reversed(Path(target).parents[:-1]):
                 binds += ["--perms", "0755", "--dir", str(parent)]
             binds += ["--ro-bind", source, target]
         if os.path.exists("/etc/alternatives"):
             binds += ["--ro-bind", "/etc/alternatives", "/etc/alternatives"]
-        return [
-            shutil.which("bwrap") or "bwrap", *_bwrap_isolation(), *binds, "--chdir", "/tmp", *argv,
-        ]
+        caps = ["--cap-drop", "ALL"] + [flag for cap in ZYGOTE_CAPS for flag in ("--cap-add", cap)] \
+            if os.getuid() == 0 else []
+        return [shutil.which("bwrap") or "bwrap", *_bwrap_isolation(), *caps, *binds, "--chdir", "/tmp", *argv]
 
-    def _environment(self) -> dict:
-        home = "/tmp" if self.kind == "bwrap" else self._tmp
-        return {
-            "PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8",
-            "MPLBACKEND": "Agg", "MPLCONFIGDIR": home, "PYTHONHASHSEED": "0",
-            # One thread: numpy's BLAS threads would count against the process limit.
-            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-        }
+    def _ask(self, request: dict | None, fds: list[int], timeout: float) -> dict | None:
+        try:
+            if request is not None:
+                socket.send_fds(self.control, [json.dumps(request).encode()], fds)
+            ready, _, _ = select.select([self.control], [], [], timeout)
+            data = self.control.recv(1 << 16) if ready else b""
+        except OSError:
+            return None
+        return json.loads(data) if data else None
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def spawn(self, fds: list[int], limits: dict) -> int | None:
+        reply = self._ask({"op": "spawn", "limits": limits}, fds, 30)
+        return reply.get("pid") if reply else None
+
+    def reap(self, pid: int, uid: int | None) -> dict:
+        return self._ask({"op": "reap", "pid": pid, "uid": uid}, [], 30) or {"exit": None}
+
+    def close(self) -> None:
+        self.control.close()
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self.proc.wait()
+        if self._host_tmp:
+            shutil.rmtree(self._host_tmp, ignore_errors=True)
+
+
+_zygotes: dict[tuple, Zygote] = {}
+
+
+def zygote(kind: str, limits: Limits) -> Zygote:
+    """This process's zygote for a kind of sandbox, started on first use and after a death."""
+    # Keyed by pid too: a forked pool worker must not share its parent's zygote.
+    key = (os.getpid(), kind, limits.tmp_bytes)
+    current = _zygotes.get(key)
+    if current is None or not current.alive():
+        _zygotes[key] = current = Zygote(kind, limits)
+    return current
+
+
+def _environment(home: str) -> dict:
+    return {
+        "PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg", "MPLCONFIGDIR": home, "PYTHONHASHSEED": "0",
+        # One thread: numpy's BLAS threads would count against the process limit.
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    }
+
+
+class Worker:
+    """One sandboxed worker process, for (part of) one submission: forked by the zygote."""
+
+    def __init__(self, kind: str, limits: Limits):
+        self.kind = kind
+        self.limits = limits
+        # As root, the worker becomes a fresh uid: process limits then count only its own
+        # processes, and files readable by root alone (course.key) are out of its reach.
+        # Outside bubblewrap that needs a Python installation others can read (not /root).
+        can_drop = os.getuid() == 0 and (kind == "bwrap" or _readable_by_all(sys.base_prefix, sys.prefix, PACKAGE_DIR))
+        self.uid = _fresh_uid() if can_drop else None
+        self.zygote = zygote(kind, limits)
+        to_worker_r, self._to_worker = os.pipe()
+        self._from_worker, from_worker_w = os.pipe()
+        self.pid = self.zygote.spawn([to_worker_r, from_worker_w], self._limits_message())
+        os.close(to_worker_r)
+        os.close(from_worker_w)
+        self._buffer = b""
+        self._status: dict | None = None
+        try:
+            if self.pid is None:
+                raise WorkerDied("the sandbox could not start a process")
+            self.expect("ready", self.limits.start_timeout)
+        except (WorkerDied, WorkerTimeout):
+            self.close()
+            raise
 
     def _limits_message(self) -> dict:
         lim = self.limits
@@ -221,41 +298,31 @@ class Worker:
         data, self._buffer = self._buffer[:n], self._buffer[n:]
         return data
 
+    def _finish(self) -> dict:
+        """Kill the worker and its descendants (once) and return how it ended."""
+        if self._status is None:
+            self._status = self.zygote.reap(self.pid, self.uid) if self.pid is not None else {"exit": None}
+        return self._status
+
     def _death_reason(self) -> str:
-        try:
-            code = self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        status = self._finish()
+        if status.get("signal"):
+            return describe_signal(status["signal"])
+        if status.get("exit") is None:
             return "it closed the grader's channel"
-        if code < 0:
-            return describe_signal(-code)
-        # bwrap reports the child's death by a signal as 128 + signal number.
-        if self.kind == "bwrap" and code > 128:
-            return describe_signal(code - 128)
-        return f"the process exited with status {code} (sys.exit or os._exit in your code?)"
+        return f"the process exited with status {status['exit']} (sys.exit or os._exit in your code?)"
 
     # --- the end ----------------------------------------------------------------------
 
     def kill(self) -> None:
         """End the worker and everything it started."""
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if self.uid is not None:
-            _kill_uid(self.uid)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
+        self._finish()
 
     def close(self) -> None:
-        if self.proc.poll() is None:
+        if self._status is None and self.pid is not None:
             try:
                 self.send({"op": "exit"})
-                self.proc.wait(timeout=2)
-            except (WorkerDied, subprocess.TimeoutExpired):
+            except WorkerDied:
                 pass
         self.kill()
         for fd in (self._to_worker, self._from_worker):
@@ -263,20 +330,6 @@ class Worker:
                 os.close(fd)
             except OSError:
                 pass
-        if self._tmp:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-
-
-def _kill_uid(uid: int) -> None:
-    """Kill every process of a sandbox's own uid, wherever it hid: only that sandbox runs as it."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setuid(uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
 
 
 def describe_signal(number: int) -> str:

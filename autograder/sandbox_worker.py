@@ -7,14 +7,17 @@ reference value, and whatever it sends is decoded strictly and judged in the gra
 a submission that tampers with this process can only spoil its own answers.
 
 Imports: the standard library, numpy, and this package's wire and surfaces modules
-(sympy only when a symbolic answer must be encoded).
+(the zygote below preloads sympy and matplotlib for the students).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import shutil
 import signal
+import socket
 import sys
 import traceback
 from typing import Any
@@ -186,7 +189,7 @@ def as_plain(value: Any, depth: int = 0) -> Any:
 
 
 def as_matrix(value: Any) -> Any:
-    import sympy  # only notebooks with symbolic answers pay for the import
+    import sympy
 
     try:
         matrix = value if isinstance(value, sympy.MatrixBase) else sympy.Matrix(value)
@@ -273,14 +276,8 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 
 # --- the loop ---------------------------------------------------------------------------
 
-def main() -> None:
-    read_fd, write_fd = int(sys.argv[1]), int(sys.argv[2])
-    channel = Channel(read_fd, write_fd)
-    setup = channel.receive()
-    if setup is None:
-        return
-    confine(setup.get("limits", {}))
-    os.chdir(setup.get("workdir", "/tmp"))
+def serve(channel: Channel) -> None:
+    """Answer the grader until it says exit: this is one worker's whole life."""
     namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
     channel.send({"event": "ready"})
     while True:
@@ -291,8 +288,111 @@ def main() -> None:
             run_cells(channel, namespace, request["cells"])
         elif request["op"] == "call":
             channel.send({"event": "result", **call(namespace, request)})
+
+
+# --- the zygote ---------------------------------------------------------------------------
+#
+# One warm process per sandbox and grading process: it imports numpy, sympy and matplotlib
+# once, then forks a fresh worker for every submission (and every restart after a crash).
+# Each worker gets its own uid (when the zygote may change uid), its own empty folder, its
+# own limits, and is killed together with everything it started when the grader is done.
+
+PRELOAD = ("numpy", "sympy", "matplotlib.pyplot")
+
+
+def zygote_main() -> None:
+    control = socket.socket(fileno=int(sys.argv[1]))
+    workroot = sys.argv[2]
+    _die_with_parent()
+    import importlib
+
+    for module in PRELOAD:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass  # a student who imports it will see the ImportError in their own cell
+    _send_control(control, {"event": "ready"})
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(control, 1 << 16, 2)
+        except OSError:
+            break
+        if not data:
+            break
+        request = json.loads(data)
+        if request["op"] == "spawn":
+            pid = os.fork()
+            if pid == 0:
+                control.close()
+                _child(fds, request, workroot)
+            for fd in fds:
+                os.close(fd)
+            _send_control(control, {"pid": pid})
+        elif request["op"] == "reap":
+            _send_control(control, _reap(request["pid"], request.get("uid"), workroot))
     os._exit(0)
 
 
+def _send_control(control, message: dict) -> None:
+    control.sendall(json.dumps(message).encode())
+
+
+def _die_with_parent() -> None:
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _workdir(workroot: str, pid: int) -> str:
+    return os.path.join(workroot, f"worker-{pid}")
+
+
+def _child(fds: list, request: dict, workroot: str) -> None:
+    try:
+        os.setsid()
+        workdir = _workdir(workroot, os.getpid())
+        os.mkdir(workdir, 0o700)
+        limits = request["limits"]
+        if limits.get("uid") is not None and os.getuid() == 0:
+            os.chown(workdir, limits["uid"], limits["uid"])
+        os.chdir(workdir)
+        os.environ.update(HOME=workdir, TMPDIR=workdir, MPLCONFIGDIR=workdir)
+        confine(limits)
+        serve(Channel(fds[0], fds[1]))
+    finally:
+        os._exit(0)
+
+
+def _reap(pid: int, uid: int | None, workroot: str) -> dict:
+    """Kill a worker and all it started, collect its exit status, remove its folder."""
+    if uid is not None and os.getuid() == 0:
+        killer = os.fork()
+        if killer == 0:
+            try:
+                os.setuid(uid)
+                os.kill(-1, signal.SIGKILL)  # every process of this uid, wherever it hid
+            finally:
+                os._exit(0)
+        os.waitpid(killer, 0)
+    else:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        status = None
+    shutil.rmtree(_workdir(workroot, pid), ignore_errors=True)
+    if status is None:
+        return {"exit": None}
+    if os.WIFSIGNALED(status):
+        return {"signal": os.WTERMSIG(status)}
+    return {"exit": os.WEXITSTATUS(status)}
+
+
 if __name__ == "__main__":
-    main()
+    zygote_main()

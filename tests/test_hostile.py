@@ -113,11 +113,23 @@ def test_killing_the_parent_ends_only_this_sandbox(toy, sandbox_kind, bwrap_only
 # --- files, output, network ------------------------------------------------------------
 
 def test_disk_filler_is_bounded(toy, sandbox_kind, bwrap_only):
-    filler = ("i = 0\nwhile True:\n    with open(f'/tmp/fill{i}', 'wb') as out:\n"
+    filler = ("i = 0\nwhile True:\n    with open(f'fill{i}', 'wb') as out:\n"
               "        out.write(b'x' * 2**20 * 8)\n    i += 1\n" + GOOD_SCALED)
     report = grade_cells(toy, sandbox_kind, scaled=filler)
     assert "No space left on device" in report["cell_errors"][0]["error"]
     assert task_scores(report) == {"scaled": 0.0, "value_at_origin": 1.0}
+
+
+def test_nothing_carries_over_to_the_next_submission(toy, sandbox_kind, bwrap_only):
+    planter = ("import os, time\nopen('planted.txt', 'w').write('secret')\n"
+               "if os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\n    os._exit(0)\n" + GOOD_SCALED)
+    grade_cells(toy, sandbox_kind, scaled=planter)
+    spy = ("import os\ndef scaled(x):\n    folders = [f for f in os.listdir('/tmp') if f.startswith('worker-')]\n"
+           "    others = sorted({os.stat(f'/proc/{p}').st_uid for p in os.listdir('/proc') if p.isdigit()} - {os.getuid()})\n"
+           "    raise RuntimeError(f'folders={len(folders)} other_uids={others}')")
+    report = grade_cells(toy, sandbox_kind, scaled=spy)
+    # Its own folder only, and no process but the sandbox's root-owned zygote.
+    assert "folders=1 other_uids=[0]" in first_message(report)
 
 
 def test_huge_output_changes_nothing(toy, sandbox_kind):

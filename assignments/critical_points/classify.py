@@ -1,0 +1,156 @@
+"""Checks of `classify_critical_point`: the Hessian test with its degenerate class.
+
+Known mistakes are recognised by running, here, the classifier each mistake amounts to on
+the same matrix and seeing whether it gives the student's label.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.assignment import GradingContext
+from autograder.checks import Call, Check, Verdict, show
+
+from . import cases
+from .cases import exact, short
+from .judging import batch, safe
+
+LABELS = ("local minimum", "local maximum", "saddle point", "degenerate")
+
+
+def eigenvalues(H) -> np.ndarray:
+    H = np.asarray(H, dtype=float)
+    return np.linalg.eigvalsh((H + H.T) / 2)
+
+
+def by_threshold(lam: np.ndarray, tau: float) -> str:
+    if np.any(lam > tau) and np.any(lam < -tau):
+        return "saddle point"
+    if np.all(lam > tau):
+        return "local minimum"
+    if np.all(lam < -tau):
+        return "local maximum"
+    return "degenerate"
+
+
+def classify_eigenvalues(lam: np.ndarray, tol: float = 1e-6) -> str:
+    return by_threshold(lam, tol * max(1.0, float(np.abs(lam).max())))
+
+
+SWAP = {"local minimum": "local maximum", "local maximum": "local minimum"}
+
+# (name, whether the student's label is what that mistake gives on this matrix, advice);
+# tried in this order, the first match names the mistake.
+MISTAKES = (
+    ("local minimum and local maximum swapped", lambda lam, tol, got, want: SWAP.get(want) == got,
+     "All eigenvalues positive means f curves up in every direction: a local minimum."),
+    ("the tol argument ignored", lambda lam, tol, got, want: tol != 1e-6 and classify_eigenvalues(lam, 1e-6) == got,
+     "Use the tol passed in: τ = tol·max(1, max|λ|)."),
+    ("absolute instead of relative tolerance", lambda lam, tol, got, want: by_threshold(lam, tol) == got,
+     "Scale the threshold with the matrix: τ = tol·max(1, max|λ|). Round-off in a Hessian with entries of 1e6 "
+     "is about 1e-10·1e6, far above an absolute 1e-6."),
+    ("threshold without max(1, ·)", lambda lam, tol, got, want: by_threshold(lam, tol * float(np.abs(lam).max())) == got,
+     "τ = tol·max(1, max|λ|): for a tiny Hessian (all |λ| below 1) the threshold stays tol."),
+    ("mixed signs with a zero eigenvalue called degenerate",
+     lambda lam, tol, got, want: want == "saddle point" and got == "degenerate",
+     "Eigenvalues of both signs beyond ±τ already prove a saddle point, whatever the others are."),
+    ("no degenerate class", lambda lam, tol, got, want: want == "degenerate",
+     "When some |λ| ≤ τ the second-order test cannot decide (x² + y⁴ is a minimum, x² − y⁴ a saddle, both "
+     "with Hessian diag(2, 0)): return \"degenerate\"."),
+)
+
+
+def label_verdict(value, H, tol: float, shows: str, reproduce: str) -> Verdict:
+    lam = eigenvalues(H)
+    tau = tol * max(1.0, float(np.abs(lam).max()))
+    expected = by_threshold(lam, tau)
+    details = {"input": shows, "got": show(value), "expected": repr(expected),
+               "eigenvalues": show(lam), "tau": f"{tau:.3g}", "reproduce": reproduce}
+    if not isinstance(value, str):
+        return Verdict(False, f"For {shows}: your function returned {show(value)}, not a string; return one of "
+                              f"{', '.join(map(repr, LABELS))}.", details=details)
+    if value == expected:
+        return Verdict(True, f"{value!r} is right for {shows}.", details=details)
+    if value not in LABELS:
+        near = [lab for lab in LABELS if lab.split()[-1] in value.lower() or value.lower().strip() in lab]
+        return Verdict(False, f"For {shows}: {value[:80]!r} is not one of the four labels "
+                              f"{', '.join(map(repr, LABELS))}" + (f" (did you mean {near[0]!r}?)" if near else "") + ".",
+                       mistake="label not one of the four", details=details)
+    reason = (f"the eigenvalues are {show(lam)} and τ = tol·max(1, max|λ|) = {tau:.3g}, so the answer is {expected!r}, "
+              f"not {value!r}.")
+    for name, rule, advice in MISTAKES:
+        if rule(lam, tol, value, expected):
+            return Verdict(False, f"For {shows}: {reason} Known mistake: {name}. {advice}", mistake=name, details=details)
+    return Verdict(False, f"For {shows}: {reason}", details=details)
+
+
+def classify_checks(ctx: GradingContext) -> list[Check]:
+    x, y_hat = float(ctx.params["X"]), float(ctx.params["Y_HAT"])
+    rng = ctx.rng("classify_critical_point")
+    own = cases.lecture_loss(x, y_hat, "your loss")
+    w1 = round(float(rng.uniform(0.5, 1.5)), 2)
+    valley = np.array([w1, y_hat / x / w1])
+
+    groups = [
+        ("the lecture's Hessian at the origin", [("H = [[0, -2], [-2, 0]]", np.array([[0.0, -2.0], [-2.0, 0.0]]))], "visible"),
+        ("your loss: the origin and a point of the valley w1·w2 = Y_HAT/X",
+         [("H = Hessian of your loss at w = (0, 0)", own.build().hess(np.zeros(2))),
+          (f"H = Hessian of your loss at w = {short(valley)} (on the valley)", own.build().hess(valley))], "visible"),
+    ]
+
+    signature = []
+    for n, kind in zip(range(1, 7), rng.permutation(["min", "max", "saddle", "min", "max", "saddle"])):
+        kind = "min" if n == 1 and kind == "saddle" else kind
+        signs = {"min": np.ones(n), "max": -np.ones(n)}.get(kind)
+        if signs is None:
+            signs = rng.permutation(np.r_[1.0, -1.0, rng.choice([-1.0, 1.0], n - 2)])
+        A = cases.signature_matrix(rng, signs * cases.magnitudes(rng, n, gap=1.0))
+        signature.append((f"a random symmetric {n}×{n} matrix", A))
+    groups.append(("random Hessians with a prescribed eigenvalue signature, n = 1 … 6", signature, "hidden"))
+
+    degenerate = []
+    for name in ("x⁴ + y⁴", "monkey saddle x³ − 3xy²", "x² − y⁴", "x² + y³"):
+        surf, point = cases.degenerate(rng, name)
+        degenerate.append((f"H = exact Hessian of {surf.label} at its critical point {short(point.theta)}",
+                           surf.build().hess(point.theta)))
+    surf, point = cases.degenerate(rng, "x² + y⁴")
+    degenerate.append((f"H = numerical Hessian of {surf.label} at {short(point.theta)}",
+                       ctx.reference.numerical_hessian(surf.build().f, point.theta.copy())))
+    for n in (3, 5):
+        lam = rng.choice([-1.0, 1.0]) * cases.magnitudes(rng, n, gap=1.0)
+        lam[: n // 2] = 0.0
+        degenerate.append((f"a random {n}×{n} semidefinite matrix", cases.signature_matrix(rng, rng.permutation(lam))))
+    groups.append(("degenerate Hessians (zero eigenvalues)", degenerate, "visible"))
+
+    mixed = cases.signature_matrix(rng, rng.permutation([cases.magnitudes(rng, 1)[0], 0.0, -cases.magnitudes(rng, 1)[0]]))
+    rosen, rosen_min = cases.rosenbrock(rng)
+    big = 10.0 ** rng.uniform(6, 7)
+    tiny = 10.0 ** rng.uniform(-8, -7)
+    scale = [
+        ("a 3×3 matrix with eigenvalues of both signs and one zero", mixed),
+        (f"H = Hessian of {rosen.label} at its minimum {short(rosen_min.theta)}", rosen.build().hess(rosen_min.theta)),
+        ("a large Hessian (eigenvalues ~1e6) with a round-off eigenvalue", cases.signature_matrix(rng, [big, big * 1e-9])),
+        ("a large saddle Hessian (eigenvalues ~1e6)", cases.signature_matrix(rng, [big, -0.3 * big])),
+        ("a tiny Hessian (eigenvalues ~1e-7)", cases.signature_matrix(rng, [tiny, 0.6 * tiny])),
+    ]
+    groups.append(("scale: the relative threshold τ = tol·max(1, max|λ|)", scale, "visible"))
+
+    loose = cases.signature_matrix(rng, [1.0, 0.05])
+    checks = [_check(name, [(s, H, None) for s, H in inputs], vis) for name, inputs, vis in groups]
+    checks.append(_check("the tol argument is used", [("H with eigenvalues 1 and 0.05, tol = 0.1", loose, 0.1),
+                                                      ("H with eigenvalues 1 and 0.05 (default tol)", loose, None)], "visible"))
+    return checks
+
+
+def _check(name: str, inputs: list, visibility: str) -> Check:
+    calls = tuple(Call("classify_critical_point", (np.array(H),) + (() if tol is None else (tol,)), "str", shows)
+                  for shows, H, tol in inputs)
+
+    @safe
+    def judge(outcomes):
+        verdicts = [label_verdict(o.value, H, 1e-6 if tol is None else tol, shows,
+                                  f"classify_critical_point(np.array({exact(H)})" + ("" if tol is None else f", tol={tol}") + ")")
+                    for o, (shows, H, tol) in zip(outcomes, inputs)]
+        return batch(verdicts, "matrices")
+
+    return Check("classify_critical_point", name, calls, judge, visibility=visibility)

@@ -1,0 +1,68 @@
+"""Small pieces every judge of this assignment shares: safety, batching, figures."""
+
+from __future__ import annotations
+
+import functools
+from typing import Callable, Sequence
+
+import numpy as np
+
+from autograder.checks import Outcome, Verdict, as_array, show
+
+from .cases import Surf
+
+
+def safe(judge: Callable[[Sequence[Outcome]], Verdict]) -> Callable[[Sequence[Outcome]], Verdict]:
+    """A judge that turns any surprise in a student's value into a failing verdict, never an exception."""
+
+    @functools.wraps(judge)
+    def wrapped(outcomes: Sequence[Outcome]) -> Verdict:
+        try:
+            return judge(outcomes)
+        except Exception as exc:  # a value shaped like nothing we foresaw
+            values = ", ".join(show(o.value, 120) for o in outcomes)
+            return Verdict(False, f"Your function returned a value that could not be checked ({values}); "
+                                  f"it raised {type(exc).__name__} while being compared.")
+
+    return wrapped
+
+
+def batch(verdicts: Sequence[Verdict], what: str) -> Verdict:
+    """One verdict for several inputs: the first failure, or a pass that says how many inputs."""
+    for verdict in verdicts:
+        if not verdict.passed:
+            return verdict
+    if len(verdicts) == 1:
+        return verdicts[0]
+    details = {"inputs": [v.details.get("input", "") for v in verdicts]}
+    return Verdict(True, f"Correct on all {len(verdicts)} {what}.", details=details)
+
+
+def vector(value, n: int, shows: str, what: str = "your result") -> tuple[np.ndarray | None, Verdict | None]:
+    arr, problem = as_array(value, (n,), what)
+    if arr is None:
+        return None, Verdict(False, f"For {shows}: {problem}.", details={"input": shows, "got": show(value)})
+    return arr, None
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm > 0 else v
+
+
+def contour(surf: Surf, center, radius: float, title: str, paths=(), points=()) -> dict:
+    """A contour figure around a 2-D point, in the plain form `plots.py` draws."""
+    cx, cy = (float(v) for v in center)
+    return {
+        "kind": "contour",
+        "title": title,
+        "surface": surf.spec(),
+        "xlim": [cx - radius, cx + radius],
+        "ylim": [cy - radius, cy + radius],
+        "paths": [{"label": label, "points": [[float(a), float(b)] for a, b in pts]} for label, pts in paths],
+        "points": [{"label": label, "xy": [float(xy[0]), float(xy[1])]} for label, xy in points],
+    }
+
+
+def finite_point(value) -> bool:
+    return isinstance(value, np.ndarray) and value.shape == (2,) and bool(np.all(np.isfinite(value)))

@@ -1,0 +1,17 @@
+"""local minimum and local maximum swapped
+
+task: classify_critical_point
+"""
+import numpy as np
+
+
+def classify_critical_point(H, tol=1e-6):
+    lam = np.linalg.eigvalsh(np.asarray(H, dtype=float))
+    tau = tol * max(1.0, np.max(np.abs(lam)))
+    if np.any(lam > tau) and np.any(lam < -tau):
+        return "saddle point"
+    if np.all(lam > tau):
+        return "local maximum"
+    if np.all(lam < -tau):
+        return "local minimum"
+    return "degenerate"

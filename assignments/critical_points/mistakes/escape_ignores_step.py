@@ -1,0 +1,15 @@
+"""step ignored
+
+task: escape_saddle
+"""
+import numpy as np
+
+
+def escape_saddle(f, theta, step=0.1):
+    theta = np.array(theta, dtype=float)
+    lam, vectors = np.linalg.eigh(numerical_hessian(f, theta))
+    if lam[0] >= -1e-6 * max(1.0, np.max(np.abs(lam))):
+        return theta.copy()
+    u = vectors[:, 0]
+    forward, backward = theta + 0.1 * u, theta - 0.1 * u
+    return forward if f(forward) <= f(backward) else backward

@@ -1,0 +1,25 @@
+"""Assignment `momentum_nag`: gradient descent, Momentum, NAG and minibatch SGD, graded whole.
+
+The student's own quadratic, start, step and β come from `params`; the hidden checks from
+`checks`; the known mistakes from `known` (with one example each under `mistakes/`).
+"""
+
+from autograder.assignment import Assignment, Task
+
+from .checks import checks
+from .params import notebook_context, parameters
+
+ASSIGNMENT = Assignment(
+    name="momentum_nag",
+    title="Batch and Momentum: gradient descent, Momentum, Nesterov and minibatch SGD",
+    tasks=(
+        Task("gradient_descent", 3.0, "the gradient-descent trajectory θ0..θ_steps"),
+        Task("momentum", 4.0, "Momentum in the lecture's convention m_t = β·m_{t−1} − η·∇L(θ_{t−1})"),
+        Task("nesterov", 5.0, "NAG returning θ_t (not the look-ahead point)"),
+        Task("minibatch_sgd", 5.0, "minibatch SGD with pinned shuffling, last partial batch used"),
+        Task("steps_to_tolerance", 3.0, "steps until ‖∇L(θ_t)‖ < tol for each method, None beyond 10 000"),
+    ),
+    parameters=parameters,
+    notebook_context=notebook_context,
+    checks=checks,
+)

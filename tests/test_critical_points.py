@@ -1,0 +1,291 @@
+"""The assignment `critical_points`: its parameters, judges, known mistakes and notebook.
+
+Student code is run here in-process by a tiny stand-in for the sandbox (`answer`), which
+converts return values the way the sandbox worker does; the real sandbox is tested
+elsewhere. That keeps these tests fast and lets them fabricate any returned value.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from autograder import surfaces, wire
+from autograder.assignment import GradingContext
+from autograder.checks import Outcome, run_judge
+from autograder.course import Course
+from autograder.notebooks import build_notebook
+from autograder.variants import Variant
+from autograder.wire import MatrixTree, Opaque, Tree
+
+ROOT = Path(__file__).resolve().parents[1]
+NAME = "critical_points"
+MISTAKES = sorted((ROOT / "assignments" / NAME / "mistakes").glob("*.py"))
+STUDENTS = ("s001", "s002", "alice")
+
+
+@pytest.fixture(scope="module")
+def course() -> Course:
+    return Course(ROOT)
+
+
+@pytest.fixture(scope="module")
+def assignment(course):
+    return course.assignment(NAME)
+
+
+def module(course, name: str):
+    course.assignment(NAME)
+    return importlib.import_module(f"_course_assignment_{NAME}.{name}")
+
+
+def context(course, assignment, student: str) -> GradingContext:
+    variant = Variant.derive(b"test secret", NAME, student)
+    params = assignment.parameters(variant)
+    return GradingContext(variant, params, course.reference(NAME, params))
+
+
+def answer(course, namespace: dict, call) -> Outcome:
+    """What the sandbox would send back for one call (arguments built, value converted)."""
+    args = [surfaces.function(a.family, a.params, a.returns) if isinstance(a, wire.Surface) else copy.deepcopy(a)
+            for a in call.args]
+    try:
+        value = namespace[call.function](*args)
+    except Exception as exc:
+        return Outcome("error", message=f"{type(exc).__name__}: {exc}")
+    if call.expect == "array" or (call.expect == "array_or_none" and value is not None):
+        value = np.asarray(value, dtype=float)
+    elif call.expect == "matrix":
+        value = module(course, "symbolic").matrix_tree(sp.Matrix(value))
+    return Outcome("ok", value=value)
+
+
+def grade(course, assignment, student: str, replacement: str = "") -> list:
+    ctx = context(course, assignment, student)
+    namespace = {"__name__": "student", **ctx.params}
+    exec(course.solution_source(NAME), namespace)
+    exec(replacement, namespace)
+    results = []
+    for check in assignment.checks(ctx):
+        results.append((check, run_judge(check, [answer(course, namespace, c) for c in check.calls])))
+    return results
+
+
+def mistake_file(path: Path) -> tuple[str, str, str]:
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    doc = ast.get_docstring(tree).splitlines()
+    task = next(line.split(":", 1)[1].strip() for line in doc if line.startswith("task:"))
+    return doc[0].strip(), task, "\n".join(text.splitlines()[tree.body[0].end_lineno:])
+
+
+# --- parameters -------------------------------------------------------------------------
+
+def test_parameters_are_vetted_and_deterministic(assignment):
+    for i in range(300):
+        variant = Variant.derive(b"k", NAME, f"s{i:03d}")
+        p = assignment.parameters(variant)
+        assert p == assignment.parameters(variant)
+        assert 0.5 <= abs(p["X"] * p["Y_HAT"]) <= 4.0
+        assert abs(p["X"]) >= 0.5 and abs(p["Y_HAT"]) >= 0.3 and abs(p["X"]) != 1.0
+        assert round(p["X"], 2) == p["X"] and round(p["Y_HAT"], 2) == p["Y_HAT"]
+
+
+def test_points_sum_to_twenty(assignment):
+    assert assignment.max_score == 20.0
+    assert [t.name for t in assignment.tasks] == ["loss_gradient", "symbolic_hessian", "numerical_gradient",
+                                                  "numerical_hessian", "classify_critical_point", "escape_direction",
+                                                  "escape_saddle"]
+
+
+def test_checks_are_deterministic_per_student(course, assignment):
+    shows = lambda s: [(c.name, [call.shows for call in c.calls]) for c in assignment.checks(context(course, assignment, s))]
+    assert shows("s001") == shows("s001")
+    assert shows("s001") != shows("s002")
+
+
+# --- the reference and the known mistakes ----------------------------------------------------
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_reference_passes_every_check(course, assignment, student):
+    failed = [(c.name, v.message) for c, v in grade(course, assignment, student) if not v.passed]
+    assert failed == []
+
+
+def test_every_task_has_checks_and_some_are_hidden(course, assignment):
+    checks = assignment.checks(context(course, assignment, "s001"))
+    assert {c.task for c in checks} == {t.name for t in assignment.tasks}
+    assert any(c.visibility == "hidden" for c in checks)
+    assert all(call.shows for c in checks for call in c.calls)
+
+
+def test_there_are_at_least_twelve_mistakes():
+    assert len(MISTAKES) >= 12
+
+
+@pytest.mark.parametrize("path", MISTAKES, ids=[p.stem for p in MISTAKES])
+def test_each_mistake_costs_its_own_task_only_and_is_named(course, assignment, path):
+    name, task, code = mistake_file(path)
+    for student in STUDENTS:
+        results = grade(course, assignment, student, code)
+        assert {c.task for c, v in results if not v.passed} == {task}, student
+        assert name in {v.mistake for c, v in results if not v.passed}, student
+
+
+# --- judges on fabricated values --------------------------------------------------------------
+
+STRANGE = [None, "abc", Opaque("Foo", "<Foo>"), np.array([np.nan, 1.0]), np.zeros((3, 3)), np.zeros(7), 3.0,
+           [1, 2], {"a": 1}, np.array([np.inf]), MatrixTree((1, 1), (Tree(("int", "1")),))]
+
+
+def test_judges_never_raise_on_strange_values(course, assignment):
+    for check in assignment.checks(context(course, assignment, "s001")):
+        for value in STRANGE:
+            verdict = run_judge(check, [Outcome("ok", value=value)] * len(check.calls))
+            assert verdict.message
+            if value is not None:  # None is right where no escape direction exists
+                assert not verdict.passed, (check.name, value)
+
+
+def checks_of(course, assignment, task: str, name_part: str):
+    return [c for c in assignment.checks(context(course, assignment, "s001")) if c.task == task and name_part in c.name]
+
+
+def test_forward_difference_probe_is_named(course, assignment):
+    (probe,) = checks_of(course, assignment, "numerical_gradient", "x³")
+    forward = run_judge(probe, [Outcome("ok", value=np.array([12.61]))])
+    assert not forward.passed and forward.mistake == "forward differences"
+    assert run_judge(probe, [Outcome("ok", value=np.array([12.01]))]).passed
+
+
+def test_lecture_escape_direction_either_sign(course, assignment):
+    (check,) = checks_of(course, assignment, "escape_direction", "lecture")
+    s = 1 / np.sqrt(2)
+    for u in ([s, s], [-s, -s]):
+        assert run_judge(check, [Outcome("ok", value=np.array(u))]).passed
+    wrong = run_judge(check, [Outcome("ok", value=np.array([s, -s]))])
+    assert not wrong.passed and wrong.mistake == "eigenvector of the largest eigenvalue"
+    assert wrong.figure and wrong.figure["kind"] == "contour"
+    long = run_judge(check, [Outcome("ok", value=np.array([1.0, 1.0]))])
+    assert long.mistake == "eigenvector not normalised"
+
+
+def test_repeated_eigenvalue_accepts_any_vector_of_the_eigenspace(course, assignment):
+    (check,) = checks_of(course, assignment, "escape_direction", "repeated")
+    values = []
+    for call in check.calls:
+        H = call.args[0]
+        lam, V = np.linalg.eigh(H)
+        u = V[:, 0] * 0.6 + V[:, 1] * 0.8  # far from numpy's own vector, yet in the eigenspace
+        assert np.linalg.norm(u - V[:, 0]) > 0.5
+        values.append(Outcome("ok", value=u))
+    assert run_judge(check, values).passed
+
+
+def test_escape_saddle_wrong_sign_is_named_with_a_figure(course, assignment):
+    (check,) = checks_of(course, assignment, "escape_saddle", "asymmetric")
+    ctx = context(course, assignment, "s001")
+    outcomes = []
+    for call in check.calls:
+        f = surfaces.function(call.args[0].family, call.args[0].params)
+        good = ctx.reference.escape_saddle(f, call.args[1].copy(), call.args[2])
+        outcomes.append(Outcome("ok", value=2 * call.args[1] - good))  # the mirror image: the other sign
+    verdict = run_judge(check, outcomes)
+    assert verdict.mistake == "escape sign not chosen to decrease f"
+    assert verdict.figure["kind"] == "contour" and len(verdict.figure["points"]) == 3
+
+
+def test_classification_labels_and_named_mistakes(course, assignment):
+    (check,) = checks_of(course, assignment, "classify_critical_point", "lecture")
+    assert run_judge(check, [Outcome("ok", value="saddle point")]).passed
+    typo = run_judge(check, [Outcome("ok", value="saddle")])
+    assert not typo.passed and "saddle point" in typo.message
+    (scale,) = checks_of(course, assignment, "classify_critical_point", "scale")
+    labels = [module(course, "classify").by_threshold(np.linalg.eigvalsh(c.args[0]), 1e-6) for c in scale.calls]
+    verdict = run_judge(scale, [Outcome("ok", value=v) for v in labels])
+    assert verdict.mistake == "absolute instead of relative tolerance"
+
+
+# --- symbolic answers -------------------------------------------------------------------------------
+
+def symbolic_checks(course, assignment):
+    return checks_of(course, assignment, "symbolic_hessian", "")
+
+
+def matrix_outcome(course, matrix) -> Outcome:
+    return Outcome("ok", value=module(course, "symbolic").matrix_tree(sp.Matrix(matrix)))
+
+
+def test_symbolic_hessian_with_floats_passes(course, assignment):
+    ctx = context(course, assignment, "s001")
+    w1, w2 = sp.symbols("w1 w2")
+    loss = (sp.Float(ctx.params["Y_HAT"]) - w1 * w2 * sp.Float(ctx.params["X"])) ** 2
+    outcome = matrix_outcome(course, sp.hessian(loss, (w1, w2)))
+    assert all(run_judge(c, [outcome]).passed for c in symbolic_checks(course, assignment))
+
+
+def test_symbolic_hessian_wrong_symbol_names(course, assignment):
+    a, b = sp.symbols("w_1 w_2")
+    outcome = matrix_outcome(course, [[a, b], [b, a]])
+    verdict = run_judge(symbolic_checks(course, assignment)[0], [outcome])
+    assert not verdict.passed and "w_1" in verdict.message and "w1, w2" in verdict.message
+
+
+def test_symbolic_hessian_hostile_trees_are_refused(course, assignment):
+    huge = Tree(("pow", ("int", "10"), ("pow", ("int", "10"), ("int", "60"))))
+    zero_division = Tree(("rat", "1", "0"))
+    for tree in (huge, zero_division):
+        outcome = Outcome("ok", value=MatrixTree((2, 2), (tree,) * 4))
+        for check in symbolic_checks(course, assignment):
+            verdict = run_judge(check, [outcome])
+            assert not verdict.passed and verdict.message
+
+
+def test_symbolic_module_never_parses_strings():
+    source = (ROOT / "assignments" / NAME / "symbolic.py").read_text() + \
+             (ROOT / "assignments" / NAME / "symbolic_hessian.py").read_text()
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("#", '"', "Never")))
+    for banned in ("parse_expr", "eval(", "exec(", "sympify", "sp.S("):
+        assert banned not in code
+
+
+# --- the notebook ------------------------------------------------------------------------------------
+
+RUNNER = """
+import json, sys, io, contextlib
+import matplotlib
+matplotlib.use("Agg")
+namespace, report = {}, []
+for grade_id, role, source in json.loads(sys.stdin.read()):
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(source, grade_id, "exec"), namespace)
+        report.append([grade_id, role, "ok"])
+    except BaseException as exc:
+        report.append([grade_id, role, type(exc).__name__])
+print(json.dumps(report))
+"""
+
+
+@pytest.mark.parametrize("solutions", [True, False])
+def test_notebook_self_checks(course, assignment, solutions):
+    variant = Variant.derive(b"test secret", NAME, "s001")
+    nb = build_notebook(course, assignment, variant, solutions=solutions)
+    assert "autograder" not in "".join(c.source for c in nb.cells if c.cell_type == "code")
+    cells = [[c.metadata["nbgrader"]["grade_id"], c.metadata["autograder"]["role"], c.source]
+             for c in nb.cells if c.cell_type == "code"]
+    done = subprocess.run([sys.executable, "-c", RUNNER], input=json.dumps(cells), capture_output=True, text=True, timeout=120)
+    report = json.loads(done.stdout)
+    selfchecks = [status for _, role, status in report if role == "selfcheck"]
+    assert len(selfchecks) == 7
+    assert all(status == "ok" for _, role, status in report if role != "selfcheck")
+    assert set(selfchecks) == ({"ok"} if solutions else {"NotImplementedError"})

@@ -1,0 +1,218 @@
+"""The assignment `momentum_nag`: its parameters, its judges, its known mistakes, its notebook.
+
+Calls are answered in-process by the sandbox worker's own `call` (the wire round trip
+included), so these tests are fast and exercise the grader's judges on exactly the
+values a sandbox would send back.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder import sandbox_worker, wire
+from autograder.assignment import GradingContext
+from autograder.checks import Outcome, Verdict, run_judge
+from autograder.notebooks import build_notebook
+from autograder.variants import Variant
+
+from conftest import ROOT, SECRET
+
+NAME = "momentum_nag"
+MISTAKES = sorted((ROOT / "assignments" / NAME / "mistakes").glob("*.py"))
+STUDENTS = ("s001", "s002", "alice", "bob", "zoë")
+
+
+def part(course, module: str):
+    course.assignment(NAME)
+    return importlib.import_module(f"_course_assignment_{NAME}.{module}")
+
+
+@pytest.fixture(scope="module")
+def graded(course):
+    """The checks of one student, with the reference's namespace as a perfect submission."""
+    assignment = course.assignment(NAME)
+    variant = Variant.derive(SECRET, NAME, "s001")
+    params = assignment.parameters(variant)
+    context = GradingContext(variant, params, course.reference(NAME, params))
+    return assignment, params, assignment.checks(context)
+
+
+def reference_namespace(course, params: dict) -> dict:
+    namespace = {"np": np, **params}
+    exec(course.solution_source(NAME), namespace)
+    return namespace
+
+
+def answer(namespace: dict, call) -> Outcome:
+    request = wire.loads(wire.dumps({"function": call.function, "args": wire.encode(list(call.args)),
+                                     "expect": call.expect})[4:])
+    reply = wire.loads(wire.dumps(sandbox_worker.call(namespace, request))[4:])
+    if reply["status"] != "ok":
+        return Outcome(reply["status"], message=reply["message"])
+    return Outcome("ok", value=wire.decode(reply["value"]), meta=reply["meta"])
+
+
+def verdicts(namespace: dict, checks) -> list[tuple[object, Verdict]]:
+    with np.errstate(all="ignore"):  # the broken submissions overflow, in what stands in for their sandbox
+        return [(check, run_judge(check, [answer(namespace, c) for c in check.calls])) for check in checks]
+
+
+def mistake_file(path: Path) -> tuple[str, str, str]:
+    text = path.read_text(encoding="utf-8")
+    doc, _, code = text.partition('"""')[2].partition('"""')
+    task = next(line.split(":", 1)[1].strip() for line in doc.splitlines() if line.startswith("task:"))
+    return doc.strip().splitlines()[0], task, code
+
+
+# --- the student's parameters ----------------------------------------------------------
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_parameters_are_vetted_and_deterministic(course, student):
+    assignment = course.assignment(NAME)
+    variant = Variant.derive(SECRET, NAME, student)
+    p = assignment.parameters(variant)
+    again = assignment.parameters(Variant.derive(SECRET, NAME, student))
+    assert all(np.array_equal(p[k], again[k]) for k in p)
+    lam = np.linalg.eigvalsh(p["A"])
+    assert np.array_equal(p["A"], p["A"].T) and 10 <= lam[1] / lam[0] <= 50
+    assert p["LR"] * lam[1] <= 1.0 < 2 * (1 + p["BETA"]) / (1 + 2 * p["BETA"])
+    assert len(p["Y_DATA"]) % 4 != 0 and p["X_DATA"].shape == (len(p["Y_DATA"]), 2)
+    counts = course.reference(NAME, p).steps_to_tolerance(lambda t: p["A"] @ t - p["b"], p["THETA0"], p["LR"],
+                                                          p["BETA"], 1e-6)
+    assert None not in counts.values() and max(counts["momentum"], counts["nesterov"]) < counts["gd"]
+
+
+def test_reference_reproduces_the_domain_example(course):
+    A, c = np.array([[5, 1], [1, 0.4]]), np.array([1.0, -1.0])
+    ref = course.reference(NAME, {})
+    grad = lambda t: A @ (t - c)  # noqa: E731
+    theta0 = np.array([-2.0, 3.0])
+    assert np.allclose(ref.momentum(grad, theta0, 0.05, 0.9, 4)[:, 0], [-2, -1.45, -0.546, 0.445395, 1.263221], atol=1e-6)
+    assert np.allclose(ref.nesterov(grad, theta0, 0.05, 0.9, 3)[:, 0], [-2, -1.45, -0.6729, 0.058949], atol=1e-6)
+    look = part(course, "optimisers").heavy_ball(grad, theta0, 0.05, 0.9, 3, look=1.0, report_look_ahead=True)
+    assert np.allclose(look[:, 0], [-2, -0.955, 0.02649, 0.717613], atol=1e-5)
+
+
+# --- the checks on a perfect and on a broken submission ----------------------------------
+
+def test_reference_passes_every_check_with_pictures(course, graded):
+    assignment, params, checks = graded
+    assert sum(t.points for t in assignment.tasks) == 20
+    assert {c.task for c in checks} == {t.name for t in assignment.tasks}
+    results = verdicts(reference_namespace(course, params), checks)
+    failed = [(c.name, v.message) for c, v in results if not v.passed]
+    assert not failed
+    pictures = {c.task: v.figure for c, v in results if v.figure}
+    assert set(pictures) == {"gradient_descent", "momentum", "nesterov", "minibatch_sgd"}
+    for figure in pictures.values():
+        json.dumps(figure, allow_nan=False)
+        assert figure["kind"] == "contour" and len(figure["paths"]) == 2
+        assert all(len(p["points"]) <= 200 for p in figure["paths"])
+        assert all(min(c["values"]) >= 0 for c in figure["loss_curves"])
+
+
+@pytest.mark.parametrize("path", MISTAKES, ids=[p.stem for p in MISTAKES])
+def test_each_mistake_costs_its_own_task_only_and_is_named(course, graded, path):
+    assignment, params, checks = graded
+    name, task, code = mistake_file(path)
+    assert name in part(course, "known").ADVICE
+    namespace = reference_namespace(course, params)
+    exec(code, namespace)
+    results = verdicts(namespace, checks)
+    lost = {c.task for c, v in results if not v.passed}
+    assert lost == {task}
+    assert name in {v.mistake for c, v in results if not v.passed}
+    assert any(name in v.message for c, v in results if v.mistake == name)
+    own = next(v for c, v in results if c.task == task and c.calls[0].shows.startswith(("your", "X_DATA")))
+    if task != "steps_to_tolerance":
+        assert own.figure is not None
+
+
+def test_every_named_mistake_has_a_file(course):
+    names = {mistake_file(p)[0] for p in MISTAKES}
+    assert names == set(part(course, "known").ADVICE)
+
+
+STRANGE = [None, "theta", 3.0, [1.0, 2.0], {"gd": 1}, wire.Opaque("generator", "<generator object>"),
+           np.array([1.0, 2.0]), np.full((3, 3, 3), 1.0), np.array([[np.nan, 1.0]] * 151), np.full((151, 2), 1e30),
+           np.zeros((0, 2)), {"gd": True, "momentum": None, "nesterov": None},
+           {"gd": "10", "momentum": 1, "nesterov": 2}, {"gd": 1.5, "momentum": 1, "nesterov": 2}]
+
+
+def test_judges_never_raise_on_strange_values(graded):
+    _, _, checks = graded
+    for check in checks:
+        for value in STRANGE:
+            verdict = run_judge(check, [Outcome("ok", value=value, meta={}) for _ in check.calls])
+            assert isinstance(verdict, Verdict) and not verdict.passed and verdict.message
+
+
+def test_aliased_rows_and_too_many_calls(course, graded):
+    _, params, checks = graded
+    namespace = reference_namespace(course, params)
+    check = next(c for c in checks if c.task == "momentum")
+    outcome = answer(namespace, check.calls[0])
+    aliased = Outcome("ok", value=outcome.value, meta={**outcome.meta, "aliased_rows": True})
+    assert run_judge(check, [aliased]).mistake == "every row the same array object"
+    chatty = Outcome("ok", value=outcome.value, meta={**outcome.meta, "calls": [10_000, None, None, None, None]})
+    verdict = run_judge(check, [chatty])
+    assert verdict.passed and "10000 times" in verdict.message
+
+
+def test_float32_trajectory_fails_with_a_dtype_hint(course, graded):
+    _, params, checks = graded
+    check = next(c for c in checks if c.task == "nesterov")
+    outcome = answer(reference_namespace(course, params), check.calls[0])
+    rounded = Outcome("ok", value=outcome.value.astype(np.float32).astype(float), meta={"dtype": "float32"})
+    verdict = run_judge(check, [rounded])
+    assert not verdict.passed and "float32" in verdict.message and "row" in verdict.message
+
+
+def test_counts_accept_integral_floats(course, graded):
+    _, params, checks = graded
+    check = next(c for c in checks if c.task == "steps_to_tolerance")
+    value = answer(reference_namespace(course, params), check.calls[0]).value
+    as_floats = {k: float(v) for k, v in value.items()}
+    assert run_judge(check, [Outcome("ok", value=as_floats)]).passed
+
+
+# --- the notebook ------------------------------------------------------------------------
+
+def _run_code_cells(nb) -> subprocess.CompletedProcess:
+    cells = [c.source for c in nb.cells if c.cell_type == "code" and c.metadata["autograder"]["role"] != "show"]
+    script = "\n".join(
+        f"try:\n    exec(compile({s!r}, 'cell{i}', 'exec'))\nexcept BaseException as e:\n"
+        f"    print('FAILED', {i}, type(e).__name__)" for i, s in enumerate(cells))
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+
+
+def test_solution_notebook_passes_its_self_checks_and_stub_does_not(course):
+    assignment = course.assignment(NAME)
+    variant = Variant.derive(SECRET, NAME, "s002")
+    solved = _run_code_cells(build_notebook(course, assignment, variant, solutions=True))
+    assert solved.returncode == 0 and "FAILED" not in solved.stdout and "✗" not in solved.stdout
+    assert solved.stdout.count("All self-checks passed.") == 5
+    stub = _run_code_cells(build_notebook(course, assignment, variant, solutions=False))
+    assert stub.stdout.count("NotImplementedError") == 5  # each self-check calls its stub; defining one is fine
+
+
+@pytest.mark.slow
+def test_graded_end_to_end_in_the_sandbox(course, sandbox_kind):
+    from conftest import grade_bytes, submission_of, task_scores
+
+    _, _, code = mistake_file(ROOT / "assignments" / NAME / "mistakes" / "look_ahead_reported.py")
+    perfect = grade_bytes(course, NAME, "s001", submission_of(course, NAME, "s001"), sandbox_kind)
+    assert perfect["score"] == perfect["max_score"] == 20.0
+    pytorch = grade_bytes(course, NAME, "s001", submission_of(course, NAME, "s001", cells={"nesterov": code}), sandbox_kind)
+    assert task_scores(pytorch) == {"gradient_descent": 3.0, "momentum": 4.0, "nesterov": 0.0, "minibatch_sgd": 5.0,
+                                    "steps_to_tolerance": 3.0}
+    nag = next(t for t in pytorch["tasks"] if t["name"] == "nesterov")
+    assert {c["mistake"] for c in nag["checks"]} == {"the look-ahead point reported (PyTorch/Keras convention)"}
+    assert nag["checks"][0]["figure"]["kind"] == "contour"
