@@ -7,10 +7,13 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, exports
 from .batch import default_jobs, generate_class, grade_class
 from .course import Course
 from .errors import UserError
+from .gradebook import Gradebook
+from .gradescope import build_bundle
+from .nbgrader_course import record_grades, write_source
 from .roster import read_roster
 from .sandbox import choose_kind
 
@@ -72,24 +75,81 @@ def generate(assignment: str, roster: Path, out: Path, solutions: bool, course_d
               help="SQLite gradebook [default: OUT/gradebook.sqlite].")
 @click.option("--force", is_flag=True, help="Regrade every submission, even unchanged ones.")
 @click.option("--require-sandbox", is_flag=True, help="Refuse to grade without bubblewrap isolation.")
+@click.option("--nbgrader-gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Also record the grades in this nbgrader gradebook.db (its folder is the nbgrader course root).")
 @course_option
 @secret_option
 def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int | None, gradebook_path: Path | None,
-          force: bool, require_sandbox: bool, course_dir: Path, secret_file: Path | None) -> None:
+          force: bool, require_sandbox: bool, nbgrader_gradebook: Path | None, course_dir: Path,
+          secret_file: Path | None) -> None:
     """Grade SUBMISSIONS (a folder or .zip) for every roster student; write reports, grades.csv, summary.html."""
     course = Course(course_dir)
     course.assignment(assignment)
+    students = read_roster(roster)
+    gradebook_path = gradebook_path or out / "gradebook.sqlite"
     kind, why = choose_kind(require_sandbox)
     if kind != "bwrap":
         click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation: it can read "
                     "files the grader can read. Every report says sandbox: rlimit-only.", fg="red", err=True)
-    run = grade_class(course, assignment, read_roster(roster), submissions, out, course.secret(secret_file),
+    run = grade_class(course, assignment, students, submissions, out, course.secret(secret_file),
                       jobs=jobs or default_jobs(), sandbox=kind, gradebook_path=gradebook_path, force=force,
                       say=lambda line: click.echo(line, err=True))
+    if nbgrader_gradebook is not None:
+        count = record_grades(course, assignment, students, submissions, out, gradebook_path, nbgrader_gradebook)
+        click.echo(f"Recorded {count} submissions in the nbgrader gradebook {nbgrader_gradebook}.")
     click.echo(f"{run.graded} graded, {run.ungradable} ungradable, {run.missing} without a submission"
                f"{f', {run.skipped} unchanged since the last run' if run.skipped else ''} "
                f"in {run.seconds:.1f} s (sandbox: {kind}).")
     click.echo(f"Reports: {out}/<student_id>/report.html   Grades: {out / 'grades.csv'}   Summary: {out / 'summary.html'}")
+
+
+@main.command("nbgrader-source")
+@click.argument("assignment")
+@click.option("--out", "nbgrader_root", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="The nbgrader course directory.")
+@course_option
+@secret_option
+def nbgrader_source(assignment: str, nbgrader_root: Path, course_dir: Path, secret_file: Path | None) -> None:
+    """Write OUT/source/<ASSIGNMENT>/<ASSIGNMENT>.ipynb for `nbgrader generate_assignment`."""
+    course = Course(course_dir)
+    path = write_source(course, assignment, course.secret(secret_file), nbgrader_root)
+    click.echo(f"Wrote {path}; next: nbgrader generate_assignment {assignment} (in {nbgrader_root}).")
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The bundle, a .zip file.")
+@course_option
+@secret_option
+def gradescope(assignment: str, out: Path, course_dir: Path, secret_file: Path | None) -> None:
+    """Build a Gradescope autograder bundle for ASSIGNMENT (it holds the course secret: keep it private)."""
+    course = Course(course_dir)
+    count = build_bundle(course, assignment, course.secret(secret_file), out)
+    click.echo(f"Wrote {out} ({count} files); upload it as the assignment's autograder on Gradescope.")
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--gradebook", "gradebook_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              required=True, help="The SQLite gradebook written by `grade`.")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--format", "fmt", type=click.Choice(exports.FORMATS), default="csv", show_default=True)
+@click.option("--canvas-assignment-id", default=None,
+              help="Canvas's id of the assignment, so the column updates it instead of creating one.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@course_option
+def export(assignment: str, gradebook_path: Path, roster: Path, fmt: str, canvas_assignment_id: str | None, out: Path,
+           course_dir: Path) -> None:
+    """Write the grade table of ASSIGNMENT for an LMS: our grades.csv, a Canvas or a Moodle import file."""
+    course = Course(course_dir)
+    students = read_roster(roster)
+    book = Gradebook(gradebook_path)
+    reports = book.reports(assignment, students.student_ids)
+    book.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(exports.export(fmt, course.assignment(assignment), reports, students, canvas_assignment_id),
+                   encoding="utf-8")
+    click.echo(f"Wrote {out} ({fmt}, {len(students.student_ids)} students).")
 
 
 @main.command()

@@ -283,10 +283,13 @@ def _tasks(assignment: Assignment, checks: list[Check], verdicts: list[Verdict])
     for task in assignment.tasks:
         pairs = [(c, v) for c, v in zip(checks, verdicts) if c.task == task.name]
         results = score_checks([c for c, _ in pairs], [v for _, v in pairs], task.points)
+        weights = sum(c.weight for c, _ in pairs) or 1.0
+        passed = sum(c.weight for c, v in pairs if v.passed)
         tasks.append({
             "name": task.name,
             "summary": task.summary,
-            "score": round(sum(r.score for r in results), 6),
+            # From the weights, not the rounded shares, so that full marks are exactly full.
+            "score": round(task.points * passed / weights, 6),
             "max_score": task.points,
             "checks": [r.as_json() for r in results],
         })

@@ -6,10 +6,10 @@ any value may be nan, inf or 1e300. A picture must stay readable then, so a path
 at its first non-finite value and clipped to the window, and every such cut is said in
 words, on the picture and in `Picture.notes` for the page around it.
 
-Same spec, same bytes: the Agg canvas, a fixed size and DPI and no "Software" metadata
-make the PNG a function of the spec (reports are compared byte for byte). Figures are
-built with `matplotlib.figure.Figure`, not pyplot, so nothing is kept in a global
-registry between reports.
+Same spec, same bytes: the Agg canvas, a fixed size and DPI and a PNG without time or
+"Software" metadata make the image a function of the spec (reports are compared byte
+for byte). Figures are built with `matplotlib.figure.Figure` on an Agg canvas, not with
+pyplot, so no backend is switched and nothing is kept in a global registry.
 """
 
 from __future__ import annotations
@@ -23,11 +23,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from matplotlib import rc_context
+from PIL import Image
+from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
 from . import surfaces
 
@@ -40,8 +42,8 @@ COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 MARKERS = ("o", "s", "^", "D", "v", "P")
 DASHES = ("-", "--", "-.", ":")
 POINT_MARKERS = ("*", "X", "P", "h", "d")
-# Labels are text: a "$" in one must not switch matplotlib to math mode (or fail to parse).
-PLAIN_TEXT = {"text.parse_math": False}
+# Pale blues, darker towards the minimum: a background the paths stand out against, in print too.
+PALE = ListedColormap(colormaps["Blues"](np.linspace(0.38, 0.02, 64)))
 
 
 @dataclass(frozen=True)
@@ -56,17 +58,11 @@ def draw(spec: dict) -> Picture:
     kind = spec.get("kind") if isinstance(spec, dict) else None
     if kind != "contour":
         raise ValueError(f"unknown figure kind {kind!r} (known: 'contour')")
-    with rc_context(PLAIN_TEXT):
-        return _contour(spec)
+    return _contour(spec)
 
 
 def histogram(scores, max_score: float) -> str:
     """A histogram of scores on [0, max_score] with mean and median marked, as a data URI."""
-    with rc_context(PLAIN_TEXT):
-        return _histogram(scores, max_score)
-
-
-def _histogram(scores, max_score: float) -> str:
     values = np.array([float(s) for s in scores if s is not None], dtype=float)
     values = values[np.isfinite(values)]
     top = float(max_score) if max_score and math.isfinite(float(max_score)) and max_score > 0 else 1.0
@@ -77,13 +73,14 @@ def _histogram(scores, max_score: float) -> str:
     bins = int(min(20, max(1, math.ceil(top))))
     ax.hist(np.clip(values, 0, top), bins=np.linspace(0, top, bins + 1), color=COLOURS[0], edgecolor="white")
     if values.size:
-        ax.axvline(float(np.mean(values)), color="#222222", ls="--", lw=1.3, label=f"mean {_number(np.mean(values))}")
-        ax.axvline(float(np.median(values)), color=COLOURS[1], ls=":", lw=1.8, label=f"median {_number(np.median(values))}")
+        ax.axvline(float(np.mean(values)), color="#222222", ls="--", lw=1.3, label=f"mean {_score(np.mean(values))}")
+        ax.axvline(float(np.median(values)), color=COLOURS[1], ls=":", lw=1.8, label=f"median {_score(np.median(values))}")
         ax.legend(loc="upper left", frameon=False, fontsize=9)
     else:
         ax.text(0.5, 0.5, "no scores yet", transform=ax.transAxes, ha="center", va="center", color="#555555")
     ax.set_xlim(0, top)
-    ax.set_xlabel(f"score (out of {_number(top)})")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(f"score (out of {_score(top)})")
     ax.set_ylabel("students")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     _quiet_frame(ax)
@@ -104,8 +101,11 @@ def _contour(spec: dict) -> Picture:
     fig = Figure(figsize=(10.0, 4.4) if curves else (6.0, 4.6), dpi=DPI)
     ax = fig.add_subplot(1, 2, 1) if curves else fig.add_subplot()
     _draw_surface(ax, z, xlim, ylim)
+    paths = spec.get("paths") or []
+    # A loss curve with a path's label is drawn in that path's style.
+    styles = {_label(path.get("label"), f"path {i + 1}"): i for i, path in enumerate(paths)}
     notes, handles = [], []
-    for i, path in enumerate(spec.get("paths") or []):
+    for i, path in enumerate(paths):
         notes += _draw_path(ax, path, i, xlim, ylim, handles)
     for i, point in enumerate(spec.get("points") or []):
         notes += _draw_point(ax, point, i, xlim, ylim, handles)
@@ -113,14 +113,14 @@ def _contour(spec: dict) -> Picture:
     ax.set_ylim(*ylim)
     ax.set_xlabel("θ₁")
     ax.set_ylabel("θ₂")
-    ax.set_title(title, fontsize=11)
+    ax.set_title(_tex_safe(title), fontsize=11, y=1.01)
     if handles:
-        ax.legend(handles=handles, loc="best", fontsize=8, framealpha=0.9)
+        ax.legend(handles=[h for _, h in handles], loc="best", fontsize=8, framealpha=0.9)
     if curves:
         loss_ax = fig.add_subplot(1, 2, 2)
-        notes += _draw_losses(loss_ax, curves)
+        notes += _draw_losses(loss_ax, curves, styles)
 
-    wrapped = [textwrap.fill("⚠ " + n, 120 if curves else 72) for n in notes[:NOTE_LINES]]
+    wrapped = [textwrap.fill("⚠ " + n, 150 if curves else 90) for n in notes[:NOTE_LINES]]
     if len(notes) > NOTE_LINES:
         wrapped.append(f"… and {len(notes) - NOTE_LINES} more notes below the figure")
     lines = sum(w.count("\n") + 1 for w in wrapped)
@@ -129,9 +129,9 @@ def _contour(spec: dict) -> Picture:
     fig.subplots_adjust(left=0.08 if curves else 0.12, right=0.98, top=0.92,
                         bottom=bottom_in / fig.get_figheight(), wspace=0.25)
     if wrapped:
-        fig.text(0.01, 0.015, "\n".join(wrapped), fontsize=8.5, color="#7a2e00", va="bottom", ha="left")
+        fig.text(0.01, 0.015, _tex_safe("\n".join(wrapped)), fontsize=8.5, color="#7a2e00", va="bottom", ha="left")
 
-    labels = [h.get_label() for h in handles]
+    labels = [label for label, _ in handles]
     alt = f"Contour plot of the loss{': ' + title if title else ''}"
     alt += f", showing {', '.join(labels)}" if labels else ""
     alt += "; with the loss per step on a log scale" if curves else ""
@@ -153,13 +153,18 @@ def _surface_grid(surface_json: str, xlim: tuple, ylim: tuple) -> np.ndarray:
     # Cached: one report draws the same surface for several checks, and evaluating it
     # point by point is most of the cost of a figure.
     surface = json.loads(surface_json)
-    f = surfaces.build(surface["family"], surface.get("params") or {}).f
-    xs, ys = np.linspace(*xlim, GRID), np.linspace(*ylim, GRID)
-    z = np.empty((GRID, GRID))
-    with np.errstate(all="ignore"):
-        for i, y in enumerate(ys):
-            for j, x in enumerate(xs):
-                z[i, j] = f(np.array([x, y]))
+    try:
+        built = surfaces.build(surface["family"], surface.get("params") or {})
+        if built.n != 2:
+            raise ValueError(f"a contour plot needs a surface of 2 variables, this one has {built.n}")
+        xs, ys = np.linspace(*xlim, GRID), np.linspace(*ylim, GRID)
+        z = np.empty((GRID, GRID))
+        with np.errstate(all="ignore"):
+            for i, y in enumerate(ys):
+                for j, x in enumerate(xs):
+                    z[i, j] = built.f(np.array([x, y]))
+    except (TypeError, ValueError, IndexError) as exc:
+        raise ValueError(f"cannot draw the surface {surface['family']!r}: {exc}") from None
     z.flags.writeable = False
     return z
 
@@ -186,14 +191,16 @@ def _draw_surface(ax, z: np.ndarray, xlim, ylim) -> None:
     if levels is None:
         return
     xs, ys = np.linspace(*xlim, GRID), np.linspace(*ylim, GRID)
-    ax.contourf(xs, ys, z, levels=levels, cmap="Blues_r", alpha=0.45, extend="max")
-    ax.contour(xs, ys, z, levels=levels, colors="#6b7b8c", linewidths=0.5)
+    ax.contourf(xs, ys, z, levels=levels, cmap=PALE, extend="max")
+    ax.contour(xs, ys, z, levels=levels, colors="#6b7b8c", linewidths=0.5, linestyles="solid")
 
 
 def _draw_path(ax, path: dict, i: int, xlim, ylim, handles: list) -> list[str]:
     label = _label(path.get("label"), f"path {i + 1}")
     points = _xy_rows(path.get("points"), f"path {label!r}")
-    colour, marker, dash = COLOURS[i % len(COLOURS)], MARKERS[i % len(MARKERS)], DASHES[i % len(DASHES)]
+    colour, marker, dash = _style(i)
+    if not len(points):
+        return [f"{label}: the trajectory has no points, not drawn"]
 
     finite_rows = np.isfinite(points).all(axis=1)
     cut = len(points) if finite_rows.all() else int(np.argmin(finite_rows))
@@ -202,21 +209,23 @@ def _draw_path(ax, path: dict, i: int, xlim, ylim, handles: list) -> list[str]:
     left = None if inside.all() else int(np.argmin(inside))
 
     if len(kept):
+        width, size, z = _layer(i)
         line = kept if left is None else _clip_polyline(kept, xlim, ylim)
-        ax.plot(line[:, 0], line[:, 1], color=colour, ls=dash, lw=1.6, zorder=3)
+        ax.plot(line[:, 0], line[:, 1], color=colour, ls=dash, lw=width, zorder=z)
         shown = kept[inside][:: max(1, math.ceil(inside.sum() / MAX_MARKERS))]
-        ax.plot(shown[:, 0], shown[:, 1], ls="none", marker=marker, ms=3.5, color=colour, zorder=4)
+        ax.plot(shown[:, 0], shown[:, 1], ls="none", marker=marker, ms=size, color=colour, zorder=z)
         if inside[0]:
-            ax.plot(*kept[0], marker=marker, ms=10, mfc="white", mec=colour, mew=2, zorder=5)
+            ax.plot(*kept[0], marker=marker, ms=10, mfc="white", mec=colour, mew=2, zorder=z + 1)
             ax.annotate("start", kept[0], xytext=(6, 6), textcoords="offset points", fontsize=8, color=colour)
-    handles.append(Line2D([], [], color=colour, ls=dash, marker=marker, ms=5, label=label))
+        handles.append((label, Line2D([], [], color=colour, ls=dash, marker=marker, ms=5, label=_tex_safe(label))))
 
     problems = []
     if left is not None:
         problems.append(f"left the window at step {left} (values up to {_number(np.abs(kept).max())})")
     if cut < len(points):
         problems.append(f"is not finite (nan or inf) from step {cut} on")
-    return [f"{label}: trajectory {' and '.join(problems)}, clipped"] if problems else []
+    outcome = "clipped" if len(kept) else "not drawn"
+    return [f"{label}: trajectory {' and '.join(problems)}, {outcome}"] if problems else []
 
 
 def _draw_point(ax, point: dict, i: int, xlim, ylim, handles: list) -> list[str]:
@@ -228,12 +237,12 @@ def _draw_point(ax, point: dict, i: int, xlim, ylim, handles: list) -> list[str]
         return [f"{label}: the point ({_number(xy[0, 0])}, {_number(xy[0, 1])}) lies outside the window, not drawn"]
     marker = POINT_MARKERS[i % len(POINT_MARKERS)]
     (handle,) = ax.plot(*xy[0], ls="none", marker=marker, ms=12, color="#1f2328", mec="white", mew=1.2,
-                        zorder=6, label=label)
-    handles.append(handle)
+                        zorder=6, label=_tex_safe(label))
+    handles.append((label, handle))
     return []
 
 
-def _draw_losses(ax, curves: list) -> list[str]:
+def _draw_losses(ax, curves: list, styles: dict) -> list[str]:
     notes, series = [], []
     for i, curve in enumerate(curves):
         label = _label(curve.get("label"), f"loss {i + 1}")
@@ -245,26 +254,33 @@ def _draw_losses(ax, curves: list) -> list[str]:
         cut = len(values) if finite.all() else int(np.argmin(finite))
         if cut < len(values):
             notes.append(f"{label}: loss is not finite (nan or inf) from step {cut} on, cut there")
-        series.append((label, values[:cut]))
+        series.append((label, values[:cut], styles.get(label, len(styles) + i)))
 
-    kept = [v for _, v in series if v.size]
+    kept = [v for _, v, _ in series if v.size]
     low = min((float(v.min()) for v in kept), default=1.0)
     shift, ylabel = 0.0, "loss"
     if low <= 0:
-        # A log axis cannot show zero or negative losses; shift every curve alike so
-        # they stay comparable, and say so on the axis and in the notes.
-        high = max(float(v.max()) for v in kept)
-        eps = max(high - low, abs(low), 1e-300) * 1e-12
+        # A log axis cannot show zero or negative losses: shift every curve alike so
+        # they stay comparable, and say so on the axis and in the notes. ε sits three
+        # decades below the smallest real gap, so the minimum shows as a dip, not a cliff.
+        gaps = np.concatenate(kept) - low
+        eps = 1e-3 * float(gaps[gaps > 0].min()) if (gaps > 0).any() else 1.0
         shift, ylabel = low - eps, "loss − min + ε"
         notes.append(f"some loss values are ≤ 0: the loss panel shows loss − min + ε "
                      f"(min = {_number(low)}, ε = {_number(eps)})")
-    for i, (label, values) in enumerate(series):
-        ax.plot(np.arange(values.size), values - shift, color=COLOURS[i % len(COLOURS)],
-                ls=DASHES[i % len(DASHES)], lw=1.6, label=label)
+    for label, values, style in series:
+        colour, _, dash = _style(style)
+        width, _, z = _layer(style)
+        ax.plot(np.arange(values.size), values - shift, color=colour, ls=dash, lw=width, zorder=z,
+                label=_tex_safe(label))
     ax.set_yscale("log")
+    # Plain tick labels ("1e-3"): mathtext ones cost a third of the figure's time, and
+    # dozens of minor log ticks as much again.
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: _number(value)))
+    ax.yaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("step")
     ax.set_ylabel(ylabel)
-    ax.set_title("loss per step", fontsize=11)
+    ax.set_title("loss per step", fontsize=11, y=1.01)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if series:
         ax.legend(fontsize=8, frameon=False)
@@ -314,14 +330,36 @@ def _clip_polyline(points: np.ndarray, xlim, ylim) -> np.ndarray:
 
 # --- small things -------------------------------------------------------------------
 
+def _style(i: int) -> tuple[str, str, str]:
+    """Colour, marker and dash of the i-th series: told apart by shape too, not colour only."""
+    return COLOURS[i % len(COLOURS)], MARKERS[i % len(MARKERS)], DASHES[i % len(DASHES)]
+
+
+def _layer(i: int) -> tuple[float, float, float]:
+    """Line width, marker size and z-order of the i-th series. The first (by convention
+    the student's) is thin and on top, the others wider beneath it: paths that agree
+    show as one line with a halo instead of one hiding the other."""
+    return (1.6, 3.5, 4.0) if i == 0 else (2.8, 5.0, 3.0 - 0.01 * i)
+
+
 def _label(value, default: str) -> str:
     text = str(value) if value not in (None, "") else default
     return text if len(text) <= 60 else text[:59] + "…"
 
 
+def _tex_safe(text: str) -> str:
+    """Text for matplotlib: a "$" in a label must not switch it to math mode."""
+    return text.replace("$", r"\$")
+
+
 def _number(value) -> str:
     """1e+30 written as 1e30, 0.5 as 0.5: short and exact enough to read."""
     return f"{float(value):.3g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+
+
+def _score(value) -> str:
+    """Points as the pages write them: 14.25, 20, 3.33."""
+    return f"{float(value):.2f}".rstrip("0").rstrip(".")
 
 
 def _quiet_frame(ax) -> None:
@@ -330,7 +368,12 @@ def _quiet_frame(ax) -> None:
 
 
 def _png_uri(fig: Figure) -> str:
-    FigureCanvasAgg(fig)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgb = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+    # 128 colours look the same as 16 million here and make the PNG a third the size:
+    # a report inlines a dozen of them. Pillow writes no time or "Software" chunk, so
+    # the bytes depend on the picture only.
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    rgb.quantize(colors=128, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(buffer, format="png")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
