@@ -18,8 +18,9 @@ from typing import Any
 
 import jinja2
 
-from .assignment import Assignment
+from .assignment import Assignment, GradingContext
 from .errors import UserError
+from .variants import Variant
 
 SECRET_ENV = "AUTOGRADER_SECRET"
 
@@ -89,6 +90,11 @@ class Course:
         namespace: dict[str, Any] = {"__name__": f"_reference_{name}", **params}
         exec(compile(source, str(self.root / "solutions" / f"{name}.py"), "exec"), namespace)
         return SimpleNamespace(**namespace)
+
+    def context(self, assignment: Assignment, variant: Variant) -> GradingContext:
+        """One student's instance: their parameters and the reference run with them."""
+        params = assignment.parameters(variant)
+        return GradingContext(variant, params, self.reference(assignment.name, params))
 
     def solution_functions(self, name: str) -> dict[str, ast.FunctionDef]:
         """The top-level functions of the reference, by name, as syntax trees."""

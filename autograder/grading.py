@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import __version__, wire
-from .assignment import Assignment, GradingContext
+from .assignment import Assignment
 from .checks import Call, Check, Outcome, Verdict, run_judge, score_checks
 from .course import Course
 from .notebooks import (
@@ -251,12 +251,11 @@ def _grade(unit: Unit) -> dict:
         nb, major = read_submission(unit.submission.data)
     except Unreadable as exc:
         return _ungradable(report, assignment, f"The submission could not be read: {exc}.")
-    master = template_cells(course, assignment, variant, solutions=False)
+    context = course.context(assignment, variant)
+    master = template_cells(course, assignment, variant, solutions=False, context=context)
     cells, warnings = execution_plan(nb, master, unit.student_id, variant.fingerprint)
     if major == 3:
         warnings.insert(0, "The notebook was in the old nbformat 3 and was converted to nbformat 4 for grading.")
-    params = assignment.parameters(variant)
-    context = GradingContext(variant, params, course.reference(assignment.name, params))
     checks = assignment.checks(context)
     run = SubmissionRun(unit.sandbox, unit.limits, cells)
     try:

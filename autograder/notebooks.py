@@ -28,7 +28,7 @@ import numpy as np
 import sympy
 
 from . import __version__
-from .assignment import Assignment
+from .assignment import Assignment, GradingContext
 from .course import Course
 from .variants import Variant
 
@@ -117,10 +117,15 @@ def function_source(source: str, node: ast.FunctionDef, stub: bool) -> str:
     return "\n".join(head + [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"])
 
 
-def template_cells(course: Course, assignment: Assignment, variant: Variant, solutions: bool) -> list[TemplateCell]:
-    """The student's notebook as cells: template rendered with their numbers, solution cells filled."""
-    params = assignment.parameters(variant)
-    reference = course.reference(assignment.name, params)
+def template_cells(course: Course, assignment: Assignment, variant: Variant, solutions: bool,
+                   context: GradingContext | None = None) -> list[TemplateCell]:
+    """The student's notebook as cells: template rendered with their numbers, solution cells filled.
+
+    A caller that already holds the student's context passes it, saving a second draw of
+    the parameters (vetting a variant is not free).
+    """
+    context = context or course.context(assignment, variant)
+    params, reference = context.params, context.reference
     context = {
         **params,
         **assignment.notebook_context(params, reference),

@@ -283,7 +283,7 @@ def _count_case(rng: np.random.Generator, n: int) -> dict:
         case = quadratic_case(rng, n)
         grad = surfaces.function("quadratic", case["surface"], "grad")
         case["tol"] = float(np.linalg.norm(grad(case["theta0"])) * 10 ** rng.uniform(-8.0, -4.0))
-        runs = [gradient_norms(grad, case["theta0"], case["lr"], beta, 3000, look=look)
+        runs = [gradient_norms(grad, case["theta0"], case["lr"], beta, 3000, look=look, stop_below=case["tol"])
                 for beta, look in ((0.0, 0.0), (case["beta"], 0.0), (case["beta"], 1.0))]
         found = [first_below(norms, case["tol"]) for norms in runs]
         if all(t is not None and _clear_of(norms[: t + 1], case["tol"]) for t, norms in zip(found, runs)):

@@ -58,7 +58,7 @@ def _vetted(A, b, theta0, lr, beta) -> bool:
     lam_max = float(np.linalg.eigvalsh(A)[-1])
     if not lr * lam_max <= 1.0:
         return False
-    gd, mom, nag = (first_below(gradient_norms(grad, theta0, lr, beta_, BUDGET, look=look), TOL)
+    gd, mom, nag = (first_below(gradient_norms(grad, theta0, lr, beta_, BUDGET, look=look, stop_below=TOL), TOL)
                     for beta_, look in ((0.0, 0.0), (beta, 0.0), (beta, 1.0)))
     if gd is None or mom is None or nag is None or not (mom < gd and nag < gd):
         return False
