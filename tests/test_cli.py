@@ -1,0 +1,178 @@
+"""Every command in-process (click's CliRunner), on the toy course, plus the resume after kill -9."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+
+from autograder.cli import main
+
+from conftest import ROOT, SECRET, submission_of
+
+TOY = ROOT / "tests" / "fixtures" / "toy_course"
+
+
+@pytest.fixture
+def secret_file(tmp_path):
+    path = tmp_path / "secret"
+    path.write_bytes(SECRET)
+    return path
+
+
+def roster(tmp_path, ids):
+    path = tmp_path / "roster.csv"
+    path.write_text("student_id,email\n" + "".join(f"{i},{i}@uni.example\n" for i in ids))
+    return path
+
+
+def run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    return result
+
+
+def test_list_shows_points_per_task():
+    result = run("list", "--course", TOY)
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == "toy  (4 points)  Toy assignment"
+    assert "scaled" in result.output and "3" in result.output
+
+
+def test_generate_writes_one_notebook_per_student(tmp_path, secret_file):
+    result = run("generate", "toy", "--roster", roster(tmp_path, ["a1", "b2"]), "--out", tmp_path / "out",
+                 "--solutions", "--course", TOY, "--secret-file", secret_file)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.ipynb")) == \
+        ["a1/toy.ipynb", "a1/toy.solution.ipynb", "b2/toy.ipynb", "b2/toy.solution.ipynb"]
+
+
+def test_unknown_assignment_is_one_line_for_people(tmp_path, secret_file):
+    result = CliRunner().invoke(main, ["generate", "nope", "--roster", str(roster(tmp_path, ["a1"])),
+                                       "--out", str(tmp_path), "--course", str(TOY)])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("Error: no assignment 'nope'") and "(known: toy)" in result.output
+
+
+def test_roster_without_student_id_column(tmp_path):
+    bad = tmp_path / "r.csv"
+    bad.write_text("id,name\n1,x\n")
+    result = CliRunner().invoke(main, ["generate", "toy", "--roster", str(bad), "--out", str(tmp_path), "--course", str(TOY)])
+    assert result.exit_code == 2 and "has no student_id column" in result.output
+
+
+def test_secret_is_created_once_with_mode_0600(tmp_path):
+    course = tmp_path / "course"
+    (course / "assignments").mkdir(parents=True)
+    from autograder.course import Course
+
+    first = Course(course).secret()
+    assert oct((course / "course.key").stat().st_mode & 0o777) == "0o600"
+    assert Course(course).secret() == first
+
+
+def write_class(folder, toy, ids, **cells):
+    folder.mkdir(parents=True, exist_ok=True)
+    for sid in ids:
+        (folder / f"{sid}.ipynb").write_bytes(submission_of(toy, "toy", sid, cells=cells))
+
+
+def test_grade_writes_reports_grades_and_summary_from_a_zip(tmp_path, toy, secret_file):
+    write_class(tmp_path / "subs", toy, ["a1", "b2"])
+    (tmp_path / "subs" / "b2.ipynb").write_text("not json")
+    with zipfile.ZipFile(tmp_path / "class.zip", "w") as archive:
+        for path in (tmp_path / "subs").iterdir():
+            archive.write(path, f"export/{path.name}")
+    result = run("grade", "toy", tmp_path / "class.zip", "--roster", roster(tmp_path, ["a1", "b2", "c3"]),
+                 "--out", tmp_path / "out", "--jobs", 1, "--course", TOY, "--secret-file", secret_file)
+    assert result.exit_code == 0, result.output
+    assert "1 graded, 1 ungradable, 1 without a submission" in result.output
+    rows = list(csv.DictReader((tmp_path / "out" / "grades.csv").open()))
+    assert [(r["student_id"], r["score"], r["max_score"], r["scaled"], r["email"]) for r in rows] == [
+        ("a1", "4", "4", "3", "a1@uni.example"), ("b2", "0", "4", "0", "b2@uni.example"),
+        ("c3", "0", "4", "0", "c3@uni.example")]
+    assert list(rows[0])[:5] == ["student_id", "score", "max_score", "scaled", "value_at_origin"]
+    for sid in ("a1", "b2", "c3"):
+        report = json.loads((tmp_path / "out" / sid / "report.json").read_text())
+        assert report["student_id"] == sid and (tmp_path / "out" / sid / "report.html").exists()
+    assert "not valid JSON" in json.loads((tmp_path / "out" / "b2" / "report.json").read_text())["reason"]
+    assert (tmp_path / "out" / "summary.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_regrade_skips_unchanged_and_regrades_changed(tmp_path, toy, secret_file):
+    write_class(tmp_path / "subs", toy, ["a1", "b2"])
+    args = ["grade", "toy", tmp_path / "subs", "--roster", roster(tmp_path, ["a1", "b2"]), "--out", tmp_path / "out",
+            "--jobs", 2, "--course", TOY, "--secret-file", secret_file]
+    assert "2 graded" in run(*args).output
+    (tmp_path / "subs" / "b2.ipynb").write_bytes(
+        submission_of(toy, "toy", "b2", cells={"scaled": "def scaled(x):\n    return x"}))
+    second = run(*args).output
+    assert "1 unchanged since the last run" in second
+    assert json.loads((tmp_path / "out" / "b2" / "report.json").read_text())["score"] == 1.0
+    assert "2 unchanged since the last run" in run(*args).output
+    assert "unchanged since the last run" not in run(*args, "--force").output
+
+
+def test_require_sandbox_refuses_without_bubblewrap(tmp_path, toy, secret_file, monkeypatch):
+    monkeypatch.setattr("autograder.sandbox.bwrap_status", lambda: (False, "bubblewrap (bwrap) is not installed"))
+    write_class(tmp_path / "subs", toy, ["a1"])
+    base = ["grade", "toy", str(tmp_path / "subs"), "--roster", str(roster(tmp_path, ["a1"])), "--out",
+            str(tmp_path / "out"), "--jobs", "1", "--course", str(TOY), "--secret-file", str(secret_file)]
+    refused = CliRunner().invoke(main, base + ["--require-sandbox"])
+    assert refused.exit_code == 2 and "--require-sandbox: bubblewrap (bwrap) is not installed" in refused.output
+    fallback = CliRunner().invoke(main, base)
+    assert fallback.exit_code == 0 and "WARNING" in fallback.output and "WITHOUT isolation" in fallback.output
+    assert json.loads((tmp_path / "out" / "a1" / "report.json").read_text())["sandbox"] == "rlimit-only"
+
+
+@pytest.mark.slow
+def test_kill_9_mid_run_loses_nothing_and_the_next_run_completes(tmp_path, toy, secret_file):
+    ids = [f"k{n:02d}" for n in range(12)]
+    write_class(tmp_path / "subs", toy, ids, value_at_origin="import time\ntime.sleep(0.4)\n"
+                "def value_at_origin(f):\n    return float(f(np.zeros(2)))")
+    args = [sys.executable, "-m", "autograder.cli", "grade", "toy", str(tmp_path / "subs"), "--roster",
+            str(roster(tmp_path, ids)), "--out", str(tmp_path / "out"), "--jobs", "1", "--course", str(TOY),
+            "--secret-file", str(secret_file)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    book = tmp_path / "out" / "gradebook.sqlite"
+    deadline = time.monotonic() + 120
+    done_before = 0
+    while time.monotonic() < deadline and done_before < 3:
+        time.sleep(0.1)
+        if book.exists():
+            try:
+                done_before = sqlite3.connect(book).execute("SELECT COUNT(*) FROM grades").fetchone()[0]
+            except sqlite3.OperationalError:
+                pass
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 3 <= done_before < len(ids)
+    kept = sqlite3.connect(book).execute("SELECT COUNT(*) FROM grades").fetchone()[0]
+    assert kept >= done_before
+    finish = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert finish.returncode == 0, finish.stderr
+    assert f"{len(ids)} graded" in finish.stdout and f"{kept} unchanged since the last run" in finish.stdout
+    assert all(json.loads((tmp_path / "out" / sid / "report.json").read_text())["score"] == 4.0 for sid in ids)
+
+
+@pytest.mark.slow
+def test_demo_grades_the_sample_class_of_every_assignment(tmp_path):
+    result = run("demo", "--out", tmp_path / "demo", "--jobs", 2)
+    assert result.exit_code == 0, result.output
+    for assignment in ("critical_points", "momentum_nag"):
+        reports = tmp_path / "demo" / assignment / "reports"
+        assert f"class summary: {reports / 'summary.html'}" in result.output
+        rows = {r["student_id"]: r for r in csv.DictReader((reports / "grades.csv").open())}
+        assert len(rows) == 12
+        assert rows["s001"]["score"] == rows["s001"]["max_score"]  # correct work
+        assert rows["s003"]["score"] == "0"  # the untouched stub
+        assert rows["s005"]["status"] == "ungradable"  # the broken file
+        assert 0 < float(rows["s007"]["score"]) < float(rows["s007"]["max_score"])  # a known mistake
