@@ -66,6 +66,11 @@ def exact(values) -> str:
     return repr(np.asarray(values, dtype=float).tolist())
 
 
+def rational(value) -> sp.Rational:
+    """The exact decimal a float was written as (the cases round their numbers), without nsimplify's parser."""
+    return sp.Rational(repr(float(value)))
+
+
 # --- building blocks ------------------------------------------------------------------
 
 def rotation2(rng: np.random.Generator, scale: float = 1.0) -> list[list[float]]:
@@ -134,7 +139,7 @@ def kind_of(hess: np.ndarray) -> str:
 
 def lecture_loss(x: float = 1.0, y_hat: float = 1.0, label: str = "the lecture's loss (1 − w1·w2)²") -> Surf:
     """L(w) = (ŷ − w1·w2·x)²: origin a saddle, the valley w1·w2 = ŷ/x degenerate minima."""
-    expr = (sp.nsimplify(y_hat) - X_ * Y_ * sp.nsimplify(x)) ** 2
+    expr = (rational(y_hat) - X_ * Y_ * rational(x)) ** 2
     return Surf(label, "poly", poly_params(expr, (X_, Y_), IDENTITY, [0.0, 0.0]), f"({y_hat!r} - {x!r}*x*y)**2")
 
 
@@ -186,7 +191,7 @@ def double_well(rng: np.random.Generator, number: int, n: int = 2) -> tuple[Surf
     c = shift(rng, n)
     zs = sp.symbols(" ".join(variables(n)))
     zs = zs if isinstance(zs, tuple) else (zs,)
-    expr = sum(sp.nsimplify(float(a[i])) * (z**2 - sp.nsimplify(float(s[i])) ** 2) ** 2 for i, z in enumerate(zs))
+    expr = sum(rational(a[i]) * (z**2 - rational(s[i]) ** 2) ** 2 for i, z in enumerate(zs))
     formula = " + ".join(f"{a[i]!r}*({z}**2 - {s[i]!r}**2)**2" for i, z in enumerate(variables(n)))
     surf = Surf(f"rotated double well #{number}", "poly", poly_params(expr, zs, M, c), formula)
     points = []
@@ -205,7 +210,7 @@ def rosenbrock(rng: np.random.Generator) -> tuple[Surf, Point]:
     a = round(float(rng.uniform(0.7, 1.3)), 2)
     b = float(rng.integers(60, 140))
     c = shift(rng)
-    expr = (sp.nsimplify(a) - X_) ** 2 + int(b) * (Y_ - X_**2) ** 2
+    expr = (rational(a) - X_) ** 2 + int(b) * (Y_ - X_**2) ** 2
     surf = Surf("shifted Rosenbrock", "poly", poly_params(expr, (X_, Y_), IDENTITY, c), f"({a!r} - x)**2 + {b!r}*(y - x**2)**2")
     return surf, Point(np.asarray(c) + np.array([a, a * a]), "local minimum")
 
@@ -261,7 +266,7 @@ def degenerate(rng: np.random.Generator, name: str) -> tuple[Surf, Point]:
 def cubic_saddle(rng: np.random.Generator, number: int, a: float) -> tuple[Surf, Point]:
     """x² − y² + a·y³ in rotated coordinates: a saddle at c whose two escape signs differ."""
     M, c = rotation2(rng), shift(rng)
-    expr = X_**2 - Y_**2 + sp.nsimplify(a) * Y_**3
+    expr = X_**2 - Y_**2 + rational(a) * Y_**3
     surf = Surf(f"asymmetric saddle #{number}", "poly", poly_params(expr, (X_, Y_), M, c), f"x**2 - y**2 + {a!r}*y**3")
     return surf, Point(np.asarray(c, dtype=float), "saddle point")
 
@@ -274,8 +279,8 @@ def quadratic(A: np.ndarray, c, label: str) -> Surf:
 def cubic_probe(rng: np.random.Generator, degree: int = 3) -> Surf:
     """A random 2-D polynomial with sizeable higher derivatives: a large step h shows the formula used."""
     coefs = np.round(rng.uniform(0.5, 1.5, 4) * rng.choice([-1.0, 1.0], 4), 2)
-    expr = (sp.nsimplify(float(coefs[0])) * X_**degree + sp.nsimplify(float(coefs[1])) * X_**2 * Y_
-            + sp.nsimplify(float(coefs[2])) * X_ * Y_**2 + sp.nsimplify(float(coefs[3])) * Y_**degree)
+    expr = (rational(coefs[0]) * X_**degree + rational(coefs[1]) * X_**2 * Y_
+            + rational(coefs[2]) * X_ * Y_**2 + rational(coefs[3]) * Y_**degree)
     a, b, c, d = (float(v) for v in coefs)
     formula = f"{a!r}*x**{degree} + {b!r}*x**2*y + {c!r}*x*y**2 + {d!r}*y**{degree}".replace("+ -", "- ")
     return Surf(formula, "poly", poly_params(expr, (X_, Y_), IDENTITY, [0.0, 0.0]), formula)

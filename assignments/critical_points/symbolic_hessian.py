@@ -18,6 +18,7 @@ from autograder.assignment import GradingContext
 from autograder.checks import Call, Check, Verdict, show
 from autograder.wire import MatrixTree, Opaque
 
+from .cases import rational
 from .judging import safe
 from .symbolic import MAX_DEGREE, Refused, degree_bound, rebuild
 
@@ -27,11 +28,11 @@ SAMPLE_POINTS = ((0.3, -1.1), (1.7, 0.4), (-0.8, -2.3), (2.2, 1.9))
 
 
 def exact_hessian(x: float, y_hat: float) -> sp.Matrix:
-    return sp.hessian((sp.nsimplify(y_hat) - W1 * W2 * sp.nsimplify(x)) ** 2, (W1, W2))
+    return sp.hessian((rational(y_hat) - W1 * W2 * rational(x)) ** 2, (W1, W2))
 
 
 def mistaken_hessians(x: float, y_hat: float) -> list[tuple[str, sp.Matrix, str]]:
-    X, Y = sp.nsimplify(x), sp.nsimplify(y_hat)
+    X, Y = rational(x), rational(y_hat)
     H = exact_hessian(x, y_hat)
     no_product = H.copy()
     no_product[0, 1] = no_product[1, 0] = -2 * X * Y + 2 * X**2 * W1 * W2
