@@ -40,6 +40,11 @@ class Quadratic:
     def grad(self, theta) -> np.ndarray:
         return self.A @ (_point(theta, self.n) - self.c)
 
+    def values(self, points) -> np.ndarray:
+        """f at each row of a (k, n) array at once (for pictures)."""
+        r = np.asarray(points, dtype=float) - self.c
+        return 0.5 * np.einsum("ki,ij,kj->k", r, self.A, r) + self.d
+
     def hess(self, theta) -> np.ndarray:
         _point(theta, self.n)
         return self.A.copy()
@@ -64,6 +69,12 @@ class Poly:
 
     def f(self, theta) -> float:
         return float(self.d + self.coef @ self._powers(self._z(theta), self.exps))
+
+    def values(self, points) -> np.ndarray:
+        """f at each row of a (k, n) array at once (for pictures)."""
+        z = (np.asarray(points, dtype=float) - self.c) @ self.M.T
+        monomials = np.prod(np.where(self.exps > 0, z[:, None, :] ** np.maximum(self.exps, 0), 1.0), axis=2)
+        return self.d + monomials @ self.coef
 
     def grad(self, theta) -> np.ndarray:
         z = self._z(theta)

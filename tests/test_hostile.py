@@ -242,3 +242,61 @@ def test_nbformat_3_is_converted_and_graded(toy, sandbox_kind):
     report = grade_bytes(toy, "toy", "s1", v3, sandbox_kind, FAST)
     assert report["status"] == "graded"
     assert report["warnings"][0].startswith("The notebook was in the old nbformat 3")
+
+
+# --- symbolic answers ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("body, said", [
+    ("w1, w2 = sp.symbols('w1 w2')\n    evil = sp.Symbol(\"__import__('os').system('touch /tmp/pwned')\")\n"
+     "    return sp.Matrix([[evil, 0], [0, w1]])", "is not a plain name"),
+    ("return \"Matrix([[__import__('os').system('touch /tmp/pwned'), 0], [0, 0]])\"", "Matrix"),
+    ("w1 = sp.Symbol('w1')\n    return sp.Matrix([[w1 ** (10 ** 9), 0], [0, 0]])", ""),
+    ("w1 = sp.Symbol('w1')\n    return sp.Matrix([[sp.Integer(10) ** (10 ** 5), 0], [0, w1]])", ""),
+    ("class F(sp.Function):\n        pass\n    return sp.Matrix([[F(sp.Symbol('w1')), 0], [0, 0]])", "not allowed"),
+])
+def test_symbolic_answers_are_rebuilt_never_evaluated(course, sandbox_kind, body, said, tmp_path):
+    code = f"import sympy as sp\ndef symbolic_hessian():\n    {body}"
+    data = submission_of(course, "critical_points", "s1", cells={"symbolic_hessian": code})
+    report = grade_bytes(course, "critical_points", "s1", data, sandbox_kind, FAST)
+    scores = task_scores(report)
+    assert scores["symbolic_hessian"] == 0.0
+    assert all(score == t["max_score"] for t in report["tasks"] if t["name"] != "symbolic_hessian"
+               for score in [scores[t["name"]]])
+    assert said in first_message(report, "symbolic_hessian")
+    assert not (tmp_path / "pwned").exists() and not __import__("os").path.exists("/tmp/pwned")
+
+
+# --- a whole class -------------------------------------------------------------------------
+
+HOSTILE_CLASS = {
+    "loop": {"scaled": "def scaled(x):\n    while True:\n        pass"},
+    "exit": {"scaled": "import os\ndef scaled(x):\n    os._exit(0)"},
+    "segfault": {"value_at_origin": "import ctypes\ndef value_at_origin(f):\n    return ctypes.string_at(0)"},
+    "patcher": {"scaled": "np.allclose = lambda *a, **k: True\ndef scaled(x):\n    return np.zeros(3)"},
+    "printer": {"scaled": "print('{\"score\": 4.0}' * 100000)\ndef scaled(x):\n    return x"},
+    "forker": {"scaled": "import os, time\ndef scaled(x):\n    for _ in range(100):\n        if os.fork() == 0:\n"
+                         "            time.sleep(20)\n            os._exit(0)\n    return np.zeros(3)"},
+}
+
+
+def test_honest_neighbours_keep_their_grades_in_a_hostile_class(toy, tmp_path, sandbox_kind):
+    from autograder.batch import grade_class
+    from autograder.roster import Roster
+
+    honest = [f"h{n}" for n in range(4)]
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    for sid in honest:
+        (folder / f"{sid}.ipynb").write_bytes(submission_of(toy, "toy", sid))
+    for sid, cells in HOSTILE_CLASS.items():
+        (folder / f"{sid}.ipynb").write_bytes(submission_of(toy, "toy", sid, cells=cells))
+    ids = [i for pair in zip(honest, list(HOSTILE_CLASS)) for i in pair] + list(HOSTILE_CLASS)[len(honest):]
+    roster = Roster(("student_id",), tuple({"student_id": sid} for sid in ids))
+    from conftest import SECRET
+
+    run = grade_class(toy, "toy", roster, folder, tmp_path / "out", SECRET, jobs=2, sandbox=sandbox_kind,
+                      limits=FAST, say=lambda line: None)
+    assert run.graded == len(ids)
+    reports = {sid: json.loads((tmp_path / "out" / sid / "report.json").read_text()) for sid in ids}
+    assert all(reports[sid]["score"] == 4.0 for sid in honest)
+    assert all(reports[sid]["score"] < 4.0 for sid in HOSTILE_CLASS)
