@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test sandbox-deps bench clean
+.PHONY: demo test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,21 +12,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# bubblewrap isolates student code; install it when we can (root on Debian), else the
-# grader falls back to rlimits only and says so.
-sandbox-deps:
-	@command -v bwrap >/dev/null 2>&1 || { \
+# Debian packages, installed when missing and we can (root with apt-get): bubblewrap
+# isolates student code (without it the grader falls back to rlimits only and says so);
+# chromium renders the reports in the browser tests (which skip, saying why, without it).
+define need
+	@command -v $(1) >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/dev/null; \
-	  else echo "warning: bwrap not found and cannot be installed here; grading falls back to rlimit-only"; fi; }
+	    echo "installing $(2)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2)) >/dev/null; \
+	  else echo "warning: $(1) is missing and cannot be installed here (Debian: apt-get install $(2))"; fi; }
+endef
 
-demo: $(STAMP) sandbox-deps
+demo: $(STAMP)
+	$(call need,bwrap,bubblewrap)
 	$(BIN)/autograder demo --out demo-output
 
-test: $(STAMP) sandbox-deps
+test: $(STAMP)
+	$(call need,bwrap,bubblewrap)
+	$(call need,chromium,chromium fonts-dejavu-core)
 	$(BIN)/python -m pytest
 
-bench: $(STAMP) sandbox-deps
+bench: $(STAMP)
+	$(call need,bwrap,bubblewrap)
 	$(BIN)/python benchmarks/throughput.py
 
 clean:
