@@ -30,15 +30,36 @@ from .summary import class_summary
 from .variants import Variant
 
 
-def generate_class(course: Course, name: str, roster: Roster, out: Path, secret: bytes, solutions: bool) -> int:
+def _write_student(course_root: str, name: str, sid: str, out: str, secret: bytes, solutions: bool) -> None:
+    course = Course.at(course_root)
     assignment = course.assignment(name)
-    for sid in tqdm(roster.student_ids, desc="generate", unit="nb", disable=None):
-        variant = Variant.derive(secret, name, sid)
-        write_notebook(build_notebook(course, assignment, variant), out / sid / f"{name}.ipynb")
-        if solutions:
-            write_notebook(build_notebook(course, assignment, variant, solutions=True),
-                           out / sid / f"{name}.solution.ipynb")
-    return len(roster.student_ids)
+    variant = Variant.derive(secret, name, sid)
+    context = course.context(assignment, variant)
+    folder = Path(out) / sid
+    write_notebook(build_notebook(course, assignment, variant, context=context), folder / f"{name}.ipynb")
+    if solutions:
+        write_notebook(build_notebook(course, assignment, variant, solutions=True, context=context),
+                       folder / f"{name}.solution.ipynb")
+
+
+def generate_class(course: Course, name: str, roster: Roster, out: Path, secret: bytes, solutions: bool,
+                   jobs: int = 1) -> int:
+    course.assignment(name)
+    args = [(str(course.root), name, sid, str(out), secret, solutions) for sid in roster.student_ids]
+    progress = tqdm(total=len(args), desc=f"generate {name}", unit="nb", disable=None)
+    try:
+        if jobs <= 1:
+            for arg in args:
+                _write_student(*arg)
+                progress.update(1)
+        else:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                for future in as_completed([pool.submit(_write_student, *arg) for arg in args]):
+                    future.result()
+                    progress.update(1)
+    finally:
+        progress.close()
+    return len(args)
 
 
 def grader_key(course: Course, name: str) -> str:

@@ -55,13 +55,16 @@ def list_assignments(course_dir: Path) -> None:
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--solutions", is_flag=True, help="Also write <id>/<assignment>.solution.ipynb with the reference filled in.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Notebooks made at once [default: cores].")
 @course_option
 @secret_option
-def generate(assignment: str, roster: Path, out: Path, solutions: bool, course_dir: Path, secret_file: Path | None) -> None:
+def generate(assignment: str, roster: Path, out: Path, solutions: bool, jobs: int | None, course_dir: Path,
+             secret_file: Path | None) -> None:
     """Write every roster student's own notebook to OUT/<student_id>/<ASSIGNMENT>.ipynb."""
     course = Course(course_dir)
     course.assignment(assignment)
-    count = generate_class(course, assignment, read_roster(roster), out, course.secret(secret_file), solutions)
+    count = generate_class(course, assignment, read_roster(roster), out, course.secret(secret_file), solutions,
+                           jobs=jobs or default_jobs())
     click.echo(f"Wrote {count} notebooks of {assignment} to {out}/<student_id>/")
 
 

@@ -7,11 +7,11 @@ side by side. Nothing here is ever visible to student code.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import os
 import secrets
 import sys
-from functools import cached_property
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -30,6 +30,13 @@ class Course:
         self.root = Path(root).resolve()
         if not (self.root / "assignments").is_dir():
             raise UserError(f"{self.root} is not a course directory: it has no assignments/ folder (use --course DIR)")
+
+    @classmethod
+    @functools.lru_cache(maxsize=8)
+    def at(cls, root: str) -> "Course":
+        """The course at a path, shared within a process: units of work name their course by
+        path, and a fresh Course would compile its templates again for every student."""
+        return cls(root)
 
     # --- the secret -------------------------------------------------------------
 
@@ -103,7 +110,7 @@ class Course:
 
     # --- templates --------------------------------------------------------------
 
-    @cached_property
+    @functools.cached_property
     def templates(self) -> jinja2.Environment:
         """Shared templates of the course, then each assignment's own folder."""
         loader = jinja2.FileSystemLoader([str(self.root / "templates"), str(self.root / "assignments")])

@@ -247,7 +247,7 @@ def grade(unit: Unit) -> dict:
     try:
         return _grade(unit)
     except Exception as exc:  # our bug must not stop the class; the TA sees it in one line
-        course = Course(unit.course_root)
+        course = Course.at(unit.course_root)
         assignment = course.assignment(unit.assignment)
         report = _report_head(assignment, Variant(unit.assignment, unit.student_id, unit.variant_key), unit)
         return _ungradable(report, assignment, f"The grader failed on this submission ({type(exc).__name__}: "
@@ -255,7 +255,7 @@ def grade(unit: Unit) -> dict:
 
 
 def _grade(unit: Unit) -> dict:
-    course = Course(unit.course_root)
+    course = Course.at(unit.course_root)
     assignment = course.assignment(unit.assignment)
     variant = Variant(unit.assignment, unit.student_id, unit.variant_key)
     report = _report_head(assignment, variant, unit)

@@ -163,20 +163,22 @@ def nbgrader_metadata(cell: TemplateCell, assignment: Assignment) -> dict:
     return meta
 
 
-def build_notebook(course: Course, assignment: Assignment, variant: Variant, solutions: bool = False):
+def build_notebook(course: Course, assignment: Assignment, variant: Variant, solutions: bool = False,
+                   context: GradingContext | None = None):
     """The nbformat notebook of one student's variant, deterministic to the byte."""
     nb = nbformat.v4.new_notebook()
-    for cell in template_cells(course, assignment, variant, solutions):
+    for cell in template_cells(course, assignment, variant, solutions, context):
         meta = nbgrader_metadata(cell, assignment)
-        if cell.role == "markdown":
-            out = nbformat.v4.new_markdown_cell(cell.source)
-        else:
-            out = nbformat.v4.new_code_cell(cell.source)
-        out.id = meta["grade_id"].replace("_", "-")
-        out.metadata = {"nbgrader": meta, "autograder": {"role": cell.role}}
+        metadata = {"nbgrader": meta, "autograder": {"role": cell.role}}
         if meta["locked"]:
-            out.metadata.update(editable=False, deletable=False)
-        nb.cells.append(out)
+            metadata.update(editable=False, deletable=False)
+        # Built as plain dicts: nbformat's cell constructors validate every cell, which is
+        # most of the cost of a class of notebooks; the tests validate whole notebooks.
+        out = {"cell_type": "markdown" if cell.role == "markdown" else "code", "id": meta["grade_id"].replace("_", "-"),
+               "metadata": metadata, "source": cell.source}
+        if out["cell_type"] == "code":
+            out.update(execution_count=None, outputs=[])
+        nb.cells.append(nbformat.from_dict(out))
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},

@@ -53,6 +53,13 @@ def test_notebook_metadata_and_bytes_are_deterministic(toy):
     assert roles == ["markdown", "given", "solution", "selfcheck", "solution", "show"]
 
 
+@pytest.mark.parametrize("name", ["critical_points", "momentum_nag"])
+def test_generated_notebooks_are_valid_nbformat(course, name):
+    for solutions in (False, True):
+        nb = build_notebook(course, course.assignment(name), Variant.derive(SECRET, name, "s1"), solutions=solutions)
+        nbformat.validate(nbformat.reads(nbformat.writes(nb), as_version=4))
+
+
 def test_plan_restores_locked_cells_and_skips_student_only_cells(toy):
     variant = Variant.derive(SECRET, "toy", "s1")
     master = template_cells(toy, toy.assignment("toy"), variant, solutions=False)
