@@ -116,6 +116,29 @@ def time_split(assignment: str, work: Path, ids: list[str], sample: int) -> None
     shutil.rmtree(out, ignore_errors=True)
 
 
+def sandbox_overhead(assignment: str, work: Path, ids: list[str], sample: int) -> None:
+    """The same submissions graded under bubblewrap and as a plain limited subprocess."""
+    from autograder.grading import Submission, Unit, grade
+    from autograder.sandbox import bwrap_status
+
+    if not bwrap_status()[0]:
+        print("  sandbox overhead: bubblewrap is not available here")
+        return
+    times = {}
+    for kind in ("rlimit-only", "bwrap"):
+        units = [Unit(str(ROOT), assignment, sid, Variant.derive(SECRET, assignment, sid).key,
+                      Submission(sid, (work / "submissions" / f"{sid}.ipynb").read_bytes()), kind)
+                 for sid in ids[:sample]]
+        grade(units[0])  # each kind's zygote starts outside the measurement
+        started = time.perf_counter()
+        for unit in units:
+            grade(unit)
+        times[kind] = (time.perf_counter() - started) / len(units)
+    print(f"  sandbox overhead per submission (sample of {sample}): bwrap {times['bwrap'] * 1000:.0f} ms, "
+          f"plain limited subprocess {times['rlimit-only'] * 1000:.0f} ms, "
+          f"difference {(times['bwrap'] - times['rlimit-only']) * 1000:+.0f} ms")
+
+
 def nbgrader_seconds_per_submission(assignment: str, work: Path, ids: list[str], sample: int) -> float:
     """nbgrader autograde on the first `sample` students of the same class (its own course folder)."""
     from autograder.nbgrader_course import write_source
@@ -165,6 +188,7 @@ def main() -> None:
             print(f"  --jobs {jobs}: {seconds:7.1f} s  {size / seconds:6.2f} submissions/s  "
                   f"peak RSS {peak_rss_mib():.0f} MiB   [{line}]")
     time_split(args.assignment, work, ids, args.profile_sample)
+    sandbox_overhead(args.assignment, work, ids, args.profile_sample)
     if args.nbgrader_sample:
         theirs = nbgrader_seconds_per_submission(args.assignment, work, ids, args.nbgrader_sample)
         print(f"nbgrader 0.9 autograde, {args.nbgrader_sample} of the same submissions: {theirs:.2f} s per submission")

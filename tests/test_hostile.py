@@ -300,3 +300,10 @@ def test_honest_neighbours_keep_their_grades_in_a_hostile_class(toy, tmp_path, s
     reports = {sid: json.loads((tmp_path / "out" / sid / "report.json").read_text()) for sid in ids}
     assert all(reports[sid]["score"] == 4.0 for sid in honest)
     assert all(reports[sid]["score"] < 4.0 for sid in HOSTILE_CLASS)
+
+
+def test_a_notebook_with_100_mb_of_output_is_graded(toy, sandbox_kind):
+    nb = nbformat.reads(submission_of(toy, "toy", "s1").decode(), as_version=4)
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * (100 * 2**20))]
+    report = grade_bytes(toy, "toy", "s1", nbformat.writes(nb).encode(), sandbox_kind, FAST)
+    assert task_scores(report) == {"scaled": 3.0, "value_at_origin": 1.0}
