@@ -128,3 +128,17 @@ def test_unreadable_submissions_get_a_reason(toy, sandbox_kind, data, reason):
     report = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
     assert report["status"] == "ungradable" and report["score"] == 0
     assert reason in report["reason"]
+
+
+def test_a_correct_cell_that_prints_warnings_keeps_full_marks(toy, sandbox_kind):
+    noisy = ("import sys, warnings\nnp.log(np.zeros(1))\nwarnings.warn('careful')\nprint('note', file=sys.stderr)\n"
+             "def scaled(x):\n    np.float64(1.0) / np.float64(0.0)\n    return SCALE * np.asarray(x, dtype=float)")
+    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", cells={"scaled": noisy}), sandbox_kind)
+    assert task_scores(report) == {"scaled": 3.0, "value_at_origin": 1.0}
+    assert report["cell_errors"] == []
+
+
+def test_magics_and_shell_lines_do_not_run(toy, sandbox_kind):
+    cell = "%matplotlib inline\n!pip install torch\n" + "def scaled(x):\n    %time 1\n    return SCALE * np.asarray(x, dtype=float)"
+    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", cells={"scaled": cell}), sandbox_kind)
+    assert task_scores(report)["scaled"] == 3.0 and report["cell_errors"] == []
