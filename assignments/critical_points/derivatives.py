@@ -17,7 +17,7 @@ from autograder.checks import Call, Check, Verdict, as_array, close, compare, sh
 
 from . import cases
 from .cases import Surf, exact, short
-from .judging import batch, safe
+from .judging import batch, safe, surface_calls
 
 GRADIENT_TOL = dict(rtol=1e-8, atol=1e-10)  # analytic gradient
 NUM_GRAD_TOL = dict(rtol=1e-5, atol=1e-7)  # central differences at h = 1e-5
@@ -149,11 +149,7 @@ def numerical_gradient_checks(ctx: GradingContext) -> list[Check]:
 
 
 def _num_gradient_check(ctx, name: str, inputs: list, tol: dict, visibility: str) -> Check:
-    calls = []
-    for surf, theta, h in inputs:
-        args = (surf.wire("f"), theta.copy()) + (() if h is None else (h,))
-        shows = f"f = {surf.label}, theta = {short(theta)}" + ("" if h is None else f", h = {h}")
-        calls.append(Call("numerical_gradient", args, "array", shows))
+    calls = surface_calls("numerical_gradient", inputs, "h")
 
     @safe
     def judge(outcomes):
@@ -287,11 +283,7 @@ def numerical_hessian_checks(ctx: GradingContext) -> list[Check]:
 
 
 def _num_hessian_check(ctx, name: str, inputs: list, visibility: str) -> Check:
-    calls = []
-    for surf, theta, h in inputs:
-        args = (surf.wire("f"), np.array(theta, dtype=float)) + (() if h is None else (h,))
-        shows = f"f = {surf.label}, theta = {short(theta)}" + ("" if h is None else f", h = {h}")
-        calls.append(Call("numerical_hessian", args, "array", shows))
+    calls = surface_calls("numerical_hessian", inputs, "h")
 
     @safe
     def judge(outcomes):

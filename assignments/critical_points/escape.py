@@ -14,8 +14,8 @@ from autograder.assignment import GradingContext
 from autograder.checks import Call, Check, Verdict, show
 
 from . import cases
-from .cases import Surf, exact, short
-from .judging import batch, contour, safe, unit, vector
+from .cases import Surf, exact
+from .judging import batch, contour, safe, surface_calls, unit, vector
 
 SPACE_TOL = 1e-6  # escape_direction: an exact matrix, so the eigenvector is exact to round-off
 STEP_SPACE_TOL = 1e-3  # escape_saddle: the direction comes from a numerical Hessian
@@ -263,11 +263,7 @@ def escape_saddle_checks(ctx: GradingContext) -> list[Check]:
 
 
 def _saddle_check(ctx: GradingContext, name: str, inputs: list, visibility: str) -> Check:
-    calls = []
-    for surf, theta, step in inputs:
-        args = (surf.wire("f"), np.array(theta, dtype=float)) + (() if step is None else (step,))
-        shows = f"f = {surf.label}, theta = {short(theta)}" + ("" if step is None else f", step = {step}")
-        calls.append(Call("escape_saddle", args, "array", shows))
+    calls = surface_calls("escape_saddle", inputs, "step")
 
     @safe
     def judge(outcomes):

@@ -7,9 +7,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from autograder.checks import Outcome, Verdict, as_array, show
+from autograder.checks import Call, Outcome, Verdict, as_array, show
 
-from .cases import Surf
+from .cases import Surf, short
 
 
 def safe(judge: Callable[[Sequence[Outcome]], Verdict]) -> Callable[[Sequence[Outcome]], Verdict]:
@@ -25,6 +25,17 @@ def safe(judge: Callable[[Sequence[Outcome]], Verdict]) -> Callable[[Sequence[Ou
                                   f"it raised {type(exc).__name__} while being compared.")
 
     return wrapped
+
+
+def surface_calls(function: str, inputs: list, extra: str) -> list[Call]:
+    """One call of function(f, theta[, extra]) per (surface, θ, value) input; a value of None
+    leaves the argument out, so that the student's default is what is tested."""
+    calls = []
+    for surf, theta, value in inputs:
+        args = (surf.wire("f"), np.array(theta, dtype=float)) + (() if value is None else (value,))
+        shows = f"f = {surf.label}, theta = {short(theta)}" + ("" if value is None else f", {extra} = {value}")
+        calls.append(Call(function, args, "array", shows))
+    return calls
 
 
 def batch(verdicts: Sequence[Verdict], what: str) -> Verdict:

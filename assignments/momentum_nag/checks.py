@@ -23,7 +23,7 @@ from autograder.wire import Surface
 from . import figures, judges, known
 from .optimisers import first_below, gradient_norms, heavy_ball, minibatch
 from .params import BATCH_SIZE, BUDGET, SGD_LR, TOL
-from .problems import own_surface, quadratic_case, quartic_case, regression_data, sgd_case, valley_case
+from .problems import own_surface, quadratic_case, quartic_case, sgd_case, valley_case
 
 OWN_STEPS = 150  # long enough to see the valley, short enough for a picture (≤ 200 points)
 
