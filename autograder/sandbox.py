@@ -102,6 +102,19 @@ def _readable_by_all(*paths) -> bool:
     return True
 
 
+def _tasks_of(uid: int) -> int:
+    """How many tasks (processes and threads: what RLIMIT_NPROC counts) a uid runs now."""
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    count += len(os.listdir(f"/proc/{entry.name}/task"))
+            except OSError:
+                pass  # the process ended while we looked
+    return count
+
+
 _uids = itertools.count()
 
 
@@ -246,6 +259,10 @@ class Worker:
         }
         if self.uid is not None:
             rlimits["RLIMIT_NPROC"] = lim.processes
+        elif os.getuid() != 0:
+            # Without a uid of its own the worker shares the user's process count (root
+            # would be exempt): allow what the user runs now plus the sandbox's share.
+            rlimits["RLIMIT_NPROC"] = _tasks_of(os.getuid()) + lim.processes
         return {"rlimits": rlimits, "uid": self.uid}
 
     # --- the channel ----------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -142,3 +143,15 @@ def test_magics_and_shell_lines_do_not_run(toy, sandbox_kind):
     cell = "%matplotlib inline\n!pip install torch\n" + "def scaled(x):\n    %time 1\n    return SCALE * np.asarray(x, dtype=float)"
     report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", cells={"scaled": cell}), sandbox_kind)
     assert task_scores(report)["scaled"] == 3.0 and report["cell_errors"] == []
+
+
+def test_without_root_the_process_limit_is_what_the_user_runs_plus_the_sandbox_share(monkeypatch):
+    from autograder import sandbox
+
+    monkeypatch.setattr(sandbox.os, "getuid", lambda: 4242)
+    monkeypatch.setattr(sandbox, "_tasks_of", lambda uid: {4242: 310}[uid])
+    worker = sandbox.Worker.__new__(sandbox.Worker)
+    worker.limits, worker.uid = sandbox.Limits(processes=64), None
+    assert worker._limits_message()["rlimits"]["RLIMIT_NPROC"] == 374
+    monkeypatch.undo()
+    assert sandbox._tasks_of(os.getuid()) >= 1  # this very test is one of them
