@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -30,6 +31,13 @@ class Group(click.Group):
         except UserError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except Exception as exc:
+            # Our own bug: one line for the TA; the traceback only for whoever debugs it.
+            if os.environ.get("AUTOGRADER_DEBUG"):
+                raise
+            click.echo(f"Error: the grader itself failed ({type(exc).__name__}: {exc}). This is a bug in "
+                       "optim-autograder; run again with AUTOGRADER_DEBUG=1 to see where.", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=Group)

@@ -176,3 +176,17 @@ def test_demo_grades_the_sample_class_of_every_assignment(tmp_path):
         assert rows["s003"]["score"] == "0"  # the untouched stub
         assert rows["s005"]["status"] == "ungradable"  # the broken file
         assert 0 < float(rows["s007"]["score"]) < float(rows["s007"]["max_score"])  # a known mistake
+
+
+def test_a_bug_of_ours_is_one_line_not_a_traceback(monkeypatch, tmp_path, secret_file):
+    def broken(*args, **kwargs):
+        raise KeyError("oops")
+
+    monkeypatch.setattr("autograder.cli.generate_class", broken)
+    monkeypatch.delenv("AUTOGRADER_DEBUG", raising=False)
+    result = CliRunner().invoke(main, ["generate", "toy", "--roster", str(roster(tmp_path, ["a1"])), "--out",
+                                       str(tmp_path / "out"), "--course", str(TOY), "--secret-file", str(secret_file)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: the grader itself failed (KeyError: 'oops'). This is a bug in optim-autograder; "
+        "run again with AUTOGRADER_DEBUG=1 to see where."]
