@@ -31,6 +31,8 @@ class Group(click.Group):
         except UserError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # click's own usage errors already speak to people
         except Exception as exc:
             # Our own bug: one line for the TA; the traceback only for whoever debugs it.
             if os.environ.get("AUTOGRADER_DEBUG"):
