@@ -33,18 +33,16 @@ def by_threshold(lam: np.ndarray, tau: float) -> str:
     return "degenerate"
 
 
-def classify_eigenvalues(lam: np.ndarray, tol: float = 1e-6) -> str:
-    return by_threshold(lam, tol * max(1.0, float(np.abs(lam).max())))
-
-
 SWAP = {"local minimum": "local maximum", "local maximum": "local minimum"}
 
 # (name, whether the student's label is what that mistake gives on this matrix, advice);
-# tried in this order, the first match names the mistake.
+# tried in this order, the first match names the mistake. `by_threshold` models the
+# mistaken thresholds only; the right label always comes from the reference.
 MISTAKES = (
     ("local minimum and local maximum swapped", lambda lam, tol, got, want: SWAP.get(want) == got,
      "All eigenvalues positive means f curves up in every direction: a local minimum."),
-    ("the tol argument ignored", lambda lam, tol, got, want: tol != 1e-6 and classify_eigenvalues(lam, 1e-6) == got,
+    ("the tol argument ignored",
+     lambda lam, tol, got, want: tol != 1e-6 and by_threshold(lam, 1e-6 * max(1.0, float(np.abs(lam).max()))) == got,
      "Use the tol passed in: τ = tol·max(1, max|λ|)."),
     ("absolute instead of relative tolerance", lambda lam, tol, got, want: by_threshold(lam, tol) == got,
      "Scale the threshold with the matrix: τ = tol·max(1, max|λ|). Round-off in a Hessian with entries of 1e6 "
@@ -60,10 +58,10 @@ MISTAKES = (
 )
 
 
-def label_verdict(value, H, tol: float, shows: str, reproduce: str) -> Verdict:
+def label_verdict(value, H, tol: float, shows: str, reproduce: str, reference) -> Verdict:
     lam = eigenvalues(H)
     tau = tol * max(1.0, float(np.abs(lam).max()))
-    expected = by_threshold(lam, tau)
+    expected = reference.classify_critical_point(np.array(H, dtype=float), tol)
     details = {"input": shows, "got": show(value), "expected": repr(expected),
                "eigenvalues": show(lam), "tau": f"{tau:.3g}", "reproduce": reproduce}
     if not isinstance(value, str):
@@ -136,20 +134,21 @@ def classify_checks(ctx: GradingContext) -> list[Check]:
     groups.append(("scale: the relative threshold τ = tol·max(1, max|λ|)", scale, "visible"))
 
     loose = cases.signature_matrix(rng, [1.0, 0.05])
-    checks = [_check(name, [(s, H, None) for s, H in inputs], vis) for name, inputs, vis in groups]
-    checks.append(_check("the tol argument is used", [("H with eigenvalues 1 and 0.05, tol = 0.1", loose, 0.1),
+    checks = [_check(ctx, name, [(s, H, None) for s, H in inputs], vis) for name, inputs, vis in groups]
+    checks.append(_check(ctx, "the tol argument is used", [("H with eigenvalues 1 and 0.05, tol = 0.1", loose, 0.1),
                                                       ("H with eigenvalues 1 and 0.05 (default tol)", loose, None)], "visible"))
     return checks
 
 
-def _check(name: str, inputs: list, visibility: str) -> Check:
+def _check(ctx: GradingContext, name: str, inputs: list, visibility: str) -> Check:
     calls = tuple(Call("classify_critical_point", (np.array(H),) + (() if tol is None else (tol,)), "str", shows)
                   for shows, H, tol in inputs)
 
     @safe
     def judge(outcomes):
         verdicts = [label_verdict(o.value, H, 1e-6 if tol is None else tol, shows,
-                                  f"classify_critical_point(np.array({exact(H)})" + ("" if tol is None else f", tol={tol}") + ")")
+                                  f"classify_critical_point(np.array({exact(H)})" + ("" if tol is None else f", tol={tol}") + ")",
+                                  ctx.reference)
                     for o, (shows, H, tol) in zip(outcomes, inputs)]
         return batch(verdicts, "matrices")
 
