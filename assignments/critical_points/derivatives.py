@@ -309,8 +309,7 @@ def _num_hessian_check(ctx, name: str, inputs: list, visibility: str) -> Check:
 
 
 def _symmetry_check(inputs: list) -> Check:
-    calls = tuple(Call("numerical_hessian", (surf.wire("f"), theta.copy()), "array", f"f = {surf.label}, theta = {short(theta)}")
-                  for surf, theta in inputs)
+    calls = surface_calls("numerical_hessian", [(surf, theta, None) for surf, theta in inputs], "h")
 
     @safe
     def judge(outcomes):
@@ -329,4 +328,4 @@ def _symmetry_check(inputs: list) -> Check:
                 verdicts.append(Verdict(True, f"Symmetric for {call.shows}.", details=details))
         return batch(verdicts, "inputs")
 
-    return Check("numerical_hessian", "returns an exactly symmetric matrix", calls, judge)
+    return Check("numerical_hessian", "returns an exactly symmetric matrix", tuple(calls), judge)
