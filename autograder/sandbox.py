@@ -27,7 +27,6 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from . import wire
 
@@ -295,10 +294,6 @@ class Worker:
             self.kill()
             raise WorkerDied(f"the grader's channel carried an unexpected message (wanted {event!r})")
         return message
-
-    def events(self, timeout: float) -> Iterator[dict]:
-        while True:
-            yield self.receive(timeout)
 
     def _read_exactly(self, n: int, deadline: float) -> bytes:
         while len(self._buffer) < n:
