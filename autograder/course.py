@@ -84,6 +84,8 @@ class Course:
 
     # --- the reference ----------------------------------------------------------
 
+    # Read, compiled and parsed once per Course: every student's notebook and grade needs them.
+    @functools.lru_cache(maxsize=None)
     def solution_source(self, name: str) -> str:
         path = self.root / "solutions" / f"{name}.py"
         try:
@@ -91,11 +93,14 @@ class Course:
         except OSError:
             raise UserError(f"the reference solution {path} is missing") from None
 
+    @functools.lru_cache(maxsize=None)
+    def _solution_code(self, name: str):
+        return compile(self.solution_source(name), str(self.root / "solutions" / f"{name}.py"), "exec")
+
     def reference(self, name: str, params: dict[str, Any]) -> SimpleNamespace:
         """The solutions module run with the student's constants as globals, as in the notebook."""
-        source = self.solution_source(name)
         namespace: dict[str, Any] = {"__name__": f"_reference_{name}", **params}
-        exec(compile(source, str(self.root / "solutions" / f"{name}.py"), "exec"), namespace)
+        exec(self._solution_code(name), namespace)
         return SimpleNamespace(**namespace)
 
     def context(self, assignment: Assignment, variant: Variant) -> GradingContext:
@@ -103,6 +108,7 @@ class Course:
         params = assignment.parameters(variant)
         return GradingContext(variant, params, self.reference(assignment.name, params))
 
+    @functools.lru_cache(maxsize=None)
     def solution_functions(self, name: str) -> dict[str, ast.FunctionDef]:
         """The top-level functions of the reference, by name, as syntax trees."""
         tree = ast.parse(self.solution_source(name))
