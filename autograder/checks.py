@@ -18,7 +18,7 @@ import numpy as np
 from .wire import MatrixTree, Opaque
 
 Expect = Literal["array", "array_or_none", "str", "matrix", "data"]
-Status = Literal["ok", "error", "timeout", "crash", "missing", "skipped", "bad_value"]
+Status = Literal["ok", "error", "timeout", "crash", "missing", "skipped", "bad_value", "broken_dependency"]
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,7 @@ def fail_outcome(call: Call, outcome: Outcome) -> Verdict:
         "missing": f"{call.function} is not defined in your notebook: {outcome.message}",
         "skipped": f"{where} was not run: {outcome.message}",
         "bad_value": f"{where} returned {outcome.message}",
+        "broken_dependency": f"{where} failed because {outcome.message}",
     }
     return Verdict(False, reasons[outcome.status], details={"input": call.shows})
 

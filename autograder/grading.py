@@ -1,15 +1,16 @@
 """Grading one submission: a pure unit of work, submission bytes and variant in, report out.
 
 The notebook's code runs in a sandboxed worker (`sandbox.Worker`); the checks are built
-and judged here, in the trusted process. A crash or a timeout costs the check that
-caused it: the worker is restarted (without the cell or function that hung) and the
-remaining checks go on.
+and judged here, in the trusted process. A cell or function that crashes the process or
+hangs costs its own checks only: it is not run again, the worker is restarted without it
+when the next function is asked, and the remaining checks go on (see `SubmissionRun`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -28,8 +29,6 @@ from .notebooks import (
 )
 from .sandbox import Limits, Worker, WorkerDied, WorkerTimeout
 from .variants import Variant
-
-MAX_RESTARTS = 8
 
 
 @dataclass(frozen=True)
@@ -110,17 +109,38 @@ def _metadata_warnings(nb, student_id: str, fingerprint: str) -> list[str]:
 
 # --- running calls ----------------------------------------------------------------------
 
+# What a switched-off function raises in a restarted process. Compiled apart from the
+# cells, so that the error points at the line of the student's code that called it.
+SWITCHED_OFF = "SwitchedOff"
+_SWITCH_OFF_STUB = ("def {name}(*args, **kwargs):\n"
+                    "    raise type({exc!r}, (Exception,), {{}})({name!r})\n")
+_CALLED_SWITCHED_OFF = re.compile(SWITCHED_OFF + r": (\w+)(?: \((line \d+ of cell .*)\))?\Z", re.S)
+# Starts in a row that ran none of the cells: the sandbox itself is failing, not the student.
+FUTILE_STARTS = 2
+
+
 class SubmissionRun:
-    """The sandboxed side of one submission, restarted as often as crashes require."""
+    """The sandboxed side of one submission, restarted when a cell or a function breaks it.
+
+    A cell that ends the process or hangs is skipped from then on. A function that does
+    is switched off for the rest of the submission: its later calls fail at once with the
+    first failure's message, and the next process (started only when another function is
+    asked) defines it as a function that raises, so that a function calling it fails at
+    once too, saying why, instead of breaking the process again. Every restart is thus
+    paid for by one broken cell or one broken function, and there are finitely many; a
+    start that gets nowhere (the sandbox fails before the first cell) is tried once more,
+    and then the remaining calls fail at once, saying so.
+    """
 
     def __init__(self, kind: str, limits: Limits, cells: list[dict]):
         self.kind, self.limits, self.cells = kind, limits, cells
         self.deadline = time.monotonic() + limits.submission_timeout
         self.cell_errors: dict[int, str] = {}
         self.skipped_cells: set[int] = set()
-        self.dead_functions: dict[str, str] = {}
+        # function -> (how it broke the process, the message its later calls fail with)
+        self.switched_off: dict[str, tuple[str, str]] = {}
+        self.unstartable = ""  # why the process cannot be started again, once that is so
         self.worker: Worker | None = None
-        self.starts = 0
         # Several checks may ask the same question (the symbolic Hessian, say); a student
         # function is a function of its inputs, so it is asked once.
         self.answers: dict[tuple, Outcome] = {}
@@ -129,41 +149,57 @@ class SubmissionRun:
         return max(0.0, min(limit, self.deadline - time.monotonic()))
 
     def _start(self) -> Worker | None:
-        while self.starts <= MAX_RESTARTS and self._remaining(1) > 0:
-            self.starts += 1
+        """A worker that has run the cells; None, with `unstartable` saying why, when none can be had."""
+        futile = 0
+        while self._remaining(1) > 0:
+            order = [i for i in range(len(self.cells)) if i not in self.skipped_cells]
+            sent = [self.cells[i] for i in order] + self._switch_off_cells()
+            current, worker = None, None
             try:
                 worker = Worker(self.kind, self.limits)
-            except (WorkerDied, WorkerTimeout):
-                continue
-            order = [i for i in range(len(self.cells)) if i not in self.skipped_cells]
-            worker.send({"op": "cells", "cells": [self.cells[i] for i in order]})
-            current = None
-            try:
+                worker.send({"op": "cells", "cells": sent})
                 while True:
                     message = worker.receive(self._remaining(self.limits.cell_timeout))
                     event = message.get("event")
                     if event == "cells_done":
                         return worker
                     index = message.get("index")
-                    if not isinstance(index, int) or not 0 <= index < len(order):
+                    if not isinstance(index, int) or not 0 <= index < len(sent):
                         raise WorkerDied("the grader's channel carried a malformed message")
-                    current = order[index]
-                    if event == "cell_done" and message.get("error"):
+                    current = order[index] if index < len(order) else None
+                    if event == "cell_done" and message.get("error") and current is not None:
                         self.cell_errors.setdefault(current, str(message["error"])[:500])
-            except WorkerTimeout:
-                worker.close()
+            except (WorkerDied, WorkerTimeout) as exc:
+                if worker is not None:
+                    worker.close()
                 if current is None:
-                    return None
+                    # Nothing of the student's to skip: the sandbox (or the grader's own cell) failed.
+                    futile += 1
+                    why = str(exc) or "it did not answer in time"
+                    if futile >= FUTILE_STARTS:
+                        self.unstartable = (f"the notebook's process could not be started ({why}), "
+                                            f"{FUTILE_STARTS} times in a row, so the grader stopped trying")
+                        return None
+                    continue
+                futile = 0
                 self.skipped_cells.add(current)
-                self.cell_errors[current] = (f"did not finish within {self.limits.cell_timeout:g} s "
-                                             "(an infinite loop?); the cell was skipped")
-            except WorkerDied as exc:
-                worker.close()
-                if current is None:
-                    return None
-                self.skipped_cells.add(current)
-                self.cell_errors[current] = f"ended the notebook's process: {exc}; the cell was skipped"
+                if isinstance(exc, WorkerTimeout):
+                    self.cell_errors[current] = (f"did not finish within {self.limits.cell_timeout:g} s "
+                                                 "(an infinite loop?); the cell was skipped")
+                else:
+                    self.cell_errors[current] = f"ended the notebook's process: {exc}; the cell was skipped"
+        self.unstartable = self._out_of_time()
         return None
+
+    def _out_of_time(self) -> str:
+        return f"the submission used up its {self.limits.submission_timeout:g} s time budget"
+
+    def _switch_off_cells(self) -> list[dict]:
+        if not self.switched_off:
+            return []
+        stubs = "".join(_SWITCH_OFF_STUB.format(name=name, exc=SWITCHED_OFF) for name in self.switched_off)
+        return [{"label": "(grader) switched-off functions",
+                 "source": f"exec(compile({stubs!r}, '<grader>', 'exec'))"}]
 
     def call(self, call: Call) -> Outcome:
         """The outcome of a call; a call made before (same function, inputs and kind) is not repeated."""
@@ -177,27 +213,39 @@ class SubmissionRun:
         return self.answers[key]
 
     def _call(self, call: Call, args: list) -> Outcome:
-        if call.function in self.dead_functions:
-            return Outcome("skipped", message=self.dead_functions[call.function])
+        if call.function in self.switched_off:
+            return Outcome("skipped", message=self.switched_off[call.function][1])
         if self._remaining(1) <= 0:
-            return Outcome("skipped", message=f"the submission used up its {self.limits.submission_timeout:g} s time budget")
+            return Outcome("skipped", message=self._out_of_time())
         if self.worker is None:
-            self.worker = self._start()
+            self.worker = None if self.unstartable else self._start()
             if self.worker is None:
-                return Outcome("crash", message="the notebook's process could not be (re)started")
+                return Outcome("skipped", message=self.unstartable)
         timeout = self._remaining(self.limits.call_timeout)
         try:
             self.worker.send({"op": "call", "function": call.function, "args": args, "expect": call.expect})
             message = self.worker.expect("result", timeout)
         except WorkerTimeout:
-            self._drop_worker()
-            self.dead_functions[call.function] = (f"{call.function} did not finish on an earlier input "
-                                                  f"within {timeout:g} s, so it was not called again")
-            return Outcome("timeout", message=f"no answer within {timeout:g} s (an infinite loop, or far too slow)")
+            why = f"no answer within {timeout:g} s (an infinite loop, or far too slow)"
+            self._switch_off(call.function, "timed out", why)
+            return Outcome("timeout", message=why)
         except WorkerDied as exc:
-            self._drop_worker()
+            self._switch_off(call.function, "crashed the process", str(exc))
             return Outcome("crash", message=str(exc))
-        return _outcome(message)
+        return self._blame_switched_off(call.function, _outcome(message))
+
+    def _switch_off(self, function: str, how: str, why: str) -> None:
+        self._drop_worker()
+        self.switched_off[function] = (how, f"{function} was not called again after it {how}: {why}")
+
+    def _blame_switched_off(self, function: str, outcome: Outcome) -> Outcome:
+        """An error raised by a switched-off function that `function` called, told as such."""
+        match = _CALLED_SWITCHED_OFF.match(outcome.message) if outcome.status == "error" else None
+        if match is None or match[1] not in self.switched_off or match[1] == function:
+            return outcome
+        used, where = match[1], f" (called at {match[2]})" if match[2] else ""
+        return Outcome("broken_dependency", message=f"{used}, which {function} uses, "
+                                                    f"{self.switched_off[used][0]} earlier{where}")
 
     def _drop_worker(self) -> None:
         if self.worker is not None:
