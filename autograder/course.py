@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import importlib.util
 import os
 import secrets
 import sys
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import jinja2
@@ -69,7 +70,7 @@ class Course:
         if not (folder / "__init__.py").is_file():
             known = ", ".join(self.assignment_names()) or "none"
             raise UserError(f"no assignment {name!r} in {self.root / 'assignments'} (known: {known})")
-        module_name = f"_course_assignment_{name}"
+        module_name = self._package_name(name)
         if module_name not in sys.modules:
             spec = importlib.util.spec_from_file_location(
                 module_name, folder / "__init__.py", submodule_search_locations=[str(folder)]
@@ -79,8 +80,22 @@ class Course:
             spec.loader.exec_module(module)
         return sys.modules[module_name].ASSIGNMENT
 
+    def _package_name(self, assignment: str) -> str:
+        """The name an assignment's package is imported under: apart from any module of ours, and
+        from the same assignment of another course directory in the same process."""
+        return f"_course_assignment_{assignment}_{hashlib.sha256(str(self.root).encode()).hexdigest()[:12]}"
+
     def assignment_dir(self, name: str) -> Path:
         return self.root / "assignments" / name
+
+    def assignment_part(self, name: str, part: str) -> ModuleType | None:
+        """``assignments/<name>/<part>.py`` imported within the assignment's package, or None
+        when the assignment has no such module: declarations that tools read and the engine
+        does not (the difficulty measures, the equivalent mutants)."""
+        self.assignment(name)
+        if not (self.assignment_dir(name) / f"{part}.py").is_file():
+            return None
+        return importlib.import_module(f"{self._package_name(name)}.{part}")
 
     # --- the reference ----------------------------------------------------------
 

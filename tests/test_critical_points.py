@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import importlib
 import json
 import subprocess
 import sys
@@ -44,8 +43,7 @@ def assignment(course):
 
 
 def module(course, name: str):
-    course.assignment(NAME)
-    return importlib.import_module(f"_course_assignment_{NAME}.{name}")
+    return course.assignment_part(NAME, name)
 
 
 def context(course, assignment, student: str) -> GradingContext:

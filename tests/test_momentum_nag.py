@@ -7,7 +7,6 @@ values a sandbox would send back.
 
 from __future__ import annotations
 
-import importlib
 import json
 import subprocess
 import sys
@@ -30,8 +29,7 @@ STUDENTS = ("s001", "s002", "alice", "bob", "zoë")
 
 
 def part(course, module: str):
-    course.assignment(NAME)
-    return importlib.import_module(f"_course_assignment_{NAME}.{module}")
+    return course.assignment_part(NAME, module)
 
 
 @pytest.fixture(scope="module")
