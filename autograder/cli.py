@@ -100,10 +100,7 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
     course.assignment(assignment)
     students = read_roster(roster)
     gradebook_path = gradebook_path or out / "gradebook.sqlite"
-    kind, why = choose_kind(require_sandbox)
-    if kind != "bwrap":
-        click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation: it can read "
-                    "files the grader can read. Every report says sandbox: rlimit-only.", fg="red", err=True)
+    kind = _sandbox_kind(require_sandbox)
     run = grade_class(course, assignment, students, submissions, out, course.secret(secret_file),
                       jobs=jobs or default_jobs(), sandbox=kind, gradebook_path=gradebook_path, force=force,
                       say=lambda line: click.echo(line, err=True))
@@ -114,6 +111,85 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
                f"{f', {run.skipped} unchanged since the last run' if run.skipped else ''} "
                f"in {run.seconds:.1f} s (sandbox: {kind}).")
     click.echo(f"Reports: {out}/<student_id>/report.html   Grades: {out / 'grades.csv'}   Summary: {out / 'summary.html'}")
+
+
+def _sandbox_kind(require_sandbox: bool) -> str:
+    kind, why = choose_kind(require_sandbox)
+    if kind != "bwrap":
+        click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation: it can read "
+                    "files the grader can read. Every report says sandbox: rlimit-only.", fg="red", err=True)
+    return kind
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--mutants", is_flag=True, help="Also mutate the reference of every task and grade each mutant.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Variants vetted at once [default: cores].")
+@course_option
+@secret_option
+@click.pass_context
+def vet(ctx: click.Context, assignment: str, roster: Path, out: Path, mutants: bool, jobs: int | None,
+        course_dir: Path, secret_file: Path | None) -> None:
+    """Prove every roster student's variant fair: write OUT/vetting.html and OUT/vetting.json; exit 1 if one fails."""
+    from .instructor.vetting import vet_class, write_vetting
+
+    course = Course(course_dir)
+    course.assignment(assignment)
+    kind = _sandbox_kind(False)
+    jobs = jobs or default_jobs()
+    vetting = vet_class(course, assignment, read_roster(roster), course.secret(secret_file), jobs=jobs, sandbox=kind)
+    data = vetting.as_json()
+    if mutants:
+        from .instructor.mutation import mutation_report
+
+        data["mutants"] = mutation_report(course, assignment, course.secret(secret_file), jobs=jobs, sandbox=kind,
+                                          say=lambda line: click.echo(line, err=True))
+    write_vetting(data, out, course)
+    click.echo(f"Vetted {data['students']} variants of {assignment} in {vetting.seconds:.1f} s "
+               f"({jobs} at a time, sandbox: {kind}): {data['passed']} pass, {data['failed']} fail.")
+    if mutants:
+        m = data["mutants"]
+        click.echo(f"Mutants: {m['total']}, {m['caught']} caught, {m['equivalent']} equivalent, "
+                   f"{m['survived']} survived (score {100 * m['score']:.1f}%) in {m['seconds']:.1f} s.")
+    click.echo(f"Vetting: {out / 'vetting.html'}   {out / 'vetting.json'}")
+    if vetting.failed:
+        ctx.exit(1)
+
+
+@main.command()
+@click.argument("assignment")
+@click.argument("student_id")
+@click.option("--solutions", is_flag=True, help="Show the reference solution under each solution cell.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The page to write [default: STUDENT_ID-ASSIGNMENT.html].")
+@course_option
+@secret_option
+def preview(assignment: str, student_id: str, solutions: bool, out: Path | None, course_dir: Path,
+            secret_file: Path | None) -> None:
+    """Write one HTML page of STUDENT_ID's notebook of ASSIGNMENT, to read without Jupyter."""
+    from .instructor.preview import preview_html
+
+    course = Course(course_dir)
+    course.assignment(assignment)
+    out = out or Path(f"{student_id}-{assignment}.html")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(preview_html(course, assignment, student_id, course.secret(secret_file), solutions), encoding="utf-8")
+    click.echo(f"Wrote {out}")
+
+
+@main.command("new")
+@click.argument("assignment")
+@course_option
+def new_assignment(assignment: str, course_dir: Path) -> None:
+    """Scaffold ASSIGNMENT: assignments/ASSIGNMENT/, solutions/ASSIGNMENT.py and a worked example task."""
+    from .instructor.scaffold import scaffold
+
+    written = scaffold(Path(course_dir), assignment)
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"Next: autograder vet {assignment} --roster ROSTER.csv --out vetting/ (docs/writing-an-assignment.md).")
 
 
 @main.command("nbgrader-source")
