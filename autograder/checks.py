@@ -15,6 +15,7 @@ from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 
+from .records import CheckResult
 from .wire import MatrixTree, Opaque
 
 Expect = Literal["array", "array_or_none", "str", "matrix", "data"]
@@ -62,33 +63,6 @@ class Check:
     judge: Callable[[Sequence[Outcome]], Verdict]
     weight: float = 1.0
     visibility: Literal["visible", "hidden"] = "visible"
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    task: str
-    name: str
-    passed: bool
-    score: float
-    max_score: float
-    visibility: str
-    message: str
-    mistake: str | None = None
-    details: dict = field(default_factory=dict)
-    figure: dict | None = None
-
-    def as_json(self) -> dict:
-        return {
-            "name": self.name,
-            "passed": self.passed,
-            "score": self.score,
-            "max_score": self.max_score,
-            "visibility": self.visibility,
-            "message": self.message,
-            "mistake": self.mistake,
-            "details": self.details,
-            "figure": self.figure,
-        }
 
 
 # --- showing values to people -------------------------------------------------------

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from autograder.course import Course
-from autograder.grading import Submission, Unit, grade
-from autograder.notebooks import build_notebook
-from autograder.notebooks import notebook_bytes, with_cell
+from autograder.grading import Unit, grade
+from autograder.notebooks import build_notebook, notebook_bytes, with_cell
+from autograder.records import Report, Submission
 from autograder.sandbox import Limits, choose_kind
 from autograder.variants import Variant
 
@@ -42,11 +42,17 @@ def submission_of(course: Course, assignment: str, student: str, solutions: bool
     return notebook_bytes(nb)
 
 
-def grade_bytes(course: Course, assignment: str, student: str, data: bytes | None, kind: str,
-                limits: Limits = Limits()) -> dict:
+def grade_report(course: Course, assignment: str, student: str, data: bytes | None, sandbox: str,
+                 limits: Limits = Limits()) -> Report:
     variant = Variant.derive(SECRET, assignment, student)
     sub = None if data is None else Submission(f"{student}.ipynb", data)
-    return grade(Unit(str(course.root), assignment, student, variant.key, sub, kind, limits))
+    return grade(Unit(str(course.root), assignment, student, variant.key, sub, sandbox, limits))
+
+
+def grade_bytes(course: Course, assignment: str, student: str, data: bytes | None, sandbox: str,
+                limits: Limits = Limits()) -> dict:
+    """The report as report.json holds it."""
+    return grade_report(course, assignment, student, data, sandbox, limits).to_json()
 
 
 def task_scores(report: dict) -> dict[str, float]:
