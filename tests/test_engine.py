@@ -155,3 +155,17 @@ def test_without_root_the_process_limit_is_what_the_user_runs_plus_the_sandbox_s
     assert worker._limits_message()["rlimits"]["RLIMIT_NPROC"] == 374
     monkeypatch.undo()
     assert sandbox._tasks_of(os.getuid()) >= 1  # this very test is one of them
+
+
+def test_two_courses_with_an_assignment_of_the_same_name_do_not_share_it(toy, tmp_path):
+    import shutil
+
+    from autograder.course import Course
+
+    other = tmp_path / "other_course"
+    shutil.copytree(toy.root, other, ignore=shutil.ignore_patterns("__pycache__", "course.key"))
+    init = other / "assignments" / "toy" / "__init__.py"
+    init.write_text(init.read_text().replace('title="Toy assignment"', 'title="Another toy"'))
+    assert Course(other).assignment("toy").title == "Another toy"
+    assert toy.assignment("toy").title == "Toy assignment"
+    assert Course(other).assignment_package("toy") != toy.assignment_package("toy")

@@ -31,7 +31,7 @@ STUDENTS = ("s001", "s002", "alice", "bob", "zoë")
 
 def part(course, module: str):
     course.assignment(NAME)
-    return importlib.import_module(f"_course_assignment_{NAME}.{module}")
+    return importlib.import_module(f"{course.assignment_package(NAME)}.{module}")
 
 
 @pytest.fixture(scope="module")
