@@ -94,13 +94,6 @@ class ClassSummary:
     checks: tuple[CheckTally, ...]  # most often failed first
     mistakes: tuple[MistakeCount, ...]  # most common first
 
-    def with_state(self, state: State) -> tuple[StudentLine, ...]:
-        return tuple(s for s in self.students if s.state == state)
-
-    @property
-    def flagged(self) -> tuple[StudentLine, ...]:
-        return tuple(s for s in self.students if s.warnings)
-
 
 def class_summary(assignment: Assignment, reports: list[Report], sandbox: str, grader_version: str) -> ClassSummary:
     graded = [r for r in reports if r.status == "graded"]
