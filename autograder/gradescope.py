@@ -24,7 +24,7 @@ from .course import Course
 from .errors import UserError
 from .grading import Unit, grade
 from .records import Report, Submission, TaskResult
-from .sandbox import PACKAGE_DIR, choose_kind
+from .sandbox import PACKAGE_DIR, choose_sandbox
 from .variants import Variant
 
 ROOT_ENV = "AUTOGRADER_GRADESCOPE_ROOT"  # a test's stand-in for /autograder
@@ -109,10 +109,10 @@ def run(root: Path, name: str) -> dict:
     student = _student_id(root / "submission_metadata.json")
     variant = Variant.derive(course.secret(course.root / "course.key"), name, student)
     submission, notes = _submission(root / "submission", name)
-    kind, why = choose_kind(require_sandbox=False)
-    report = grade(Unit(str(course.root), name, student, variant.key, submission, kind))
+    sandbox, why = choose_sandbox(require_sandbox=False)
+    report = grade(Unit(str(course.root), name, student, variant.key, submission, sandbox))
     if why:
-        notes.append(f"Sandbox: {kind} ({why}).")
+        notes.append(f"Sandbox: {sandbox} ({why}).")
     results = results_json(report, notes)
     (root / "results").mkdir(parents=True, exist_ok=True)
     (root / "results" / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository's own course, a toy course for engine tests, the sandbox kind."""
+"""Shared fixtures: the repository's own course, a toy course for engine tests, the sandbox ("bwrap", or "rlimit-only" without bubblewrap)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from autograder.course import Course
 from autograder.grading import Unit, grade
 from autograder.notebooks import build_notebook, notebook_bytes, with_cell
 from autograder.records import Report, Submission
-from autograder.sandbox import Limits, choose_kind
+from autograder.sandbox import Limits, choose_sandbox
 from autograder.variants import Variant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,8 +28,8 @@ def toy() -> Course:
 
 
 @pytest.fixture(scope="session")
-def sandbox_kind() -> str:
-    return choose_kind(require_sandbox=False)[0]
+def sandbox() -> str:
+    return choose_sandbox(require_sandbox=False)[0]
 
 
 def submission_of(course: Course, assignment: str, student: str, solutions: bool = True, cells: dict | None = None,

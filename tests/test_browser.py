@@ -34,7 +34,7 @@ def chromium(tmp_path, *args):
 
 
 @pytest.fixture(scope="module")
-def pages(course, tmp_path_factory, sandbox_kind):
+def pages(course, tmp_path_factory, sandbox):
     out = tmp_path_factory.mktemp("graded")
     folder = out / "subs"
     folder.mkdir()
@@ -42,7 +42,7 @@ def pages(course, tmp_path_factory, sandbox_kind):
     (folder / "m1.ipynb").write_bytes(submission_of(course, "momentum_nag", "m1", cells={mistake.task: mistake.source}))
     (folder / "m2.ipynb").write_bytes(submission_of(course, "momentum_nag", "m2"))
     roster = Roster(("student_id",), ({"student_id": "m1"}, {"student_id": "m2"}, {"student_id": "m3"}))
-    grade_class(course, "momentum_nag", roster, folder, out / "reports", SECRET, jobs=1, sandbox=sandbox_kind,
+    grade_class(course, "momentum_nag", roster, folder, out / "reports", SECRET, jobs=1, sandbox=sandbox,
                 say=lambda line: None)
     return {"report": out / "reports" / "m1" / "report.html", "summary": out / "reports" / "summary.html"}
 

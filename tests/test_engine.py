@@ -73,46 +73,46 @@ def test_plan_restores_locked_cells_and_skips_student_only_cells(toy):
     assert warnings == ["The locked cell 'constants' was edited; it was graded with its original content."]
 
 
-def test_correct_submission_gets_full_marks(toy, sandbox_kind):
-    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1"), sandbox_kind)
+def test_correct_submission_gets_full_marks(toy, sandbox):
+    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1"), sandbox)
     assert report["status"] == "graded", report
     assert report["score"] == report["max_score"] == 4.0
     assert report["warnings"] == [] and report["cell_errors"] == []
 
 
-def test_stub_scores_zero_and_says_not_implemented(toy, sandbox_kind):
-    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", solutions=False), sandbox_kind)
+def test_stub_scores_zero_and_says_not_implemented(toy, sandbox):
+    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", solutions=False), sandbox)
     assert report["score"] == 0
     message = report["tasks"][0]["checks"][0]["message"]
     assert message.startswith("scaled(x = [") and "raised NotImplementedError" in message
 
 
-def test_named_mistake_and_message_fields(toy, sandbox_kind):
+def test_named_mistake_and_message_fields(toy, sandbox):
     data = submission_of(toy, "toy", "s1", cells={"scaled": "def scaled(x):\n    return np.asarray(x, dtype=float)"})
-    report = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
+    report = grade_bytes(toy, "toy", "s1", data, sandbox)
     assert task_scores(report) == {"scaled": 0.0, "value_at_origin": 1.0}
     check = report["tasks"][0]["checks"][0]
     assert check["mistake"] == "the unscaled input"
     assert {"input", "got", "expected", "error", "tolerance"} <= set(check["details"])
 
 
-def test_notebook_for_another_student_is_graded_against_own_variant_and_flagged(toy, sandbox_kind):
+def test_notebook_for_another_student_is_graded_against_own_variant_and_flagged(toy, sandbox):
     data = submission_of(toy, "toy", "s1", owner="s2")
-    report = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
+    report = grade_bytes(toy, "toy", "s1", data, sandbox)
     assert report["score"] == 4.0  # the locked constants are s1's again, and the functions read them
     assert any("generated for student s2" in w for w in report["warnings"])
 
 
-def test_same_submission_gives_byte_identical_report(toy, sandbox_kind):
+def test_same_submission_gives_byte_identical_report(toy, sandbox):
     data = submission_of(toy, "toy", "s1", cells={"scaled": "def scaled(x):\n    return 2 * np.asarray(x)"})
-    one = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
-    two = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
+    one = grade_bytes(toy, "toy", "s1", data, sandbox)
+    two = grade_bytes(toy, "toy", "s1", data, sandbox)
     assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
 
 
-def test_inputs_modified_in_place_lose_the_check(toy, sandbox_kind):
+def test_inputs_modified_in_place_lose_the_check(toy, sandbox):
     data = submission_of(toy, "toy", "s1", cells={"scaled": "def scaled(x):\n    x *= SCALE\n    return x"})
-    report = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
+    report = grade_bytes(toy, "toy", "s1", data, sandbox)
     check = report["tasks"][0]["checks"][0]
     assert not check["passed"] and check["mistake"] == "input modified in place"
 
@@ -125,23 +125,23 @@ def test_inputs_modified_in_place_lose_the_check(toy, sandbox_kind):
     (b'{"cells": []}', "not a Jupyter notebook"),
     (b'{"nbformat": 5, "cells": []}', "nbformat version 5"),
 ])
-def test_unreadable_submissions_get_a_reason(toy, sandbox_kind, data, reason):
-    report = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
+def test_unreadable_submissions_get_a_reason(toy, sandbox, data, reason):
+    report = grade_bytes(toy, "toy", "s1", data, sandbox)
     assert report["status"] == "ungradable" and report["score"] == 0
     assert reason in report["reason"]
 
 
-def test_a_correct_cell_that_prints_warnings_keeps_full_marks(toy, sandbox_kind):
+def test_a_correct_cell_that_prints_warnings_keeps_full_marks(toy, sandbox):
     noisy = ("import sys, warnings\nnp.log(np.zeros(1))\nwarnings.warn('careful')\nprint('note', file=sys.stderr)\n"
              "def scaled(x):\n    np.float64(1.0) / np.float64(0.0)\n    return SCALE * np.asarray(x, dtype=float)")
-    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", cells={"scaled": noisy}), sandbox_kind)
+    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", cells={"scaled": noisy}), sandbox)
     assert task_scores(report) == {"scaled": 3.0, "value_at_origin": 1.0}
     assert report["cell_errors"] == []
 
 
-def test_magics_and_shell_lines_do_not_run(toy, sandbox_kind):
+def test_magics_and_shell_lines_do_not_run(toy, sandbox):
     cell = "%matplotlib inline\n!pip install torch\n" + "def scaled(x):\n    %time 1\n    return SCALE * np.asarray(x, dtype=float)"
-    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", cells={"scaled": cell}), sandbox_kind)
+    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", cells={"scaled": cell}), sandbox)
     assert task_scores(report)["scaled"] == 3.0 and report["cell_errors"] == []
 
 

@@ -32,12 +32,12 @@ def test_a_report_read_and_written_again_gives_the_same_bytes(case):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CASES)
-def test_grading_the_golden_submission_gives_the_golden_report(case, sandbox_kind):
+def test_grading_the_golden_submission_gives_the_golden_report(case, sandbox):
     expected = json.loads((GOLDEN / f"{case}.json").read_text(encoding="utf-8"))
     # Which isolation graded it is a fact of the machine, not of the grader.
-    expected["sandbox"] = sandbox_kind
+    expected["sandbox"] = sandbox
     course = Course(ROOT / "tests" / "fixtures" / "toy_course") if expected["assignment"] == "toy" else Course(ROOT)
     submitted = GOLDEN / f"{case}.ipynb"
     report = grade_report(course, expected["assignment"], expected["student_id"],
-                          submitted.read_bytes() if submitted.exists() else None, sandbox_kind)
+                          submitted.read_bytes() if submitted.exists() else None, sandbox)
     assert report_json(report) == json.dumps(expected, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

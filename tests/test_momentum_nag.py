@@ -204,13 +204,13 @@ def test_solution_notebook_passes_its_self_checks_and_stub_does_not(course):
 
 
 @pytest.mark.slow
-def test_graded_end_to_end_in_the_sandbox(course, sandbox_kind):
+def test_graded_end_to_end_in_the_sandbox(course, sandbox):
     from conftest import grade_bytes, submission_of, task_scores
 
     _, _, code = mistake_file(ROOT / "assignments" / NAME / "mistakes" / "look_ahead_reported.py")
-    perfect = grade_bytes(course, NAME, "s001", submission_of(course, NAME, "s001"), sandbox_kind)
+    perfect = grade_bytes(course, NAME, "s001", submission_of(course, NAME, "s001"), sandbox)
     assert perfect["score"] == perfect["max_score"] == 20.0
-    pytorch = grade_bytes(course, NAME, "s001", submission_of(course, NAME, "s001", cells={"nesterov": code}), sandbox_kind)
+    pytorch = grade_bytes(course, NAME, "s001", submission_of(course, NAME, "s001", cells={"nesterov": code}), sandbox)
     assert task_scores(pytorch) == {"gradient_descent": 3.0, "momentum": 4.0, "nesterov": 0.0, "minibatch_sgd": 5.0,
                                     "steps_to_tolerance": 3.0}
     nag = next(t for t in pytorch["tasks"] if t["name"] == "nesterov")

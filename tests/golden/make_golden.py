@@ -18,7 +18,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from autograder.course import Course  # noqa: E402
 from autograder.demo import load_mistakes  # noqa: E402
 from autograder.reports import report_json  # noqa: E402
-from autograder.sandbox import choose_kind  # noqa: E402
+from autograder.sandbox import choose_sandbox  # noqa: E402
 from conftest import grade_report, submission_of  # noqa: E402
 
 
@@ -43,7 +43,7 @@ def cases(toy: Course, course: Course) -> dict[str, tuple[Course, str, str, byte
 
 def main() -> None:
     toy, course = Course(ROOT / "tests" / "fixtures" / "toy_course"), Course(ROOT)
-    sandbox = choose_kind(require_sandbox=False)[0]
+    sandbox = choose_sandbox(require_sandbox=False)[0]
     for name, (where, assignment, student, data) in cases(toy, course).items():
         submitted = HERE / f"{name}.ipynb"
         if data is not None and submitted.exists():
