@@ -26,7 +26,7 @@ from .notebooks import (
     template_cells,
 )
 from .records import CellError, Report, Submission, TaskResult, score
-from .sandbox import Limits, Worker, WorkerDied, WorkerTimeout
+from .sandbox import Limits, Worker, WorkerDied, WorkerTimeout, warm
 from .variants import Variant
 
 MAX_RESTARTS = 8
@@ -219,8 +219,11 @@ def _plain_meta(meta: dict) -> dict:
         out["type"] = meta["type"][:100]
     if isinstance(meta.get("dtype"), str):
         out["dtype"] = meta["dtype"][:50]
-    if isinstance(meta.get("aliased_rows"), bool):
-        out["aliased_rows"] = meta["aliased_rows"]
+    observed = meta.get("observed")
+    if isinstance(observed, dict):
+        out["observed"] = {name[:100]: fact[:1000] if isinstance(fact, str) else fact
+                           for name, fact in list(observed.items())[:20]
+                           if isinstance(name, str) and (fact is None or isinstance(fact, (bool, int, float, str)))}
     calls = meta.get("calls")
     if isinstance(calls, list):
         out["calls"] = [c if isinstance(c, int) and not isinstance(c, bool) else None for c in calls[:20]]
@@ -256,7 +259,11 @@ def _grade(unit: Unit) -> Report:
     cells, warnings = execution_plan(nb, master, unit.student_id, variant.fingerprint)
     if major == 3:
         warnings.insert(0, "The notebook was in the old nbformat 3 and was converted to nbformat 4 for grading.")
+    if assignment.observers:
+        # Sent with the cells, so that the observers live and die with this submission's worker.
+        cells.insert(0, {"label": "the assignment's observers", "observers": dict(assignment.observers)})
     checks = assignment.checks(context)
+    warm(unit.sandbox, unit.limits, assignment.warm_up)
     run = SubmissionRun(unit.sandbox, unit.limits, cells)
     try:
         verdicts = [_judge(check, [run.call(c) for c in check.calls]) for check in checks]

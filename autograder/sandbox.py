@@ -138,6 +138,7 @@ class Zygote:
             stderr=subprocess.DEVNULL, cwd=workroot, start_new_session=True,
         )
         theirs.close()
+        self.warmed: set[str] = set()
         if self._ask(None, [], limits.start_timeout) != {"event": "ready"}:
             self.close()
             raise WorkerDied("the sandbox could not start")
@@ -189,6 +190,16 @@ class Zygote:
     def reap(self, pid: int, uid: int | None) -> dict:
         return self._ask({"op": "reap", "pid": pid, "uid": uid}, [], 30) or {"exit": None}
 
+    def warm(self, code: str, timeout: float) -> bool:
+        """Run an assignment's warm-up here, once; False when it did not answer in time (the
+        zygote is then ended, since it may be stuck in the warm-up)."""
+        if code not in self.warmed:
+            if self._ask({"op": "warm", "code": code}, [], timeout) is None:
+                self.close()
+                return False
+            self.warmed.add(code)
+        return True
+
     def close(self) -> None:
         self.control.close()
         if self.proc.poll() is None:
@@ -212,6 +223,26 @@ def zygote(sandbox: str, limits: Limits) -> Zygote:
     if current is None or not current.alive():
         _zygotes[key] = current = Zygote(sandbox, limits)
     return current
+
+
+_cold: set[str] = set()  # warm-ups that hung once: not tried again in this process
+
+
+def warm(sandbox: str, limits: Limits, code: str) -> None:
+    """Have this process's zygote run an assignment's warm-up (`Assignment.warm_up`) before it
+    forks the next worker, so that every worker starts with that first-use cost paid.
+
+    The warm-up is course code and runs inside the sandbox, where students' code runs: it must
+    hold nothing secret. Failing or hanging costs nothing but the time it meant to save.
+    """
+    if not code or code in _cold:
+        return
+    try:
+        warmed = zygote(sandbox, limits).warm(code, limits.start_timeout)
+    except WorkerDied:
+        return  # no zygote: starting a worker will say so, for the check that needs it
+    if not warmed:
+        _cold.add(code)
 
 
 def _environment(home: str) -> dict:

@@ -115,6 +115,7 @@ def test_inputs_modified_in_place_lose_the_check(toy, sandbox):
     report = grade_bytes(toy, "toy", "s1", data, sandbox)
     check = report["tasks"][0]["checks"][0]
     assert not check["passed"] and check["mistake"] == "input modified in place"
+    assert check["message"].startswith("scaled(x = [") and "changed its first argument in place" in check["message"]
 
 
 @pytest.mark.parametrize("data, reason", [
@@ -169,3 +170,44 @@ def test_two_courses_with_an_assignment_of_the_same_name_do_not_share_it(toy, tm
     assert Course(other).assignment("toy").title == "Another toy"
     assert toy.assignment("toy").title == "Toy assignment"
     assert Course(other).assignment_package("toy") != toy.assignment_package("toy")
+
+
+# --- what an assignment asks of the sandbox ---------------------------------------------
+
+def test_the_sandbox_observes_the_facts_an_assignment_declares(sandbox):
+    from autograder.checks import Call
+    from autograder.grading import SubmissionRun
+    from autograder.sandbox import Limits
+
+    observers = {"same_object": "len({id(v) for v in value}) == 1", "length": "len(value)", "broken": "1 / 0"}
+    cells = [{"label": "observers", "observers": observers},
+             {"label": "student", "source": "import numpy as np\nrow = np.zeros(2)\n"
+                                            "def rows(n):\n    return [row] * int(n)"}]
+    run = SubmissionRun(sandbox, Limits(), cells)
+    try:
+        outcome = run.call(Call("rows", (3.0,), "array"))
+    finally:
+        run.close()
+    assert outcome.status == "ok" and outcome.value.shape == (3, 2)
+    assert outcome.meta["observed"] == {"same_object": True, "length": 3}  # one that raises is left out
+
+
+def test_an_assignments_warm_up_runs_once_before_the_workers_fork(sandbox):
+    from autograder.checks import Call
+    from autograder.grading import SubmissionRun
+    from autograder.sandbox import Limits, warm
+
+    limits = Limits()
+    warm(sandbox, limits, "import sys\nsys.warmed_by_the_assignment = getattr(sys, 'warmed_by_the_assignment', 0) + 1\n")
+    warm(sandbox, limits, "import sys\nsys.warmed_by_the_assignment = getattr(sys, 'warmed_by_the_assignment', 0) + 1\n")
+    cells = [{"label": "student", "source": "import sys\ndef warmed():\n    return sys.warmed_by_the_assignment"}]
+    run = SubmissionRun(sandbox, limits, cells)
+    try:
+        assert run.call(Call("warmed", (), "data")).value == 1
+    finally:
+        run.close()
+
+
+@pytest.mark.parametrize("name", ["critical_points", "momentum_nag"])
+def test_the_assignments_warm_ups_run_without_error(course, name):
+    exec(compile(course.assignment(name).warm_up, f"<warm-up of {name}>", "exec"), {})

@@ -19,6 +19,7 @@ import pytest
 from autograder import sandbox_worker, wire
 from autograder.assignment import GradingContext
 from autograder.checks import Outcome, Verdict, run_judge
+from autograder.course import Course
 from autograder.notebooks import build_notebook
 from autograder.variants import Variant
 
@@ -27,6 +28,8 @@ from conftest import ROOT, SECRET
 NAME = "momentum_nag"
 MISTAKES = sorted((ROOT / "assignments" / NAME / "mistakes").glob("*.py"))
 STUDENTS = ("s001", "s002", "alice", "bob", "zoë")
+# What the sandbox observes for this assignment, compiled as the worker compiles it.
+OBSERVERS = sandbox_worker.compile_observers(Course(ROOT).assignment(NAME).observers)
 
 
 def part(course, module: str):
@@ -53,7 +56,7 @@ def reference_namespace(course, params: dict) -> dict:
 def answer(namespace: dict, call) -> Outcome:
     request = wire.loads(wire.dumps({"function": call.function, "args": wire.encode(list(call.args)),
                                      "expect": call.expect})[4:])
-    reply = wire.loads(wire.dumps(sandbox_worker.call(namespace, request))[4:])
+    reply = wire.loads(wire.dumps(sandbox_worker.call(namespace, request, OBSERVERS))[4:])
     if reply["status"] != "ok":
         return Outcome(reply["status"], message=reply["message"])
     return Outcome("ok", value=wire.decode(reply["value"]), meta=reply["meta"])
@@ -159,7 +162,8 @@ def test_aliased_rows_and_too_many_calls(course, graded):
     namespace = reference_namespace(course, params)
     check = next(c for c in checks if c.task == "momentum")
     outcome = answer(namespace, check.calls[0])
-    aliased = Outcome("ok", value=outcome.value, meta={**outcome.meta, "aliased_rows": True})
+    assert outcome.meta["observed"] == {"aliased_rows": False}
+    aliased = Outcome("ok", value=outcome.value, meta={**outcome.meta, "observed": {"aliased_rows": True}})
     assert run_judge(check, [aliased]).mistake == "every row the same array object"
     chatty = Outcome("ok", value=outcome.value, meta={**outcome.meta, "calls": [10_000, None, None, None, None]})
     verdict = run_judge(check, [chatty])
