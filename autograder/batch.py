@@ -67,7 +67,8 @@ def grader_key(course: Course, name: str) -> str:
     """Changes whenever anything that could change a grade changes: engine, assignment, reference, templates."""
     digest = hashlib.sha256(__version__.encode())
     package = Path(__file__).resolve().parent
-    sources = sorted(package.glob("*.py")) + sorted((course.assignment_dir(name)).rglob("*"))
+    sources = sorted(package.glob("*.py")) + sorted(course.assignment_dir(name).rglob("*")) \
+        + sorted((course.root / "templates").rglob("*"))
     sources.append(course.root / "solutions" / f"{name}.py")
     for path in sources:
         if path.is_file() and "__pycache__" not in path.parts:
