@@ -231,13 +231,18 @@ class Unsupported(Exception):
     pass
 
 
+MAX_INTEGER_BITS = 190  # about 57 digits: the wire carries integers of at most 60
+
+
 def expression_tree(sympy, expr, count: list) -> tuple:
     count[0] += 1
     if count[0] > wire.MAX_TREE_NODES:
         raise Unsupported("the expression is too large")
-    if isinstance(expr, sympy.Integer):
-        return ("int", str(int(expr)))
-    if isinstance(expr, sympy.Rational):
+    if isinstance(expr, sympy.Rational):  # Integer included
+        if max(abs(int(expr.p)), abs(int(expr.q))).bit_length() > MAX_INTEGER_BITS:
+            raise Unsupported("an integer of more than 57 digits is too large for a symbolic answer")
+        if isinstance(expr, sympy.Integer):
+            return ("int", str(int(expr)))
         return ("rat", str(int(expr.p)), str(int(expr.q)))
     if isinstance(expr, sympy.Float):
         return ("float", repr(float(expr)))

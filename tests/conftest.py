@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,25 @@ from autograder.variants import Variant
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = b"test-secret"
+
+
+@pytest.fixture(autouse=True)
+def _only_slow_tests_start_processes(request, monkeypatch):
+    """`make quick` runs the tests not marked slow in under a minute: a test that starts a process
+    (the sandbox, a command, a browser) must say so with @pytest.mark.slow, or it fails here."""
+    if request.node.get_closest_marker("slow") is not None:
+        yield
+        return
+    started = []
+
+    def refuse(self, args, *rest, **kwargs):
+        started.append(args)
+        raise AssertionError(f"{request.node.nodeid} starts a process; mark it @pytest.mark.slow")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+    yield
+    # Checked again here: grading turns any exception, this one too, into an ungradable report.
+    assert not started, f"{request.node.nodeid} starts a process ({started[0]!r}); mark it @pytest.mark.slow"
 
 
 @pytest.fixture(scope="session")

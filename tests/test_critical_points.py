@@ -276,6 +276,7 @@ print(json.dumps(report))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("solutions", [True, False])
 def test_notebook_self_checks(course, assignment, solutions):
     variant = Variant.derive(b"test secret", NAME, "s001")

@@ -73,6 +73,8 @@ def test_plan_restores_locked_cells_and_skips_student_only_cells(toy):
     assert warnings == ["The locked cell 'constants' was edited; it was graded with its original content."]
 
 
+@pytest.mark.slow
+@pytest.mark.smoke  # the end-to-end case of `make quick`
 def test_correct_submission_gets_full_marks(toy, sandbox):
     report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1"), sandbox)
     assert report["status"] == "graded", report
@@ -80,6 +82,7 @@ def test_correct_submission_gets_full_marks(toy, sandbox):
     assert report["warnings"] == [] and report["cell_errors"] == []
 
 
+@pytest.mark.slow
 def test_stub_scores_zero_and_says_not_implemented(toy, sandbox):
     report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", solutions=False), sandbox)
     assert report["score"] == 0
@@ -87,6 +90,7 @@ def test_stub_scores_zero_and_says_not_implemented(toy, sandbox):
     assert message.startswith("scaled(x = [") and "raised NotImplementedError" in message
 
 
+@pytest.mark.slow
 def test_named_mistake_and_message_fields(toy, sandbox):
     data = submission_of(toy, "toy", "s1", cells={"scaled": "def scaled(x):\n    return np.asarray(x, dtype=float)"})
     report = grade_bytes(toy, "toy", "s1", data, sandbox)
@@ -96,6 +100,7 @@ def test_named_mistake_and_message_fields(toy, sandbox):
     assert {"input", "got", "expected", "error", "tolerance"} <= set(check["details"])
 
 
+@pytest.mark.slow
 def test_notebook_for_another_student_is_graded_against_own_variant_and_flagged(toy, sandbox):
     data = submission_of(toy, "toy", "s1", owner="s2")
     report = grade_bytes(toy, "toy", "s1", data, sandbox)
@@ -103,6 +108,7 @@ def test_notebook_for_another_student_is_graded_against_own_variant_and_flagged(
     assert any("generated for student s2" in w for w in report["warnings"])
 
 
+@pytest.mark.slow
 def test_same_submission_gives_byte_identical_report(toy, sandbox):
     data = submission_of(toy, "toy", "s1", cells={"scaled": "def scaled(x):\n    return 2 * np.asarray(x)"})
     one = grade_bytes(toy, "toy", "s1", data, sandbox)
@@ -110,6 +116,7 @@ def test_same_submission_gives_byte_identical_report(toy, sandbox):
     assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
 
 
+@pytest.mark.slow
 def test_inputs_modified_in_place_lose_the_check(toy, sandbox):
     data = submission_of(toy, "toy", "s1", cells={"scaled": "def scaled(x):\n    x *= SCALE\n    return x"})
     report = grade_bytes(toy, "toy", "s1", data, sandbox)
@@ -132,6 +139,7 @@ def test_unreadable_submissions_get_a_reason(toy, sandbox, data, reason):
     assert reason in report["reason"]
 
 
+@pytest.mark.slow
 def test_a_correct_cell_that_prints_warnings_keeps_full_marks(toy, sandbox):
     noisy = ("import sys, warnings\nnp.log(np.zeros(1))\nwarnings.warn('careful')\nprint('note', file=sys.stderr)\n"
              "def scaled(x):\n    np.float64(1.0) / np.float64(0.0)\n    return SCALE * np.asarray(x, dtype=float)")
@@ -140,6 +148,7 @@ def test_a_correct_cell_that_prints_warnings_keeps_full_marks(toy, sandbox):
     assert report["cell_errors"] == []
 
 
+@pytest.mark.slow
 def test_magics_and_shell_lines_do_not_run(toy, sandbox):
     cell = "%matplotlib inline\n!pip install torch\n" + "def scaled(x):\n    %time 1\n    return SCALE * np.asarray(x, dtype=float)"
     report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", cells={"scaled": cell}), sandbox)
@@ -174,6 +183,7 @@ def test_two_courses_with_an_assignment_of_the_same_name_do_not_share_it(toy, tm
 
 # --- what an assignment asks of the sandbox ---------------------------------------------
 
+@pytest.mark.slow
 def test_the_sandbox_observes_the_facts_an_assignment_declares(sandbox):
     from autograder.checks import Call
     from autograder.grading import SubmissionRun
@@ -192,6 +202,7 @@ def test_the_sandbox_observes_the_facts_an_assignment_declares(sandbox):
     assert outcome.meta["observed"] == {"same_object": True, "length": 3}  # one that raises is left out
 
 
+@pytest.mark.slow
 def test_an_assignments_warm_up_runs_once_before_the_workers_fork(sandbox):
     from autograder.checks import Call
     from autograder.grading import SubmissionRun

@@ -20,7 +20,7 @@ from autograder.sandbox import Limits
 
 from conftest import ROOT, grade_bytes, submission_of, task_scores
 
-pytestmark = pytest.mark.hostile
+pytestmark = [pytest.mark.hostile, pytest.mark.slow]
 
 FAST = Limits(cell_timeout=3, call_timeout=2, submission_timeout=60)
 GOOD_SCALED = "def scaled(x):\n    return SCALE * np.asarray(x, dtype=float)"
@@ -53,7 +53,7 @@ def test_infinite_loop_in_a_function_times_out_once(toy, sandbox):
     report = grade_cells(toy, sandbox, scaled="def scaled(x):\n    while True:\n        pass")
     assert task_scores(report) == {"scaled": 0.0, "value_at_origin": 1.0}
     messages = [c["message"] for c in report["tasks"][0]["checks"]]
-    assert "did not finish: no answer within 2 s" in messages[0]
+    assert len(messages) == 3 and "did not finish: no answer within 2 s" in messages[0]
     assert all("was not called again" in m for m in messages[1:])
 
 
@@ -247,23 +247,29 @@ def test_nbformat_3_is_converted_and_graded(toy, sandbox):
 # --- symbolic answers ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("body, said", [
-    ("w1, w2 = sp.symbols('w1 w2')\n    evil = sp.Symbol(\"__import__('os').system('touch /tmp/pwned')\")\n"
+    ("w1, w2 = sp.symbols('w1 w2')\n    evil = sp.Symbol(\"__import__('os').system('touch {marker}')\")\n"
      "    return sp.Matrix([[evil, 0], [0, w1]])", "is not a plain name"),
-    ("return \"Matrix([[__import__('os').system('touch /tmp/pwned'), 0], [0, 0]])\"", "Matrix"),
-    ("w1 = sp.Symbol('w1')\n    return sp.Matrix([[w1 ** (10 ** 9), 0], [0, 0]])", ""),
-    ("w1 = sp.Symbol('w1')\n    return sp.Matrix([[sp.Integer(10) ** (10 ** 5), 0], [0, w1]])", ""),
-    ("class F(sp.Function):\n        pass\n    return sp.Matrix([[F(sp.Symbol('w1')), 0], [0, 0]])", "not allowed"),
+    ("return \"Matrix([[__import__('os').system('touch {marker}'), 0], [0, 0]])\"",
+     "returned a str object (\"Matrix([[__import__('os').system('touch {marker}'), 0], [0, 0]])\"), not a sympy Matrix"),
+    ("w1 = sp.Symbol('w1')\n    return sp.Matrix([[w1 ** (10 ** 9), 0], [0, 0]])",
+     "the exponent 1000000000 is far larger than a Hessian of this loss needs"),
+    ("w1 = sp.Symbol('w1')\n    return sp.Matrix([[sp.Integer(10) ** (10 ** 5), 0], [0, w1]])",
+     "an integer of more than 57 digits is too large for a symbolic answer"),
+    ("class F(sp.Function):\n        pass\n    return sp.Matrix([[F(sp.Symbol('w1')), 0], [0, 0]])",
+     "F is not allowed in a symbolic answer"),
 ])
 def test_symbolic_answers_are_rebuilt_never_evaluated(course, sandbox, body, said, tmp_path):
-    code = f"import sympy as sp\ndef symbolic_hessian():\n    {body}"
+    # Were the answer evaluated in the grader, the marker file of this very run would appear.
+    marker = tmp_path / "pwned"
+    code = f"import sympy as sp\ndef symbolic_hessian():\n    {body.format(marker=marker)}"
     data = submission_of(course, "critical_points", "s1", cells={"symbolic_hessian": code})
     report = grade_bytes(course, "critical_points", "s1", data, sandbox, FAST)
     scores = task_scores(report)
     assert scores["symbolic_hessian"] == 0.0
     assert all(score == t["max_score"] for t in report["tasks"] if t["name"] != "symbolic_hessian"
                for score in [scores[t["name"]]])
-    assert said in first_message(report, "symbolic_hessian")
-    assert not (tmp_path / "pwned").exists() and not __import__("os").path.exists("/tmp/pwned")
+    assert said.format(marker=marker) in first_message(report, "symbolic_hessian")
+    assert not marker.exists()
 
 
 # --- a whole class -------------------------------------------------------------------------

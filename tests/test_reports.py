@@ -197,7 +197,8 @@ def test_pages_are_self_contained():
                  reports.render_summary_html(summary())):
         assert "http://" not in html and "https://" not in html
         assert "<script" not in html and "<link" not in html
-        assert all(src.startswith("data:image/png;base64,") for src in re.findall(r'src="([^"]*)"', html))
+        sources = re.findall(r'src="([^"]*)"', html)
+        assert sources and all(src.startswith("data:image/png;base64,") for src in sources)
 
 
 # --- determinism ----------------------------------------------------------------------
