@@ -222,3 +222,16 @@ def test_an_assignments_warm_up_runs_once_before_the_workers_fork(sandbox):
 @pytest.mark.parametrize("name", ["critical_points", "momentum_nag"])
 def test_the_assignments_warm_ups_run_without_error(course, name):
     exec(compile(course.assignment(name).warm_up, f"<warm-up of {name}>", "exec"), {})
+
+
+def test_when_grading_itself_fails_the_report_says_so_and_nothing_raises(tmp_path):
+    from autograder.grading import Unit, grade
+    from autograder.records import Submission
+
+    # The course folder is gone: the very thing the fallback report would have used.
+    unit = Unit(str(tmp_path / "no_course"), "toy", "s1", Variant.derive(SECRET, "toy", "s1").key,
+                Submission("s1.ipynb", b"{}"), "bwrap")
+    report = grade(unit)
+    assert (report.status, report.submitted, report.score, report.tasks) == ("ungradable", True, 0.0, ())
+    assert report.reason.startswith("The grader failed on this submission (UserError: ")
+    assert report.reason.endswith("this is the grader's fault, not the student's.")
