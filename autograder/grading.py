@@ -122,8 +122,8 @@ class SubmissionRun:
     and then the remaining calls fail at once, saying so.
     """
 
-    def __init__(self, kind: str, limits: Limits, cells: list[dict]):
-        self.kind, self.limits, self.cells = kind, limits, cells
+    def __init__(self, sandbox: str, limits: Limits, cells: list[dict]):
+        self.sandbox, self.limits, self.cells = sandbox, limits, cells
         self.deadline = time.monotonic() + limits.submission_timeout
         self.cell_errors: dict[int, str] = {}
         self.skipped_cells: set[int] = set()
@@ -146,7 +146,7 @@ class SubmissionRun:
             sent = [self.cells[i] for i in order] + self._switch_off_cells()
             current, worker = None, None
             try:
-                worker = Worker(self.kind, self.limits)
+                worker = Worker(self.sandbox, self.limits)
                 worker.send({"op": "cells", "cells": sent})
                 while True:
                     message = worker.receive(self._remaining(self.limits.cell_timeout))
