@@ -16,7 +16,7 @@ from .gradebook import Gradebook
 from .gradescope import build_bundle
 from .nbgrader_course import record_grades, write_source
 from .roster import read_roster
-from .sandbox import choose_kind
+from .sandbox import choose_sandbox
 
 course_option = click.option("--course", "course_dir", type=click.Path(file_okay=False, path_type=Path),
                              default=".", show_default=True, help="The course directory.")
@@ -100,21 +100,21 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
     course.assignment(assignment)
     students = read_roster(roster)
     gradebook_path = gradebook_path or out / "gradebook.sqlite"
-    kind = _sandbox_kind(require_sandbox)
+    sandbox = _sandbox(require_sandbox)
     run = grade_class(course, assignment, students, submissions, out, course.secret(secret_file),
-                      jobs=jobs or default_jobs(), sandbox=kind, gradebook_path=gradebook_path, force=force,
+                      jobs=jobs or default_jobs(), sandbox=sandbox, gradebook_path=gradebook_path, force=force,
                       say=lambda line: click.echo(line, err=True))
     if nbgrader_gradebook is not None:
         count = record_grades(course, assignment, students, submissions, out, gradebook_path, nbgrader_gradebook)
         click.echo(f"Recorded {count} submissions in the nbgrader gradebook {nbgrader_gradebook}.")
     click.echo(f"{run.graded} graded, {run.ungradable} ungradable, {run.missing} without a submission"
                f"{f', {run.skipped} unchanged since the last run' if run.skipped else ''} "
-               f"in {run.seconds:.1f} s (sandbox: {kind}).")
+               f"in {run.seconds:.1f} s (sandbox: {sandbox}).")
     click.echo(f"Reports: {out}/<student_id>/report.html   Grades: {out / 'grades.csv'}   Summary: {out / 'summary.html'}")
 
 
-def _sandbox_kind(require_sandbox: bool) -> str:
-    kind, why = choose_kind(require_sandbox)
+def _sandbox(require_sandbox: bool) -> str:
+    kind, why = choose_sandbox(require_sandbox)
     if kind != "bwrap":
         click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation: it can read "
                     "files the grader can read. Every report says sandbox: rlimit-only.", fg="red", err=True)
@@ -137,7 +137,7 @@ def vet(ctx: click.Context, assignment: str, roster: Path, out: Path, mutants: b
 
     course = Course(course_dir)
     course.assignment(assignment)
-    kind = _sandbox_kind(False)
+    sandbox = _sandbox(False)
     jobs = jobs or default_jobs()
     vetting = vet_class(course, assignment, read_roster(roster), course.secret(secret_file), jobs=jobs, sandbox=kind)
     data = vetting.as_json()

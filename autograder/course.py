@@ -70,7 +70,7 @@ class Course:
         if not (folder / "__init__.py").is_file():
             known = ", ".join(self.assignment_names()) or "none"
             raise UserError(f"no assignment {name!r} in {self.root / 'assignments'} (known: {known})")
-        module_name = self._package_name(name)
+        module_name = self.assignment_package(name)
         if module_name not in sys.modules:
             spec = importlib.util.spec_from_file_location(
                 module_name, folder / "__init__.py", submodule_search_locations=[str(folder)]
@@ -80,10 +80,10 @@ class Course:
             spec.loader.exec_module(module)
         return sys.modules[module_name].ASSIGNMENT
 
-    def _package_name(self, assignment: str) -> str:
-        """The name an assignment's package is imported under: apart from any module of ours, and
-        from the same assignment of another course directory in the same process."""
-        return f"_course_assignment_{assignment}_{hashlib.sha256(str(self.root).encode()).hexdigest()[:12]}"
+    def assignment_package(self, name: str) -> str:
+        """The import name of an assignment's package, one per course folder: a process that
+        serves two courses with an assignment of the same name must not share one module."""
+        return f"_course_{hashlib.sha256(str(self.root).encode()).hexdigest()[:16]}_{name}"
 
     def assignment_dir(self, name: str) -> Path:
         return self.root / "assignments" / name
@@ -95,7 +95,7 @@ class Course:
         self.assignment(name)
         if not (self.assignment_dir(name) / f"{part}.py").is_file():
             return None
-        return importlib.import_module(f"{self._package_name(name)}.{part}")
+        return importlib.import_module(f"{self.assignment_package(name)}.{part}")
 
     # --- the reference ----------------------------------------------------------
 

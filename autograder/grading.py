@@ -8,7 +8,6 @@ when the next function is asked, and the remaining checks go on (see `Submission
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import time
@@ -27,18 +26,9 @@ from .notebooks import (
     strip_magics,
     template_cells,
 )
-from .sandbox import Limits, Worker, WorkerDied, WorkerTimeout
+from .records import CellError, Report, Submission, TaskResult, score
+from .sandbox import Limits, Worker, WorkerDied, WorkerTimeout, warm
 from .variants import Variant
-
-
-@dataclass(frozen=True)
-class Submission:
-    file: str  # where it came from, for people: "submissions/s001.ipynb" or "class.zip:s001.ipynb"
-    data: bytes
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -132,8 +122,8 @@ class SubmissionRun:
     and then the remaining calls fail at once, saying so.
     """
 
-    def __init__(self, kind: str, limits: Limits, cells: list[dict]):
-        self.kind, self.limits, self.cells = kind, limits, cells
+    def __init__(self, sandbox: str, limits: Limits, cells: list[dict]):
+        self.sandbox, self.limits, self.cells = sandbox, limits, cells
         self.deadline = time.monotonic() + limits.submission_timeout
         self.cell_errors: dict[int, str] = {}
         self.skipped_cells: set[int] = set()
@@ -156,7 +146,7 @@ class SubmissionRun:
             sent = [self.cells[i] for i in order] + self._switch_off_cells()
             current, worker = None, None
             try:
-                worker = Worker(self.kind, self.limits)
+                worker = Worker(self.sandbox, self.limits)
                 worker.send({"op": "cells", "cells": sent})
                 while True:
                     message = worker.receive(self._remaining(self.limits.cell_timeout))
@@ -277,8 +267,11 @@ def _plain_meta(meta: dict) -> dict:
         out["type"] = meta["type"][:100]
     if isinstance(meta.get("dtype"), str):
         out["dtype"] = meta["dtype"][:50]
-    if isinstance(meta.get("aliased_rows"), bool):
-        out["aliased_rows"] = meta["aliased_rows"]
+    observed = meta.get("observed")
+    if isinstance(observed, dict):
+        out["observed"] = {name[:100]: fact[:1000] if isinstance(fact, str) else fact
+                           for name, fact in list(observed.items())[:20]
+                           if isinstance(name, str) and (fact is None or isinstance(fact, (bool, int, float, str)))}
     calls = meta.get("calls")
     if isinstance(calls, list):
         out["calls"] = [c if isinstance(c, int) and not isinstance(c, bool) else None for c in calls[:20]]
@@ -290,45 +283,50 @@ def _plain_meta(meta: dict) -> dict:
 
 # --- the unit of work -----------------------------------------------------------------
 
-def grade(unit: Unit) -> dict:
+def grade(unit: Unit) -> Report:
     """The report of one student: graded, or ungradable with a reason. Never raises."""
     try:
         return _grade(unit)
     except Exception as exc:  # our bug must not stop the class; the TA sees it in one line
-        course = Course.at(unit.course_root)
-        assignment = course.assignment(unit.assignment)
-        report = _report_head(assignment, Variant(unit.assignment, unit.student_id, unit.variant_key), unit)
-        return _ungradable(report, assignment, f"The grader failed on this submission ({type(exc).__name__}: "
-                           f"{str(exc)[:200]}); this is the grader's fault, not the student's.")
+        return _grader_failed(unit, f"The grader failed on this submission ({type(exc).__name__}: "
+                                    f"{str(exc)[:200]}); this is the grader's fault, not the student's.")
 
 
-def _grade(unit: Unit) -> dict:
+def _grade(unit: Unit) -> Report:
     course = Course.at(unit.course_root)
     assignment = course.assignment(unit.assignment)
     variant = Variant(unit.assignment, unit.student_id, unit.variant_key)
-    report = _report_head(assignment, variant, unit)
     if unit.submission is None:
-        return _ungradable(report, assignment, "No submission was found for this student.", submitted=False)
+        return _ungradable(assignment, variant, unit, "No submission was found for this student.")
     try:
         nb, major = read_submission(unit.submission.data)
     except Unreadable as exc:
-        return _ungradable(report, assignment, f"The submission could not be read: {exc}.")
+        return _ungradable(assignment, variant, unit, f"The submission could not be read: {exc}.")
     context = course.context(assignment, variant)
     master = template_cells(course, assignment, variant, solutions=False, context=context)
     cells, warnings = execution_plan(nb, master, unit.student_id, variant.fingerprint)
     if major == 3:
         warnings.insert(0, "The notebook was in the old nbformat 3 and was converted to nbformat 4 for grading.")
+    if assignment.observers:
+        # Sent with the cells, so that the observers live and die with this submission's worker.
+        cells.insert(0, {"label": "the assignment's observers", "observers": dict(assignment.observers)})
     checks = assignment.checks(context)
+    warm(unit.sandbox, unit.limits, assignment.warm_up)
     run = SubmissionRun(unit.sandbox, unit.limits, cells)
     try:
         verdicts = [_judge(check, [run.call(c) for c in check.calls]) for check in checks]
     finally:
         run.close()
-    report.update(status="graded", reason=None, warnings=warnings)
-    report["cell_errors"] = [{"cell": cells[i]["label"], "error": e} for i, e in sorted(run.cell_errors.items())]
-    report["tasks"] = _tasks(assignment, checks, verdicts)
-    report["score"] = round(sum(t["score"] for t in report["tasks"]), 6)
-    return report
+    tasks = _tasks(assignment, checks, verdicts)
+    return Report(
+        **_head(assignment.name, assignment.title, assignment.max_score, variant, unit),
+        status="graded",
+        reason=None,
+        score=score(sum(t.score for t in tasks)),
+        cell_errors=tuple(CellError(cells[i]["label"], e) for i, e in sorted(run.cell_errors.items())),
+        tasks=tasks,
+        warnings=tuple(warnings),
+    )
 
 
 def _judge(check: Check, outcomes: list[Outcome]) -> Verdict:
@@ -339,46 +337,57 @@ def _judge(check: Check, outcomes: list[Outcome]) -> Verdict:
                               "please tell your TA, this is our mistake, not yours.", mistake=None)
 
 
-def _tasks(assignment: Assignment, checks: list[Check], verdicts: list[Verdict]) -> list[dict]:
+def _tasks(assignment: Assignment, checks: list[Check], verdicts: list[Verdict]) -> tuple[TaskResult, ...]:
     tasks = []
     for task in assignment.tasks:
         pairs = [(c, v) for c, v in zip(checks, verdicts) if c.task == task.name]
-        results = score_checks([c for c, _ in pairs], [v for _, v in pairs], task.points)
         weights = sum(c.weight for c, _ in pairs) or 1.0
         passed = sum(c.weight for c, v in pairs if v.passed)
-        tasks.append({
-            "name": task.name,
-            "summary": task.summary,
+        tasks.append(TaskResult(
+            name=task.name,
+            summary=task.summary,
             # From the weights, not the rounded shares, so that full marks are exactly full.
-            "score": round(task.points * passed / weights, 6),
-            "max_score": task.points,
-            "checks": [r.as_json() for r in results],
-        })
-    return tasks
+            score=score(task.points * passed / weights),
+            max_score=task.points,
+            checks=tuple(score_checks([c for c, _ in pairs], [v for _, v in pairs], task.points)),
+        ))
+    return tuple(tasks)
 
 
-def _report_head(assignment: Assignment, variant: Variant, unit: Unit) -> dict:
+def _head(name: str, title: str, max_score: float, variant: Variant, unit: Unit) -> dict:
+    """The facts every report has, graded or not."""
+    submission = unit.submission
     return {
         "student_id": unit.student_id,
-        "assignment": assignment.name,
-        "title": assignment.title,
-        "status": "ungradable",
-        "reason": None,
-        "submitted": unit.submission is not None,
-        "score": 0.0,
-        "max_score": assignment.max_score,
+        "assignment": name,
+        "title": title,
+        "submitted": submission is not None,
+        "max_score": max_score,
         "sandbox": unit.sandbox,
         "variant": variant.fingerprint,
         "grader_version": __version__,
-        "submission": None if unit.submission is None else {"file": unit.submission.file, "sha256": unit.submission.sha256},
-        "cell_errors": [],
-        "tasks": [],
-        "warnings": [],
+        "submission": None if submission is None else submission.submitted_file,
+        "late": submission is not None and submission.late,
     }
 
 
-def _ungradable(report: dict, assignment: Assignment, reason: str, submitted: bool = True) -> dict:
-    report.update(status="ungradable", reason=reason, submitted=submitted)
-    report["tasks"] = [{"name": t.name, "summary": t.summary, "score": 0.0, "max_score": t.points, "checks": []}
-                       for t in assignment.tasks]
-    return report
+def _ungradable(assignment: Assignment, variant: Variant, unit: Unit, reason: str) -> Report:
+    return Report(
+        **_head(assignment.name, assignment.title, assignment.max_score, variant, unit),
+        status="ungradable",
+        reason=reason,
+        score=0.0,
+        tasks=tuple(TaskResult(t.name, t.summary, 0.0, t.points) for t in assignment.tasks),
+    )
+
+
+def _grader_failed(unit: Unit, reason: str) -> Report:
+    """The report when grading itself failed: it must not need what may have failed (the course
+    or the assignment may be what is broken), so it uses them only if they load."""
+    variant = Variant(unit.assignment, unit.student_id, unit.variant_key)
+    try:
+        assignment = Course.at(unit.course_root).assignment(unit.assignment)
+    except Exception:  # the very thing that failed: a report without the assignment's tasks
+        return Report(**_head(unit.assignment, unit.assignment, 0.0, variant, unit), status="ungradable",
+                      reason=reason, score=0.0)
+    return _ungradable(assignment, variant, unit, reason)

@@ -27,9 +27,10 @@ sys.path.insert(0, str(ROOT))
 
 from autograder import grading  # noqa: E402
 from autograder.course import Course  # noqa: E402
-from autograder.grading import Submission, Unit, grade  # noqa: E402
+from autograder.grading import Unit, grade  # noqa: E402
+from autograder.records import Submission  # noqa: E402
 from autograder.notebooks import build_notebook, notebook_bytes, with_cell  # noqa: E402
-from autograder.sandbox import Limits, choose_kind  # noqa: E402
+from autograder.sandbox import Limits, choose_sandbox  # noqa: E402
 from autograder.variants import Variant  # noqa: E402
 
 SECRET = b"benchmark-secret"
@@ -51,14 +52,14 @@ def timed_start(run: grading.SubmissionRun, start=grading.SubmissionRun._start):
         starts.append(time.perf_counter() - began)
 
 
-def timed_grade(course: Course, assignment: str, breaks: dict[str, str], kind: str,
+def timed_grade(course: Course, assignment: str, breaks: dict[str, str], sandbox: str,
                 limits: Limits) -> tuple[float, list[float], float]:
     variant = Variant.derive(SECRET, assignment, "bench")
     nb = build_notebook(course, course.assignment(assignment), variant, solutions=True)
     for task, way in breaks.items():
         nb = with_cell(nb, task, BREAKS[way].format(task=task))
     unit = Unit(str(course.root), assignment, "bench", variant.key, Submission("bench.ipynb", notebook_bytes(nb)),
-                kind, limits)
+                sandbox, limits)
     starts.clear()
     began = time.perf_counter()
     report = grade(unit)
@@ -73,16 +74,16 @@ def main() -> None:
     args = parser.parse_args()
     grading.SubmissionRun._start = timed_start
     course = Course(ROOT)
-    kind = choose_kind(require_sandbox=False)[0]
+    sandbox = choose_sandbox(require_sandbox=False)[0]
     limits = dataclasses.replace(Limits(), call_timeout=args.call_timeout)
-    print(f"sandbox {kind}; call timeout {limits.call_timeout:g} s, submission budget {limits.submission_timeout:g} s; "
+    print(f"sandbox {sandbox}; call timeout {limits.call_timeout:g} s, submission budget {limits.submission_timeout:g} s; "
           "medians over each task broken in turn")
     print(f"{'assignment':<16} {'broken':<26} {'seconds':>8} {'extra s':>8} {'starts':>7} {'restart s':>10} "
           f"{'score':>6}")
     for assignment in args.assignment:
         tasks = [t.name for t in course.assignment(assignment).tasks]
-        timed_grade(course, assignment, {}, kind, limits)  # warm the zygote and this process's caches
-        good = [timed_grade(course, assignment, {}, kind, limits) for _ in range(args.repeat)]
+        timed_grade(course, assignment, {}, sandbox, limits)  # warm the zygote and this process's caches
+        good = [timed_grade(course, assignment, {}, sandbox, limits) for _ in range(args.repeat)]
         base = statistics.median(t for t, _, _ in good)
         cases = [("none (correct)", [{}])]
         cases += [(f"one function: {way}", [{task: way} for task in tasks]) for way in BREAKS]
@@ -90,7 +91,7 @@ def main() -> None:
                   ("every function: hang", [dict.fromkeys(tasks, "hang")])]
         for label, variants in cases:
             repeat = 1 if any("hang" in v.values() for v in variants) else args.repeat
-            runs = [timed_grade(course, assignment, breaks, kind, limits) for breaks in variants for _ in range(repeat)]
+            runs = [timed_grade(course, assignment, breaks, sandbox, limits) for breaks in variants for _ in range(repeat)]
             seconds = statistics.median(t for t, _, _ in runs)
             restarts = [t for _, started, _ in runs for t in started[1:]]
             restart = f"{statistics.median(restarts):10.2f}" if restarts else f"{'-':>10}"

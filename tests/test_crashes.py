@@ -18,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograder import grading, sandbox
+from autograder import grading
+from autograder import sandbox as sandboxes
 from autograder.sandbox import Limits
 
 from conftest import grade_bytes, submission_of, task_scores
@@ -75,10 +76,10 @@ def starts(monkeypatch) -> list[int]:
     return started
 
 
-def grade_broken(course, kind: str, assignment: str, broken: dict[str, str], student: str = "s1") -> dict:
+def grade_broken(course, sandbox: str, assignment: str, broken: dict[str, str], student: str = "s1") -> dict:
     cells = {task: BREAKS[way].format(task=task) for task, way in broken.items()}
     data = submission_of(course, assignment, student, cells=cells)
-    return grade_bytes(course, assignment, student, data, kind, LIMITS)
+    return grade_bytes(course, assignment, student, data, sandbox, LIMITS)
 
 
 def assert_only_broken_lose(course, assignment: str, report: dict, broken: dict[str, str]) -> None:
@@ -106,8 +107,8 @@ def assert_only_broken_lose(course, assignment: str, report: dict, broken: dict[
 
 @pytest.mark.parametrize("assignment, task, way",
                          [(a, task, way) for a, tasks in TASKS.items() for task in tasks for way in BREAKS])
-def test_one_broken_function_costs_only_its_own_task(course, sandbox_kind, starts, assignment, task, way):
-    report = grade_broken(course, sandbox_kind, assignment, {task: way})
+def test_one_broken_function_costs_only_its_own_task(course, sandbox, starts, assignment, task, way):
+    report = grade_broken(course, sandbox, assignment, {task: way})
     assert_only_broken_lose(course, assignment, report, {task: way})
     # The first process, and one restart for the functions asked after the broken one.
     assert len(starts) <= 2
@@ -117,16 +118,16 @@ def test_every_task_of_both_assignments_is_broken_in_turn(course):
     assert {a: tuple(task_names(course, a)) for a in TASKS} == TASKS
 
 
-def test_a_dependent_fails_naming_what_it_uses(course, sandbox_kind):
+def test_a_dependent_fails_naming_what_it_uses(course, sandbox):
     assert users(course, "critical_points")["numerical_hessian"] == {"escape_saddle"}
-    report = grade_broken(course, sandbox_kind, "critical_points", {"numerical_hessian": "segfault"})
+    report = grade_broken(course, sandbox, "critical_points", {"numerical_hessian": "segfault"})
     saddle = next(t for t in report["tasks"] if t["name"] == "escape_saddle")
     assert saddle["score"] == 0.0
     assert all("failed because numerical_hessian, which escape_saddle uses, crashed the process earlier "
                "(called at line " in c["message"] for c in saddle["checks"])
 
 
-def test_a_dependent_that_does_not_call_the_broken_function_keeps_its_marks(course, sandbox_kind):
+def test_a_dependent_that_does_not_call_the_broken_function_keeps_its_marks(course, sandbox):
     own_hessian = ("import numpy as np\n"
                    "def escape_saddle(f, theta, step=0.1):\n"
                    "    theta = np.array(theta, dtype=float)\n"
@@ -142,26 +143,26 @@ def test_a_dependent_that_does_not_call_the_broken_function_keeps_its_marks(cour
                    "    return forward if f(forward) <= f(backward) else backward\n")
     cells = {"numerical_hessian": BREAKS["exit"].format(task="numerical_hessian"), "escape_saddle": own_hessian}
     data = submission_of(course, "critical_points", "s1", cells=cells)
-    scores = task_scores(grade_bytes(course, "critical_points", "s1", data, sandbox_kind, LIMITS))
+    scores = task_scores(grade_bytes(course, "critical_points", "s1", data, sandbox, LIMITS))
     assert scores["numerical_hessian"] == 0.0
     assert scores["escape_saddle"] == 3.0
 
 
 @settings(max_examples=8, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_any_set_of_broken_functions_costs_only_their_tasks(course, sandbox_kind, starts, data):
+def test_any_set_of_broken_functions_costs_only_their_tasks(course, sandbox, starts, data):
     assignment = data.draw(st.sampled_from(sorted(TASKS)), label="assignment")
     broken = data.draw(st.dictionaries(st.sampled_from(task_names(course, assignment)), st.sampled_from(sorted(BREAKS)),
                                        min_size=1), label="broken")
     starts.clear()
-    report = grade_broken(course, sandbox_kind, assignment, broken)
+    report = grade_broken(course, sandbox, assignment, broken)
     assert_only_broken_lose(course, assignment, report, broken)
     assert len(starts) <= 1 + len(broken)
 
 
-def test_a_cell_that_ends_the_process_is_skipped_at_one_restart(course, sandbox_kind, starts):
+def test_a_cell_that_ends_the_process_is_skipped_at_one_restart(course, sandbox, starts):
     data = submission_of(course, "momentum_nag", "s1", cells={"nesterov": "import os\nos._exit(0)"})
-    report = grade_bytes(course, "momentum_nag", "s1", data, sandbox_kind, LIMITS)
+    report = grade_bytes(course, "momentum_nag", "s1", data, sandbox, LIMITS)
     assert report["cell_errors"] == [{"cell": "nesterov", "error": "ended the notebook's process: the process exited "
                                       "with status 0 (sys.exit or os._exit in your code?); the cell was skipped"}]
     assert task_scores(report) == {"gradient_descent": 3.0, "momentum": 4.0, "nesterov": 0.0, "minibatch_sgd": 5.0,
@@ -174,7 +175,7 @@ def test_a_sandbox_that_cannot_start_is_tried_twice_then_every_call_fails_saying
 
     def unstartable(*args, **kwargs):
         attempts.append(1)
-        raise sandbox.WorkerDied("the sandbox could not start a process")
+        raise sandboxes.WorkerDied("the sandbox could not start a process")
 
     monkeypatch.setattr(grading, "Worker", unstartable)
     data = submission_of(course, "momentum_nag", "s1")
@@ -202,7 +203,7 @@ def processes() -> dict[int, tuple[int, int]]:
     return table
 
 
-def sandboxed(zygote: sandbox.Zygote, uids: set[int]) -> set[int]:
+def sandboxed(zygote: sandboxes.Zygote, uids: set[int]) -> set[int]:
     """The processes below the zygote's (bubblewrap's own, the zygote, workers, what they left) and of the uids."""
     table = processes()
     below, frontier = set(), {zygote.proc.pid}
@@ -214,25 +215,25 @@ def sandboxed(zygote: sandbox.Zygote, uids: set[int]) -> set[int]:
 
 @pytest.mark.parametrize("assignment", sorted(TASKS))
 @pytest.mark.parametrize("way", ["segfault", "hang"])
-def test_every_function_broken_still_gets_a_report_and_leaves_the_sandbox_healthy(course, sandbox_kind, starts,
+def test_every_function_broken_still_gets_a_report_and_leaves_the_sandbox_healthy(course, sandbox, starts,
                                                                                  assignment, way):
     names = task_names(course, assignment)
-    good = grade_bytes(course, assignment, "s1", submission_of(course, assignment, "s1"), sandbox_kind, LIMITS)
+    good = grade_bytes(course, assignment, "s1", submission_of(course, assignment, "s1"), sandbox, LIMITS)
     assert good["score"] == good["max_score"]
-    zygote = sandbox.zygote(sandbox_kind, LIMITS)
+    zygote = sandboxes.zygote(sandbox, LIMITS)
     healthy = sandboxed(zygote, set())
     starts.clear()
-    report = grade_broken(course, sandbox_kind, assignment, dict.fromkeys(names, way))
+    report = grade_broken(course, sandbox, assignment, dict.fromkeys(names, way))
     assert report["status"] == "graded" and report["score"] == 0.0
     assert_only_broken_lose(course, assignment, report, dict.fromkeys(names, way))
     # Bounded: one process per broken function at most, none after the last one broke.
     assert len(starts) <= len(names)
-    assert sandbox.zygote(sandbox_kind, LIMITS) is zygote and zygote.alive()
+    assert sandboxes.zygote(sandbox, LIMITS) is zygote and zygote.alive()
     uids = {uid for uid in starts if uid is not None}
     for _ in range(50):  # killed at once, but reaping the killed takes a moment
         if sandboxed(zygote, uids) == healthy:
             break
         time.sleep(0.1)
     assert sandboxed(zygote, uids) == healthy
-    after = grade_bytes(course, assignment, "s2", submission_of(course, assignment, "s2"), sandbox_kind, LIMITS)
+    after = grade_bytes(course, assignment, "s2", submission_of(course, assignment, "s2"), sandbox, LIMITS)
     assert after["score"] == after["max_score"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import importlib
 import json
 import subprocess
 import sys
@@ -43,7 +44,8 @@ def assignment(course):
 
 
 def module(course, name: str):
-    return course.assignment_part(NAME, name)
+    course.assignment(NAME)
+    return importlib.import_module(f"{course.assignment_package(NAME)}.{name}")
 
 
 def context(course, assignment, student: str) -> GradingContext:
@@ -274,6 +276,7 @@ print(json.dumps(report))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("solutions", [True, False])
 def test_notebook_self_checks(course, assignment, solutions):
     variant = Variant.derive(b"test secret", NAME, "s001")

@@ -25,7 +25,8 @@ from tqdm import tqdm
 
 from ..course import Course
 from ..demo import load_mistakes
-from ..grading import Submission, Unit, grade
+from ..grading import Unit, grade
+from ..records import Report, Submission, score
 from ..notebooks import build_notebook, cell_grade_id, notebook_bytes, strip_magics, with_cell
 from ..roster import Roster
 from ..sandbox import Limits, Worker, WorkerDied, WorkerTimeout
@@ -98,40 +99,38 @@ def vet_variant(job: Job) -> VariantOutcome:
     solution = build_notebook(course, assignment, variant, solutions=True, context=context)
     problems: list[str] = []
 
-    def graded(label: str, nb) -> dict:
+    def graded(label: str, nb) -> Report:
         unit = Unit(job.course_root, job.assignment, job.student_id, job.variant_key,
                     Submission(f"{label} of {job.student_id}", notebook_bytes(nb)), job.sandbox, job.limits)
         report = grade(unit)
-        if report["status"] != "graded":
-            problems.append(f"the {label} was not graded: {report['reason']}")
+        if report.status != "graded":
+            problems.append(f"the {label} was not graded: {report.reason}")
         return report
 
     reference = graded("reference solution", solution)
-    for task in reference["tasks"]:
-        for check in task["checks"]:
-            if not check["passed"]:
-                problems.append(f"the reference fails {task['name']}: {check['name']}: {check['message']}")
-    problems += [f"the reference's cell {e['cell']} fails: {e['error']}" for e in reference["cell_errors"]]
-    problems += [f"grading the reference warns: {w}" for w in reference["warnings"]]
+    problems += [f"the reference fails {check.task}: {check.name}: {check.message}"
+                 for check in reference.checks() if not check.passed]
+    problems += [f"the reference's cell {e.cell} fails: {e.error}" for e in reference.cell_errors]
+    problems += [f"grading the reference warns: {w}" for w in reference.warnings]
 
     selfchecks = selfcheck_errors(solution, job.sandbox, job.limits)
     problems += [f"the reference fails the self-check {cell}: {error}" for cell, error in selfchecks.items() if error]
 
     stub = graded("stub", build_notebook(course, assignment, variant, context=context))
-    if stub["score"] > 0:
-        problems.append(f"the stub gets {stub['score']:g} points, not 0")
+    if stub.score > 0:
+        problems.append(f"the stub gets {stub.score:g} points, not 0")
 
-    full = {t["name"]: t["max_score"] for t in reference["tasks"]}
+    full = {t.name: t.points for t in assignment.tasks}
     mistakes = []
     for mistake in load_mistakes(course, job.assignment):
         report = graded(f"mistake {mistake.slug}", with_cell(solution, mistake.task, mistake.source))
-        scores = {t["name"]: t["score"] for t in report["tasks"]}
-        own = next((t for t in report["tasks"] if t["name"] == mistake.task), None)
+        scores = report.task_scores()
+        own = report.task(mistake.task)
         outcome = MistakeOutcome(
             mistake.slug, mistake.task,
-            lost=round(full.get(mistake.task, 0.0) - scores.get(mistake.task, 0.0), 6),
-            named=own is not None and any(c["mistake"] == mistake.name for c in own["checks"]),
-            others={t: round(full[t] - s, 6) for t, s in scores.items() if t != mistake.task and s < full[t] - EPS},
+            lost=score(full.get(mistake.task, 0.0) - scores.get(mistake.task, 0.0)),
+            named=own is not None and any(c.mistake == mistake.name for c in own.checks),
+            others={t: score(full[t] - s) for t, s in scores.items() if t != mistake.task and s < full[t] - EPS},
         )
         if outcome.lost <= EPS:
             problems.append(f"the mistake {mistake.slug} ({mistake.name!r}) loses no points on {mistake.task}")
@@ -150,7 +149,7 @@ def vet_variant(job: Job) -> VariantOutcome:
             problems.append(f"{measure.label} is {values[measure.name]}, outside its declared range {measure.range_text}")
 
     return VariantOutcome(
-        job.student_id, variant.fingerprint, tuple(problems), reference["score"], stub["score"],
+        job.student_id, variant.fingerprint, tuple(problems), reference.score, stub.score,
         assignment.max_score, sum(1 for e in selfchecks.values() if not e), len(selfchecks), tuple(mistakes), values,
     )
 
