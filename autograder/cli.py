@@ -114,11 +114,11 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
 
 
 def _sandbox(require_sandbox: bool) -> str:
-    kind, why = choose_sandbox(require_sandbox)
-    if kind != "bwrap":
+    sandbox, why = choose_sandbox(require_sandbox)
+    if sandbox != "bwrap":
         click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation: it can read "
                     "files the grader can read. Every report says sandbox: rlimit-only.", fg="red", err=True)
-    return kind
+    return sandbox
 
 
 @main.command()
@@ -139,16 +139,16 @@ def vet(ctx: click.Context, assignment: str, roster: Path, out: Path, mutants: b
     course.assignment(assignment)
     sandbox = _sandbox(False)
     jobs = jobs or default_jobs()
-    vetting = vet_class(course, assignment, read_roster(roster), course.secret(secret_file), jobs=jobs, sandbox=kind)
+    vetting = vet_class(course, assignment, read_roster(roster), course.secret(secret_file), jobs=jobs, sandbox=sandbox)
     data = vetting.as_json()
     if mutants:
         from .instructor.mutation import mutation_report
 
-        data["mutants"] = mutation_report(course, assignment, course.secret(secret_file), jobs=jobs, sandbox=kind,
+        data["mutants"] = mutation_report(course, assignment, course.secret(secret_file), jobs=jobs, sandbox=sandbox,
                                           say=lambda line: click.echo(line, err=True))
     write_vetting(data, out, course)
     click.echo(f"Vetted {data['students']} variants of {assignment} in {vetting.seconds:.1f} s "
-               f"({jobs} at a time, sandbox: {kind}): {data['passed']} pass, {data['failed']} fail.")
+               f"({jobs} at a time, sandbox: {sandbox}): {data['passed']} pass, {data['failed']} fail.")
     if mutants:
         m = data["mutants"]
         click.echo(f"Mutants: {m['total']}, {m['caught']} caught, {m['equivalent']} equivalent, "

@@ -26,8 +26,8 @@ from tqdm import tqdm
 from ..course import Course
 from ..demo import load_mistakes
 from ..grading import Unit, grade
-from ..records import Report, Submission, score
 from ..notebooks import build_notebook, cell_grade_id, notebook_bytes, strip_magics, with_cell
+from ..records import Report, Submission, score
 from ..roster import Roster
 from ..sandbox import Limits, Worker, WorkerDied, WorkerTimeout
 from ..variants import Variant
