@@ -139,13 +139,14 @@ def vet(ctx: click.Context, assignment: str, roster: Path, out: Path, mutants: b
     course.assignment(assignment)
     sandbox = _sandbox(False)
     jobs = jobs or default_jobs()
-    vetting = vet_class(course, assignment, read_roster(roster), course.secret(secret_file), jobs=jobs, sandbox=sandbox)
+    students = read_roster(roster)
+    vetting = vet_class(course, assignment, students, course.secret(secret_file), jobs=jobs, sandbox=sandbox)
     data = vetting.as_json()
     if mutants:
         from .instructor.mutation import mutation_report
 
-        data["mutants"] = mutation_report(course, assignment, course.secret(secret_file), jobs=jobs, sandbox=sandbox,
-                                          say=lambda line: click.echo(line, err=True))
+        data["mutants"] = mutation_report(course, assignment, students.student_ids, course.secret(secret_file),
+                                          jobs=jobs, sandbox=sandbox, say=lambda line: click.echo(line, err=True))
     write_vetting(data, out, course)
     click.echo(f"Vetted {data['students']} variants of {assignment} in {vetting.seconds:.1f} s "
                f"({jobs} at a time, sandbox: {sandbox}): {data['passed']} pass, {data['failed']} fail.")

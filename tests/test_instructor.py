@@ -69,6 +69,7 @@ def test_the_scaffold_generates_vets_and_grades(scaffold_course, tmp_path):
     assert [m["name"] for m in data["measures"]] == ["step_times_curvature", "contraction"]
     assert all(m["outside"] == [] and sum(m["histogram"]["counts"]) == 3 for m in data["measures"])
     assert "3 variants" in (tmp_path / "vet" / "vetting.html").read_text()
+    assert "Mutants" not in vetted.output
 
     generated = run("generate", SCAFFOLD, "--roster", roster, "--out", tmp_path / "release", "--solutions", *common)
     assert generated.exit_code == 0, generated.output
