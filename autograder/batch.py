@@ -13,6 +13,7 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -22,10 +23,10 @@ from . import __version__, reports
 from .course import Course
 from .gradebook import Gradebook, grades_csv
 from .grading import Unit, grade
+from .intake import find_submissions
 from .notebooks import build_notebook, write_notebook
 from .roster import Roster
 from .sandbox import Limits
-from .submissions import find_submissions
 from .summary import class_summary
 from .variants import Variant
 
@@ -93,12 +94,13 @@ def _grade_and_render(unit: Unit, out: str, templates: str) -> dict:
 def grade_class(
     course: Course, name: str, roster: Roster, submissions: Path, out: Path, secret: bytes, *,
     jobs: int, sandbox: str, gradebook_path: Path | None = None, force: bool = False,
-    limits: Limits = Limits(), say: Callable[[str], None] = print,
+    limits: Limits = Limits(), say: Callable[[str], None] = print, due: datetime | None = None,
 ) -> GradeRun:
     assignment = course.assignment(name)
     started = time.monotonic()
-    found = find_submissions(submissions, name, roster.student_ids)
+    found = find_submissions(submissions, name, roster, due)
     run = GradeRun(problems=list(found.problems))
+    say(found.heading)
     for problem in found.problems:
         say(f"note: {problem}")
     book = Gradebook(gradebook_path or out / "gradebook.sqlite")
@@ -109,7 +111,7 @@ def grade_class(
         variant = Variant.derive(secret, name, sid)
         sha = None if submission is None else submission.sha256
         if not force and book.is_current(name, sid, sha, variant.fingerprint, key) \
-                and (out / sid / "report.json").exists():
+                and _same_lateness(book.report(name, sid), submission) and (out / sid / "report.json").exists():
             run.skipped += 1
             continue
         units.append(Unit(str(course.root), name, sid, variant.key, submission, sandbox, limits))
@@ -151,9 +153,17 @@ def grade_class(
         encoding="utf-8",
     )
     summary = class_summary(assignment, all_reports, sandbox, __version__)
+    summary["intake"] = {"layout": found.layout, "rule": found.rule, "problems": found.problems}
     (out / "summary.html").write_text(reports.render_summary_html(summary, Path(templates)), encoding="utf-8")
     run.seconds = time.monotonic() - started
     return run
+
+
+def _same_lateness(report: dict | None, submission) -> bool:
+    """Whether a stored report says what the download now says about lateness (a new --due changes it)."""
+    late = submission is not None and submission.late
+    when = None if submission is None or submission.submitted_at is None else submission.submitted_at.isoformat()
+    return report is not None and report.get("late", False) == late and report.get("submitted_at") == when
 
 
 def default_jobs() -> int:

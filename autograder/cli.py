@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -40,6 +41,18 @@ class Group(click.Group):
             click.echo(f"Error: the grader itself failed ({type(exc).__name__}: {exc}). This is a bug in "
                        "optim-autograder; run again with AUTOGRADER_DEBUG=1 to see where.", err=True)
             ctx.exit(1)
+
+
+class DueDate(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(value.strip().replace(" ", "T", 1).replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(f"{value!r} is not a date and time like 2025-03-14T23:59 (optionally +01:00)", param, ctx)
 
 
 @click.group(cls=Group)
@@ -90,12 +103,15 @@ def generate(assignment: str, roster: Path, out: Path, solutions: bool, jobs: in
 @click.option("--require-sandbox", is_flag=True, help="Refuse to grade without bubblewrap isolation.")
 @click.option("--nbgrader-gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Also record the grades in this nbgrader gradebook.db (its folder is the nbgrader course root).")
+@click.option("--due", type=DueDate(), default=None,
+              help="Due date, e.g. 2025-03-14T23:59 or 2025-03-14T23:59+01:00: a submission time after it is late.")
 @course_option
 @secret_option
 def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int | None, gradebook_path: Path | None,
-          force: bool, require_sandbox: bool, nbgrader_gradebook: Path | None, course_dir: Path,
+          force: bool, require_sandbox: bool, nbgrader_gradebook: Path | None, due: datetime | None, course_dir: Path,
           secret_file: Path | None) -> None:
-    """Grade SUBMISSIONS (a folder or .zip) for every roster student; write reports, grades.csv, summary.html."""
+    """Grade SUBMISSIONS (a folder, a .zip, or an LMS's bulk download: Canvas, Moodle, Blackboard,
+    Gradescope) for every roster student; write reports, grades.csv, summary.html."""
     course = Course(course_dir)
     course.assignment(assignment)
     students = read_roster(roster)
@@ -106,7 +122,7 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
                     "files the grader can read. Every report says sandbox: rlimit-only.", fg="red", err=True)
     run = grade_class(course, assignment, students, submissions, out, course.secret(secret_file),
                       jobs=jobs or default_jobs(), sandbox=kind, gradebook_path=gradebook_path, force=force,
-                      say=lambda line: click.echo(line, err=True))
+                      say=lambda line: click.echo(line, err=True), due=due)
     if nbgrader_gradebook is not None:
         count = record_grades(course, assignment, students, submissions, out, gradebook_path, nbgrader_gradebook)
         click.echo(f"Recorded {count} submissions in the nbgrader gradebook {nbgrader_gradebook}.")

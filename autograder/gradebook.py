@@ -90,17 +90,19 @@ class Gradebook:
 
 
 def grades_csv(reports: list[dict], task_names: list[str], roster_rows: list[dict], roster_columns: list[str]) -> str:
-    """One row per student: student_id, score, max_score, one column per task, then the roster's other columns."""
+    """One row per student: student_id, score, max_score, one column per task, status, late (yes or
+    empty), then the roster's other columns."""
     extra = [c for c in roster_columns if c != "student_id"]
     by_student = {r["student_id"]: r for r in reports}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student_id", "score", "max_score", *task_names, "status", *extra])
+    writer.writerow(["student_id", "score", "max_score", *task_names, "status", "late", *extra])
     for row in roster_rows:
         report = by_student[row["student_id"]]
         scores = {t["name"]: t["score"] for t in report["tasks"]}
         writer.writerow([row["student_id"], _num(report["score"]), _num(report["max_score"]),
                          *(_num(scores.get(t, 0.0)) for t in task_names), report["status"],
+                         "yes" if report.get("late") else "",
                          *(row.get(c, "") for c in extra)])
     return out.getvalue()
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from . import __version__, wire
 from .assignment import Assignment
@@ -36,6 +37,8 @@ MAX_RESTARTS = 8
 class Submission:
     file: str  # where it came from, for people: "submissions/s001.ipynb" or "class.zip:s001.ipynb"
     data: bytes
+    submitted_at: datetime | None = None  # as the LMS's download says, when it says
+    late: bool = False  # the LMS's late mark, or the submission time against the due date
 
     @property
     def sha256(self) -> str:
@@ -323,6 +326,9 @@ def _report_head(assignment: Assignment, variant: Variant, unit: Unit) -> dict:
         "variant": variant.fingerprint,
         "grader_version": __version__,
         "submission": None if unit.submission is None else {"file": unit.submission.file, "sha256": unit.submission.sha256},
+        "late": unit.submission is not None and unit.submission.late,
+        "submitted_at": None if unit.submission is None or unit.submission.submitted_at is None
+        else unit.submission.submitted_at.isoformat(),
         "cell_errors": [],
         "tasks": [],
         "warnings": [],

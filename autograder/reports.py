@@ -96,9 +96,11 @@ def _report_view(r: dict) -> dict:
     """What report.html.j2 shows; `r` is the report with its strings already bounded."""
     submission = r.get("submission") or {}
     known = {"student_id", "assignment", "title", "status", "reason", "submitted", "score", "max_score",
-             "sandbox", "variant", "grader_version", "submission", "cell_errors", "tasks", "warnings"}
+             "sandbox", "variant", "grader_version", "submission", "cell_errors", "tasks", "warnings", "late",
+             "submitted_at"}
     facts = [("Student", r.get("student_id")), ("Assignment", r.get("assignment")),
-             ("Submitted file", submission.get("file")), ("SHA-256 of the file", submission.get("sha256")),
+             ("Submitted file", submission.get("file")), ("Submitted at", r.get("submitted_at")),
+             ("Late", "yes" if r.get("late") is True else None), ("SHA-256 of the file", submission.get("sha256")),
              ("Variant", r.get("variant")), ("Sandbox", r.get("sandbox")), ("Grader version", r.get("grader_version"))]
     # Keys the grader adds later are shown too, plainly, rather than silently dropped.
     facts += [(key, value) for key, value in sorted(r.items())
@@ -201,6 +203,7 @@ def _summary_view(s: dict) -> dict:
             "ungradable": sum(st["state"] == "ungradable" for st in students),
             "missing": sum(st["state"] == "missing" for st in students),
             "flagged": sum(bool(st["warnings"]) for st in students),
+            "late": sum(st["late"] for st in students),
         },
         "mean": statistics.fmean(scores) if scores else None,
         "median": statistics.median(scores) if scores else None,
@@ -213,7 +216,16 @@ def _summary_view(s: dict) -> dict:
         "ungradable": [st for st in students if st["state"] == "ungradable"],
         "flagged": [st for st in students if st["warnings"]],
         "missing": [st for st in students if st["state"] == "missing"],
+        "late": [st for st in students if st["late"]],
+        "intake": _intake_view(s.get("intake")),
     }
+
+
+def _intake_view(intake) -> dict | None:
+    if not isinstance(intake, dict):
+        return None
+    problems, more = _limited(intake.get("problems") or [])
+    return {"layout": intake.get("layout"), "rule": intake.get("rule"), "problems": problems, "more": more}
 
 
 def _student_view(student: dict) -> dict:
@@ -230,6 +242,7 @@ def _student_view(student: dict) -> dict:
         "reason": student.get("reason"),
         "warnings": warnings,
         "more_warnings": more,
+        "late": student.get("late") is True,
     }
 
 

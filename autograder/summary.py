@@ -34,7 +34,7 @@ def class_summary(assignment: Assignment, reports: list[dict], sandbox: str, gra
         "students": [
             {"student_id": r["student_id"], "status": r["status"], "submitted": r.get("submitted", True),
              "score": r["score"], "max_score": r["max_score"], "reason": r.get("reason"),
-             "warnings": r.get("warnings", [])}
+             "warnings": r.get("warnings", []), "late": bool(r.get("late"))}
             for r in reports
         ],
         "tasks": tasks,
