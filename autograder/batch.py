@@ -19,7 +19,7 @@ from typing import Callable
 
 from tqdm import tqdm
 
-from . import __version__, reports
+from . import __version__, reports, similarity
 from .course import Course
 from .gradebook import Gradebook, grades_csv
 from .grading import Unit, grade
@@ -140,6 +140,9 @@ def grade_class(
     finally:
         progress.close()
     all_reports = book.reports(name, roster.student_ids)
+    findings = similarity.review(course, assignment, roster.student_ids, found.by_student, secret, jobs)
+    all_reports = [_with_class_warnings(report, findings.warnings.get(report["student_id"], []), book, key,
+                                        out, templates) for report in all_reports]
     book.close()
     for report in all_reports:
         if report["status"] == "graded":
@@ -154,9 +157,27 @@ def grade_class(
     )
     summary = class_summary(assignment, all_reports, sandbox, __version__)
     summary["intake"] = {"layout": found.layout, "rule": found.rule, "problems": found.problems}
+    summary["similarity"] = findings.summary
     (out / "summary.html").write_text(reports.render_summary_html(summary, Path(templates)), encoding="utf-8")
     run.seconds = time.monotonic() - started
     return run
+
+
+def _with_class_warnings(report: dict, warnings: list[str], book: Gradebook, key: str, out: Path,
+                         templates: str) -> dict:
+    """The report with this run's class-wide findings in its warnings, stored and rewritten if they changed.
+
+    They are kept apart in `class_warnings` too, so that the next run replaces them rather
+    than adding to them: they depend on the whole class, not on the student's file alone.
+    """
+    previous = report.get("class_warnings", [])
+    if previous == warnings:
+        return report
+    own = [w for w in report["warnings"] if w not in previous]
+    report = {**report, "warnings": own + warnings, "class_warnings": warnings}
+    book.store(report, key)
+    reports.write_report(report, out / report["student_id"], Path(templates))
+    return report
 
 
 def _same_lateness(report: dict | None, submission) -> bool:

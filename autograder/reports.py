@@ -20,6 +20,7 @@ import os
 import re
 import statistics
 from functools import lru_cache
+from itertools import zip_longest
 from pathlib import Path
 
 import jinja2
@@ -218,6 +219,23 @@ def _summary_view(s: dict) -> dict:
         "missing": [st for st in students if st["state"] == "missing"],
         "late": [st for st in students if st["late"]],
         "intake": _intake_view(s.get("intake")),
+        "similarity": _similarity_view(s.get("similarity")),
+    }
+
+
+def _similarity_view(similarity) -> dict | None:
+    if not isinstance(similarity, dict):
+        return None
+    pairs, more_pairs = _limited(similarity.get("pairs") or [])
+    return {
+        "threshold": _percent(similarity.get("threshold"), 1),
+        "signals": similarity.get("signals") or [],
+        "pairs": [{**pair, "percent": _percent(pair.get("score"), 1),
+                   "shares": [_percent(x, 1) for x in pair.get("shares") or []],
+                   # the two sides line by line, as rows of the side-by-side table
+                   "rows": list(zip_longest(*(pair.get("sides") or [[], []]), fillvalue=None))} for pair in pairs],
+        "more_pairs": more_pairs,
+        "clusters": similarity.get("clusters") or [],
     }
 
 
