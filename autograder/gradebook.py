@@ -51,6 +51,21 @@ class Gradebook:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
 
+    @classmethod
+    def read_only(cls, path: Path | str) -> "Gradebook":
+        """The gradebook opened for reading only (a missing one reads as empty): a preview changes nothing."""
+        book = cls.__new__(cls)
+        book.path = Path(path)
+        # Without a write-ahead log left over (an interrupted run), the file is read as immutable:
+        # plain read-only mode would still create the -shm and -wal files beside it.
+        wal = book.path.with_name(book.path.name + "-wal").exists()
+        mode = "?mode=ro" if wal else "?mode=ro&immutable=1"
+        uri = book.path.resolve().as_uri() + mode if book.path.exists() else "file::memory:?mode=memory"
+        book.db = sqlite3.connect(uri, uri=True)
+        if not book.path.exists():
+            book.db.executescript(SCHEMA)
+        return book
+
     def close(self) -> None:
         self.db.close()
 
