@@ -23,8 +23,9 @@ from . import __version__, regrade, reports, similarity
 from .course import Course
 from .gradebook import Gradebook, grades_csv
 from .grading import Unit, grade
-from .intake import find_submissions
+from .intake import Intake, find_submissions
 from .notebooks import build_notebook, write_notebook
+from .records import Report, Submission
 from .roster import Roster
 from .sandbox import Limits
 from .summary import class_summary
@@ -67,7 +68,8 @@ def grader_key(course: Course, name: str) -> str:
     """Changes whenever anything that could change a grade changes: engine, assignment, reference, templates."""
     digest = hashlib.sha256(__version__.encode())
     package = Path(__file__).resolve().parent
-    sources = sorted(package.glob("*.py")) + sorted((course.assignment_dir(name)).rglob("*"))
+    sources = sorted(package.glob("*.py")) + sorted(course.assignment_dir(name).rglob("*")) \
+        + sorted((course.root / "templates").rglob("*"))
     sources.append(course.root / "solutions" / f"{name}.py")
     for path in sources:
         if path.is_file() and "__pycache__" not in path.parts:
@@ -85,7 +87,7 @@ class GradeRun:
     problems: list[str] = field(default_factory=list)
 
 
-def _grade_and_render(unit: Unit, out: str, templates: str) -> dict:
+def _grade_and_render(unit: Unit, out: str, templates: str) -> Report:
     report = grade(unit)
     reports.write_report(report, Path(out) / unit.student_id, Path(templates))
     return report
@@ -110,23 +112,16 @@ def grade_class(
         book.store(report, key)
     all_reports = book.reports(name, roster.student_ids)
     findings = similarity.review(course, assignment, roster.student_ids, found.by_student, secret, jobs)
-    all_reports = [_with_class_warnings(report, findings.warnings.get(report["student_id"], []), book, key,
+    all_reports = [_with_class_warnings(report, findings.warnings.get(report.student_id, ()), book, key,
                                         out, templates) for report in all_reports]
     book.close()
-    for report in all_reports:
-        if report["status"] == "graded":
-            run.graded += 1
-        elif report.get("submitted", True):
-            run.ungradable += 1
-        else:
-            run.missing += 1
+    summary = class_summary(assignment, all_reports, sandbox, __version__, intake=found.notes,
+                            similarity=findings.summary)
+    run.graded, run.ungradable, run.missing = summary.counts.graded, summary.counts.ungradable, summary.counts.missing
     (out / "grades.csv").write_text(
         grades_csv(all_reports, [t.name for t in assignment.tasks], list(roster.rows), list(roster.columns)),
         encoding="utf-8",
     )
-    summary = class_summary(assignment, all_reports, sandbox, __version__)
-    summary["intake"] = {"layout": found.layout, "rule": found.rule, "problems": found.problems}
-    summary["similarity"] = findings.summary
     (out / "summary.html").write_text(reports.render_summary_html(summary, Path(templates)), encoding="utf-8")
     run.seconds = time.monotonic() - started
     return run
@@ -151,11 +146,11 @@ def preview_regrade(
     finally:
         book.close()
     order = {sid: i for i, sid in enumerate(roster.student_ids)}
-    new = sorted(_each_graded(units, jobs, f"preview {name}", grade), key=lambda r: order[r["student_id"]])
+    new = sorted(_each_graded(units, jobs, f"preview {name}", grade), key=lambda r: order[r.student_id])
     return regrade.compare(old, new)
 
 
-def _intake(submissions: Path, name: str, roster: Roster, due: datetime | None, say: Callable[[str], None]):
+def _intake(submissions: Path, name: str, roster: Roster, due: datetime | None, say: Callable[[str], None]) -> Intake:
     found = find_submissions(submissions, name, roster, due)
     say(found.heading)
     for problem in found.problems:
@@ -163,7 +158,7 @@ def _intake(submissions: Path, name: str, roster: Roster, due: datetime | None, 
     return found
 
 
-def _stale_units(course: Course, name: str, roster: Roster, found, secret: bytes, book: Gradebook, key: str,
+def _stale_units(course: Course, name: str, roster: Roster, found: Intake, secret: bytes, book: Gradebook, key: str,
                  force: bool, sandbox: str, limits: Limits, reported: Callable[[str], bool]) -> list[Unit]:
     """One unit per student whose stored grade is not current (all of them with `force`)."""
     units = []
@@ -178,7 +173,7 @@ def _stale_units(course: Course, name: str, roster: Roster, found, secret: bytes
     return units
 
 
-def _each_graded(units: list[Unit], jobs: int, desc: str, work: Callable[..., dict], *args) -> Iterator[dict]:
+def _each_graded(units: list[Unit], jobs: int, desc: str, work: Callable[..., Report], *args) -> Iterator[Report]:
     """Each unit's report as it finishes (in the process pool with `jobs` > 1); an ungradable one
     is said in one line as it comes."""
     progress = tqdm(total=len(units), desc=desc, unit="sub", disable=None)
@@ -198,38 +193,28 @@ def _each_graded(units: list[Unit], jobs: int, desc: str, work: Callable[..., di
         progress.close()
 
 
-def _tell(report: dict, progress: tqdm) -> None:
+def _tell(report: Report, progress: tqdm) -> None:
     progress.update(1)
-    if report["status"] != "graded":
-        line = f"{report['student_id']}: {report['reason']}"
-        if report.get("submitted", True):
-            file = (report.get("submission") or {}).get("file", "")
-            line = f"{report['student_id']} ({file}): {report['reason']}"
-        progress.write(line)
+    if report.status != "graded":
+        file = f" ({report.submission.file})" if report.submission is not None else ""
+        progress.write(f"{report.student_id}{file}: {report.reason}")
 
 
-def _with_class_warnings(report: dict, warnings: list[str], book: Gradebook, key: str, out: Path,
-                         templates: str) -> dict:
-    """The report with this run's class-wide findings in its warnings, stored and rewritten if they changed.
-
-    They are kept apart in `class_warnings` too, so that the next run replaces them rather
-    than adding to them: they depend on the whole class, not on the student's file alone.
-    """
-    previous = report.get("class_warnings", [])
-    if previous == warnings:
-        return report
-    own = [w for w in report["warnings"] if w not in previous]
-    report = {**report, "warnings": own + warnings, "class_warnings": warnings}
-    book.store(report, key)
-    reports.write_report(report, out / report["student_id"], Path(templates))
-    return report
+def _with_class_warnings(report: Report, warnings: tuple[str, ...], book: Gradebook, key: str, out: Path,
+                         templates: str) -> Report:
+    """The report with this run's class-wide findings in its warnings, stored and rewritten if they changed."""
+    updated = report.with_class_warnings(warnings)
+    if updated is not report:
+        book.store(updated, key)
+        reports.write_report(updated, out / updated.student_id, Path(templates))
+    return updated
 
 
-def _same_lateness(report: dict | None, submission) -> bool:
+def _same_lateness(report: Report | None, submission: Submission | None) -> bool:
     """Whether a stored report says what the download now says about lateness (a new --due changes it)."""
     late = submission is not None and submission.late
-    when = None if submission is None or submission.submitted_at is None else submission.submitted_at.isoformat()
-    return report is not None and report.get("late", False) == late and report.get("submitted_at") == when
+    when = None if submission is None else submission.submitted_at
+    return report is not None and report.late == late and report.submitted_at == when
 
 
 def default_jobs() -> int:

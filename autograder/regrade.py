@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 
 from .gradebook import _num as number
+from .records import Report
 
 
 @dataclass(frozen=True)
@@ -23,19 +24,19 @@ class Change:
     checks: list[str]  # "task: check (passed → failed)", one per check whose outcome changed
 
 
-def compare(old: list[dict], new: list[dict]) -> list[Change]:
+def compare(old: list[Report], new: list[Report]) -> list[Change]:
     """The students of `new` whose score differs from their report in `old`, in `new`'s order."""
-    before = {r["student_id"]: r for r in old}
+    before = {r.student_id: r for r in old}
     changes = []
     for report in new:
-        previous = before.get(report["student_id"])
-        old_tasks = _task_scores(previous)
-        new_tasks = _task_scores(report)
-        old_score = None if previous is None else previous["score"]
-        if old_score == report["score"] and old_tasks == new_tasks:
+        previous = before.get(report.student_id)
+        old_tasks = {} if previous is None else previous.task_scores()
+        new_tasks = report.task_scores()
+        old_score = None if previous is None else previous.score
+        if old_score == report.score and old_tasks == new_tasks:
             continue
         names = list(new_tasks) + [t for t in old_tasks if t not in new_tasks]
-        changes.append(Change(report["student_id"], old_score, report["score"],
+        changes.append(Change(report.student_id, old_score, report.score,
                               {t: (old_tasks.get(t), new_tasks.get(t)) for t in names},
                               _changed_checks(previous, report)))
     return changes
@@ -61,14 +62,9 @@ def describe(change: Change) -> str:
         (f" ({tasks})" if tasks else "")
 
 
-def _task_scores(report: dict | None) -> dict[str, float]:
-    return {} if report is None else {t["name"]: t["score"] for t in report.get("tasks", [])}
-
-
-def _changed_checks(old: dict | None, new: dict) -> list[str]:
+def _changed_checks(old: Report | None, new: Report) -> list[str]:
     def outcomes(report):
-        return {} if report is None else {(t["name"], c["name"]): c["passed"] for t in report.get("tasks", [])
-                                           for c in t.get("checks", [])}
+        return {} if report is None else {(c.task, c.name): c.passed for c in report.checks()}
 
     word = {True: "passed", False: "failed", None: "absent"}
     before, after = outcomes(old), outcomes(new)

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from autograder.course import Course  # noqa: E402
-from autograder.grading import Submission  # noqa: E402
+from autograder.records import Submission  # noqa: E402
 from autograder.notebooks import build_notebook, notebook_bytes, with_cell  # noqa: E402
 from autograder.similarity import review  # noqa: E402
 from autograder.variants import Variant  # noqa: E402
@@ -70,10 +70,10 @@ def main() -> None:
         profile.enable()
         review(course, course.assignment(args.assignment), sorted(subs), subs, SECRET, args.jobs)
         profile.disable()
-        planted = next((p for p in found.summary["pairs"] if p["students"] == ["s0001", "s0002"]), None)
+        planted = next((p for p in found.summary.pairs if p.students == ("s0001", "s0002")), None)
         print(f"{size} students: {seconds:.2f} s ({seconds / size * 1000:.1f} ms per student); "
-              f"{len(found.summary['pairs'])} pairs, {len(found.summary['clusters'])} clusters listed; "
-              f"planted pair {'found at ' + format(planted['score'], '.0%') if planted else 'NOT found'}")
+              f"{len(found.summary.pairs)} pairs, {len(found.summary.clusters)} clusters listed; "
+              f"planted pair {'found at ' + format(planted.score, '.0%') if planted else 'NOT found'}")
         stats = pstats.Stats(profile)
         for label, function in (("read notebooks", "own_code"), ("fingerprints", "fingerprint"),
                                 ("pairs", "similar_pairs"), ("constants", "_variant_signals"), ("parameters", "parameters")):

@@ -12,16 +12,18 @@ import pytest
 from click.testing import CliRunner
 
 from autograder.cli import main
+from autograder.course import Course
+from autograder.records import CheckResult, Report, TaskResult
 from autograder.regrade import compare, preview_csv
 
 from conftest import ROOT, SECRET, submission_of
-from autograder.course import Course
 
 
 def report(sid, tasks, checks=None):
-    return {"student_id": sid, "score": sum(tasks.values()),
-            "tasks": [{"name": t, "score": s, "checks": [{"name": n, "passed": p} for n, p in (checks or {}).get(t, [])]}
-                      for t, s in tasks.items()]}
+    return Report(sid, "toy", "Toy", "graded", None, True, sum(tasks.values()), 4.0, "bwrap", "v", "0",
+                  None, tasks=[TaskResult(t, "", s, 3.0, [CheckResult(t, n, p, 0.0, 1.0, "visible", "")
+                                                           for n, p in (checks or {}).get(t, [])])
+                               for t, s in tasks.items()])
 
 
 def test_only_changed_students_with_old_and_new_per_task_and_the_checks_that_changed():

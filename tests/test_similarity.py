@@ -10,9 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from autograder.cli import main
-from autograder.grading import Submission
+from autograder.records import Submission
 from autograder.similarity import review
 from autograder.similarity.constants import constant_entries, literals
+from autograder.summary import CopySignal, SideLine
 from autograder.variants import Variant
 
 from conftest import ROOT, SECRET, submission_of
@@ -110,28 +111,28 @@ def momentum_class(course, plans: dict[str, dict]) -> dict[str, Submission]:
 def test_a_planted_copy_with_renamed_variables_is_the_one_pair_found(course):
     found = review(course, course.assignment("momentum_nag"), CLASS,
                    momentum_class(course, {"s001": OWN_A, "s002": COPY_OF_A, "s003": OWN_C, "s004": OWN_D}), SECRET)
-    pairs = found.summary["pairs"]
-    assert [p["students"] for p in pairs] == [["s001", "s002"]]
-    assert pairs[0]["score"] >= 0.9
-    left, right = pairs[0]["sides"]
-    assert {"number": 4, "text": "        current = path[-1]", "match": True} in left
-    assert any(line["match"] and "here = traj[-1]" in line["text"] for line in right)
-    assert found.warnings["s001"] == [f"Much of your code ({pairs[0]['score']:.0%}) matches student s002's; a person "
-                                      "will look at it; it does not change your score."]
+    pairs = found.summary.pairs
+    assert [p.students for p in pairs] == [("s001", "s002")]
+    assert pairs[0].score >= 0.9
+    left, right = pairs[0].sides
+    assert SideLine(4, "        current = path[-1]", True) in left
+    assert any(line.match and "here = traj[-1]" in line.text for line in right)
+    assert found.warnings["s001"] == (f"Much of your code ({pairs[0].score:.0%}) matches student s002's; a person "
+                                      "will look at it; it does not change your score.",)
     assert "student s001's" in found.warnings["s002"][0]
     assert set(found.warnings) == {"s001", "s002"}
-    assert found.summary["clusters"] == []
+    assert found.summary.clusters == ()
 
 
 def test_three_students_sharing_one_solution_form_a_cluster(course):
     plans = {"s001": OWN_A, "s002": COPY_OF_A, "s005": {**COPY_OF_A, "momentum": OWN_A["momentum"]}}
     found = review(course, course.assignment("momentum_nag"), CLASS, momentum_class(course, plans), SECRET)
-    assert found.summary["clusters"] == [["s001", "s002", "s005"]]
+    assert found.summary.clusters == (("s001", "s002", "s005"),)
 
 
 def test_reference_code_everyone_has_is_nobodys_and_flags_no_one(course):
     found = review(course, course.assignment("momentum_nag"), CLASS, momentum_class(course, {}), SECRET)
-    assert found.summary["pairs"] == [] and found.warnings == {}
+    assert found.summary.pairs == () and found.warnings == {}
 
 
 def test_the_same_review_twice_gives_the_same_figures(course):
@@ -148,12 +149,11 @@ def test_code_computing_with_another_students_constants_names_both(course):
     subs["s001"] = Submission("s001.ipynb", submission_of(course, "critical_points", "s001",
                                                           cells={"loss_gradient": body}))
     found = review(course, course.assignment("critical_points"), CLASS, subs, SECRET)
-    assert found.warnings["s001"] == ["Your code computes with student s004's constants (X, Y_HAT), not your own; "
-                                      "a person will look at it; it does not change your score."]
-    assert found.warnings["s004"] == ["Student s001's submission computes with your constants (X, Y_HAT); a person "
-                                      "will look at it; it does not change your score."]
-    assert found.summary["signals"] == [{"students": ["s001", "s004"],
-                                         "what": "s001's code holds s004's constants (X, Y_HAT)"}]
+    assert found.warnings["s001"] == ("Your code computes with student s004's constants (X, Y_HAT), not your own; "
+                                      "a person will look at it; it does not change your score.",)
+    assert found.warnings["s004"] == ("Student s001's submission computes with your constants (X, Y_HAT); a person "
+                                      "will look at it; it does not change your score.",)
+    assert found.summary.signals == (CopySignal(("s001", "s004"), "s001's code holds s004's constants (X, Y_HAT)"),)
 
 
 def test_one_matching_number_or_round_numbers_name_nobody():

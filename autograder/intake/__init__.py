@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ..grading import Submission
+from ..records import Submission
 from ..roster import Roster
+from ..summary import IntakeNotes
 from . import blackboard, canvas, flat, gradescope, moodle
 from .download import Download
 from .matcher import LABELS, Candidate, RosterIndex, describe
@@ -37,6 +38,10 @@ class Intake:
     def heading(self) -> str:
         return f"Read as: {self.layout}; {self.rule}."
 
+    @property
+    def notes(self) -> IntakeNotes:
+        return IntakeNotes(self.layout, self.rule, tuple(self.problems))
+
 
 def find_submissions(source: Path | str, assignment: str, roster: Roster, due: datetime | None = None) -> Intake:
     """Every roster student's submission in SOURCE (a folder or a zip), matched through the roster."""
@@ -46,7 +51,9 @@ def find_submissions(source: Path | str, assignment: str, roster: Roster, due: d
         candidates, problems = layout.candidates(download, assignment, due)
         index = RosterIndex(roster)
         chosen, notes = _assign(candidates, index)
-        by_student = {sid: Submission(download.label(c.entry), download.read(c.entry), c.submitted_at, c.late)
+        # The time as report.json keeps it (ISO 8601); the layouts compare datetimes against --due.
+        by_student = {sid: Submission(download.label(c.entry), download.read(c.entry),
+                                      None if c.submitted_at is None else c.submitted_at.isoformat(), c.late)
                       for sid, c in chosen.items()}
     finally:
         download.close()

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..assignment import Assignment
 from ..course import Course
-from ..grading import Submission
 from ..notebooks import template_cells
+from ..records import Submission
+from ..summary import CopySignal, Similarity
 from ..variants import Variant
 from . import constants, fingerprints
 from .own_code import own_code
@@ -23,10 +24,10 @@ from .own_code import own_code
 NOT_A_SCORE = "a person will look at it; it does not change your score"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Review:
-    warnings: dict[str, list[str]] = field(default_factory=dict)  # by student, for their reports
-    summary: dict = field(default_factory=dict)  # for summary.html
+    warnings: dict[str, tuple[str, ...]]  # by student, for their reports
+    summary: Similarity  # for summary.html
 
 
 def review(course: Course, assignment: Assignment, roster_ids: list[str], submissions: dict[str, Submission],
@@ -37,7 +38,7 @@ def review(course: Course, assignment: Assignment, roster_ids: list[str], submis
     with `jobs` > 1 they are drawn in that many processes.
     """
     if not submissions:
-        return Review(summary=_summary([], [], []))
+        return Review({}, Similarity(fingerprints.THRESHOLD))
     template = template_cells(course, assignment, Variant.derive(secret, assignment.name, min(submissions)),
                               solutions=False)
     code = {sid: c for sid, sub in sorted(submissions.items()) if (c := own_code(sub.data, template)) is not None}
@@ -48,12 +49,12 @@ def review(course: Course, assignment: Assignment, roster_ids: list[str], submis
     common = fingerprints.common_hashes(prints)
     pairs = fingerprints.similar_pairs({sid: fingerprints.without(fp, common) for sid, fp in prints.items()})
     for pair in pairs:
-        a, b = pair["students"]
-        share = f"{pair['score']:.0%}"
+        a, b = pair.students
+        share = f"{pair.score:.0%}"
         warnings[a].add(f"Much of your code ({share}) matches student {b}'s; {NOT_A_SCORE}.")
         warnings[b].add(f"Much of your code ({share}) matches student {a}'s; {NOT_A_SCORE}.")
-    return Review({sid: sorted(w) for sid, w in sorted(warnings.items())},
-                  _summary(signals, pairs, fingerprints.clusters(pairs)))
+    return Review({sid: tuple(sorted(w)) for sid, w in sorted(warnings.items())},
+                  Similarity(fingerprints.THRESHOLD, tuple(signals), tuple(pairs), tuple(fingerprints.clusters(pairs))))
 
 
 def _entries(course_root: str, name: str, secret: bytes, students: list[str]) -> dict[str, dict]:
@@ -72,7 +73,7 @@ def _all_entries(course: Course, assignment: Assignment, roster_ids: list[str], 
         return {sid: found[sid] for found in parts for sid in found}
 
 
-def _variant_signals(entries: dict[str, dict], code: dict, warnings: dict[str, set[str]]) -> list[dict]:
+def _variant_signals(entries: dict[str, dict], code: dict, warnings: dict[str, set[str]]) -> list[CopySignal]:
     index: dict[float, dict[str, list[str]]] = defaultdict(dict)
     for sid, own in entries.items():
         for value, labels in own.items():
@@ -87,12 +88,9 @@ def _variant_signals(entries: dict[str, dict], code: dict, warnings: dict[str, s
                               f"{NOT_A_SCORE}.")
             warnings[other].add(f"Student {sid}'s submission computes with your constants ({names}); "
                                 f"{NOT_A_SCORE}.")
-            signals.append({"students": [sid, other], "what": f"{sid}'s code holds {other}'s constants ({names})"})
+            signals.append(CopySignal((sid, other), f"{sid}'s code holds {other}'s constants ({names})"))
         if c.owner and c.owner != sid and c.owner in entries:
             warnings[c.owner].add(f"Student {sid} handed in a notebook generated for you; {NOT_A_SCORE}.")
-            signals.append({"students": [sid, c.owner], "what": f"{sid} handed in the notebook generated for {c.owner}"})
+            signals.append(CopySignal((sid, c.owner), f"{sid} handed in the notebook generated for {c.owner}"))
     return signals
 
-
-def _summary(signals: list[dict], pairs: list[dict], groups: list[list[str]]) -> dict:
-    return {"threshold": fingerprints.THRESHOLD, "signals": signals, "pairs": pairs, "clusters": groups}

@@ -31,6 +31,8 @@ from itertools import combinations
 import numpy as np
 from copydetect.utils import find_fingerprint_overlap, get_copied_slices, get_token_coverage, winnow
 
+from ..summary import SideLine, SimilarPair
+
 K = 25  # characters of tokenised code per fingerprint: copydetect's default noise threshold
 WINDOW = 6  # copydetect's default: any match of 30 characters is found
 THRESHOLD = 0.5
@@ -112,7 +114,7 @@ def without(fp: Fingerprint, drop: set) -> Fingerprint:
     return Fingerprint(fp.raw_code, fp.line_of, idx, get_token_coverage(idx, K, len(fp.line_of)))
 
 
-def similar_pairs(prints: dict[str, Fingerprint]) -> list[dict]:
+def similar_pairs(prints: dict[str, Fingerprint]) -> list[SimilarPair]:
     """Every pair above the threshold, most similar first, with their matching lines side by side."""
     by_hash: dict[int, list[str]] = defaultdict(list)
     for sid, fp in sorted(prints.items()):
@@ -131,14 +133,13 @@ def similar_pairs(prints: dict[str, Fingerprint]) -> list[dict]:
         sim_b = int(np.sum(slices_b[1] - slices_b[0])) / fb.coverage if fb.coverage else 0.0
         if overlap < MIN_OVERLAP or max(sim_a, sim_b) < THRESHOLD:
             continue
-        pairs.append({"students": [a, b], "score": round(max(sim_a, sim_b), 3),
-                      "shares": [round(sim_a, 3), round(sim_b, 3)],
-                      "sides": [_side(fa, slices_a), _side(fb, slices_b)]})
-    pairs.sort(key=lambda p: (-p["score"], p["students"]))
+        pairs.append(SimilarPair((a, b), round(max(sim_a, sim_b), 3), (round(sim_a, 3), round(sim_b, 3)),
+                                 (_side(fa, slices_a), _side(fb, slices_b))))
+    pairs.sort(key=lambda p: (-p.score, p.students))
     return pairs
 
 
-def clusters(pairs: list[dict]) -> list[list[str]]:
+def clusters(pairs: list[SimilarPair]) -> list[tuple[str, ...]]:
     """Groups of three or more students joined by listed pairs."""
     parent: dict[str, str] = {}
 
@@ -148,16 +149,16 @@ def clusters(pairs: list[dict]) -> list[list[str]]:
         return x
 
     for pair in pairs:
-        a, b = (root(s) for s in pair["students"])
+        a, b = (root(s) for s in pair.students)
         if a != b:
             parent[max(a, b)] = min(a, b)
     groups: dict[str, list[str]] = defaultdict(list)
     for sid in parent:
         groups[root(sid)].append(sid)
-    return sorted(sorted(g) for g in groups.values() if len(g) >= 3)
+    return sorted(tuple(sorted(g)) for g in groups.values() if len(g) >= 3)
 
 
-def _side(fp: Fingerprint, slices) -> list[dict]:
+def _side(fp: Fingerprint, slices) -> tuple[SideLine, ...]:
     """The code's lines near a match, each marked matching or not; gaps shown as one "…" line."""
     lines = fp.raw_code.splitlines()
     matched = set()
@@ -167,7 +168,7 @@ def _side(fp: Fingerprint, slices) -> list[dict]:
     out, previous = [], -1
     for i in keep:
         if i != previous + 1:
-            out.append({"number": None, "text": "…", "match": False})
-        out.append({"number": i + 1, "text": lines[i], "match": i in matched})
+            out.append(SideLine(None, "…", False))
+        out.append(SideLine(i + 1, lines[i], i in matched))
         previous = i
-    return out
+    return tuple(out)
