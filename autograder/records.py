@@ -256,10 +256,14 @@ class Report:
     cell_errors: tuple[CellError, ...] = ()
     tasks: tuple[TaskResult, ...] = ()
     warnings: tuple[str, ...] = ()
-    late: bool = False  # the LMS download marked the submission late; in JSON only when true
+    late: bool = False  # the LMS download marked it late, or its time is after the due date; in JSON only when true
+    submitted_at: str | None = None  # ISO 8601, when the LMS download says; in JSON only when known
+    # Those of `warnings` that came from comparing the whole class (copied work), not from the
+    # student's file alone: a later run replaces them rather than adding to them. In JSON only when any.
+    class_warnings: tuple[str, ...] = ()
 
     def __post_init__(self):
-        for name in ("cell_errors", "tasks", "warnings"):
+        for name in ("cell_errors", "tasks", "warnings", "class_warnings"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
     @property
@@ -289,6 +293,14 @@ class Report:
             return self
         return replace(self, tasks=tasks, score=score(sum(t.score for t in tasks)))
 
+    def with_class_warnings(self, warnings: Iterable[str]) -> "Report":
+        """The report with exactly these class-wide warnings after its own (those of the last run replaced)."""
+        warnings = tuple(warnings)
+        if warnings == self.class_warnings:
+            return self
+        own = tuple(w for w in self.warnings if w not in self.class_warnings)
+        return replace(self, warnings=own + warnings, class_warnings=warnings)
+
     def to_json(self) -> dict:
         out = {
             "student_id": self.student_id,
@@ -309,6 +321,10 @@ class Report:
         }
         if self.late:
             out["late"] = True
+        if self.submitted_at is not None:
+            out["submitted_at"] = self.submitted_at
+        if self.class_warnings:
+            out["class_warnings"] = list(self.class_warnings)
         return out
 
     @classmethod
@@ -331,6 +347,8 @@ class Report:
             tasks=tuple(TaskResult.from_json(t) for t in data.get("tasks") or ()),
             warnings=tuple(data.get("warnings") or ()),
             late=bool(data.get("late", False)),
+            submitted_at=data.get("submitted_at"),
+            class_warnings=tuple(data.get("class_warnings") or ()),
         )
 
 
