@@ -44,6 +44,18 @@ def test_new_writes_the_anatomy(scaffold_course):
     assert "__ASSIGNMENT__" not in "".join(p.read_text() for p in folder.rglob("*.py"))
 
 
+@pytest.mark.slow
+def test_vet_says_which_mistake_file_is_malformed_before_grading_anything(scaffold_course, tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(scaffold_course, course)
+    (course / "assignments" / SCAFFOLD / "mistakes" / "nameless.py").write_text("def gradient_step(g, t, lr):\n    pass\n")
+    result = CliRunner().invoke(main, ["vet", SCAFFOLD, "--roster", str(course / "roster.csv"), "--out",
+                                       str(tmp_path / "vet"), "--course", str(course), "--secret-file",
+                                       str(course / "secret")])
+    assert result.exit_code == 2 and "nameless.py: the docstring must start with the mistake's name" in result.output
+    assert not (tmp_path / "vet").exists()
+
+
 def test_new_never_overwrites_and_wants_a_module_name(scaffold_course):
     again = CliRunner().invoke(main, ["new", SCAFFOLD, "--course", str(scaffold_course)])
     assert again.exit_code == 2 and "already exist" in again.output and "never overwrites" in again.output

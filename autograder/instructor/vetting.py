@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from ..course import Course
 from ..demo import load_mistakes
+from ..errors import UserError
 from ..grading import Unit, grade
 from ..notebooks import build_notebook, cell_grade_id, notebook_bytes, strip_magics, with_cell
 from ..records import Report, Submission, score
@@ -214,6 +215,10 @@ def vet_class(course: Course, name: str, roster: Roster, secret: bytes, *, jobs:
     """Vet every roster student's variant, `jobs` students at a time."""
     started = time.monotonic()
     course.assignment(name)
+    try:
+        known = load_mistakes(course, name)
+    except ValueError as exc:  # a mistake file the author wrote: one line for them, before any grading
+        raise UserError(str(exc)) from None
     units = [Job(str(course.root), name, sid, Variant.derive(secret, name, sid).key, sandbox, limits)
              for sid in roster.student_ids]
     done: dict[str, VariantOutcome] = {}
@@ -241,7 +246,7 @@ def vet_class(course: Course, name: str, roster: Roster, secret: bytes, *, jobs:
     mistakes = [{"slug": m.slug, "name": m.name, "task": m.task,
                  "failed": sorted(v.student_id for v in variants for o in v.mistakes
                                   if o.slug == m.slug and (o.lost <= EPS or not o.named or o.others))}
-                for m in load_mistakes(course, name)]
+                for m in known]
     return Vetting(name, sandbox, jobs, variants, spreads, mistakes, time.monotonic() - started)
 
 
