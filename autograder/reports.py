@@ -45,16 +45,19 @@ DETAIL_LABELS = {
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
-def render_report_html(report: dict, templates: Path | str | None = None) -> str:
-    """One student's report as a self-contained HTML page."""
+def render_report_html(report: dict, templates: Path | str | None = None, page: str = "report.html.j2",
+                       **context) -> str:
+    """One student's report as a self-contained HTML page (or as `page`, a template that extends
+    report.html.j2 and fills its blocks from `context`: the course server's page)."""
     view = _report_view(_plain(report, _text))
-    return _environment(str(templates or BUNDLED_TEMPLATES)).get_template("report.html.j2").render(report=view)
+    return _environment(str(templates or BUNDLED_TEMPLATES)).get_template(page).render(report=view, **context)
 
 
-def render_summary_html(summary: dict, templates: Path | str | None = None) -> str:
-    """The class summary as a self-contained HTML page."""
+def render_summary_html(summary: dict, templates: Path | str | None = None, page: str = "summary.html.j2",
+                        **context) -> str:
+    """The class summary as a self-contained HTML page (or as `page`, like `render_report_html`)."""
     view = _summary_view(_plain(summary, _text))
-    return _environment(str(templates or BUNDLED_TEMPLATES)).get_template("summary.html.j2").render(summary=view)
+    return _environment(str(templates or BUNDLED_TEMPLATES)).get_template(page).render(summary=view, **context)
 
 
 def write_report(report: dict, folder: Path | str, templates: Path | str | None = None) -> None:
@@ -130,9 +133,12 @@ def _report_view(r: dict) -> dict:
 
 def _task_view(task: dict) -> dict:
     checks = [_check_view(check) for check in task.get("checks") or []]
+    override = task.get("override") if isinstance(task.get("override"), dict) else None
     return {
         "name": task.get("name") or "task",
         "summary": task.get("summary"),
+        # Set by the course staff: shown with their comment, who set it, and the automatic score.
+        "override": override,
         "score": task.get("score"),
         "max_score": task.get("max_score"),
         "percent": _percent(task.get("score"), task.get("max_score")),

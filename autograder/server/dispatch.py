@@ -1,0 +1,122 @@
+"""The dispatcher: hands queued jobs from the database to an executor and stores each grade.
+
+The queue lives in the database, so it survives the server: at start-up, jobs that were
+running when the server died wait again (their grade was never committed), and every
+job is graded until its grade is stored, in one transaction, once. A lost worker (the
+pool broke) costs a retry, at most `MAX_TRIES` per job; the job after that is reported
+ungradable with a reason that blames us, not the student.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable
+
+from starlette.concurrency import run_in_threadpool
+
+from ..grading import Unit, grader_failure
+from .executors import Executor
+from .store import Job, Store
+
+MAX_TRIES = 3
+log = logging.getLogger("autograder.server")
+
+
+class Dispatcher:
+    def __init__(self, store: Store, executor: Executor, unit_for: Callable[[Job], Unit]):
+        """`unit_for(job)` gives the unit to grade (it reads the file: it runs in a thread)."""
+        self.store = store
+        self.executor = executor
+        self.unit_for = unit_for
+        self._wake = asyncio.Event()
+        self._inflight: dict[int, Job] = {}
+        self._stopping = False
+        self._finishing: set[asyncio.Task] = set()
+
+    def wake(self) -> None:
+        """Something was queued: look now rather than at the next tick."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        count = await run_in_threadpool(self.store.requeue_interrupted)
+        if count:
+            log.info("requeued %d job(s) interrupted by the last shutdown", count)
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            self._wake.clear()
+            while len(self._inflight) < self.executor.capacity and not self._stopping:
+                job = await run_in_threadpool(self.store.claim)
+                if job is None:
+                    break
+                await self._start(job, loop)
+            try:
+                # The tick covers work queued by another route into the database (none today).
+                await asyncio.wait_for(self._wake.wait(), timeout=2.0)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _start(self, job: Job, loop: asyncio.AbstractEventLoop) -> None:
+        self._inflight[job.id] = job
+        try:
+            unit = await run_in_threadpool(self.unit_for, job)
+        except Exception as exc:  # our bug: the job must still end, with a reason
+            log.exception("cannot prepare job %s", job.id)
+            self._spawn(self._store(job, _bare_failure(job, f"{type(exc).__name__}: {exc}")))
+            return
+        try:
+            future = self.executor.submit(unit)
+        except (BrokenProcessPool, RuntimeError):
+            self.executor.restart()
+            future = self.executor.submit(unit)
+        future.add_done_callback(lambda f: loop.call_soon_threadsafe(self._finished, job, unit, f))
+
+    def _finished(self, job: Job, unit: Unit, future: Future) -> None:
+        try:
+            report, key = future.result()
+        except BrokenProcessPool:
+            log.warning("a grading process died on job %s (try %d)", job.id, job.tries)
+            self.executor.restart()
+            if job.tries < MAX_TRIES:
+                self._spawn(self._retry(job))
+                return
+            report, key = grader_failure(unit, "the grading process died, three times"), "crashed"
+        except Exception as exc:  # grade() never raises; a pickling or pool error might
+            log.exception("job %s failed", job.id)
+            report, key = grader_failure(unit, f"{type(exc).__name__}: {exc}"), "crashed"
+        self._spawn(self._store(job, report, key))
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._finishing.add(task)
+        task.add_done_callback(self._finishing.discard)
+
+    async def _store(self, job: Job, report: dict, key: str = "none") -> None:
+        try:
+            await run_in_threadpool(self.store.finish, job.id, report, key)
+        finally:
+            self._inflight.pop(job.id, None)
+            self.wake()
+
+    async def _retry(self, job: Job) -> None:
+        try:
+            await run_in_threadpool(self.store.requeue, job.id)
+        finally:
+            self._inflight.pop(job.id, None)
+            self.wake()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self.wake()
+        if self._finishing:
+            await asyncio.gather(*self._finishing, return_exceptions=True)
+
+
+def _bare_failure(job: Job, why: str) -> dict:
+    """When not even a unit could be made (the file or the assignment is gone): a report that says so."""
+    return {"student_id": "", "assignment": "", "status": "ungradable", "score": 0.0, "max_score": 0.0,
+            "reason": f"The server could not prepare submission {job.submission_id} for grading ({why}); "
+                      "this is the server's fault: your course staff will look into it.",
+            "submitted": True, "tasks": [], "warnings": [], "cell_errors": []}

@@ -1,0 +1,88 @@
+"""What stands: each attempt's report as the student and the gradebook see it, and the attempt that counts.
+
+The database keeps each grade as the engine made it. What is shown is computed from it
+each time: staff overrides replace their tasks' scores, then the course policy's late
+penalty applies to the total (so moving a due date or changing a penalty takes effect at
+once, and no regrade can lose an override). Which attempt counts is the policy's too:
+the last finished one, or the best.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..grading import Unit, grade
+from ..policy import Policy, apply_lateness
+from .store import Attempt, Override, parse_time
+
+
+def with_overrides(report: dict, overrides: list[Override]) -> dict:
+    """The report with staff scores in place of the automatic ones, each marked with who, when and why."""
+    if not overrides:
+        return report
+    by_task = {o.task: o for o in overrides}
+    report = dict(report)
+    tasks = []
+    for task in report.get("tasks") or []:
+        override = by_task.get(task["name"])
+        if override is not None:
+            task = {**task, "score": override.score,
+                    "override": {"score": override.score, "comment": override.comment, "by": override.by,
+                                 "at": override.at, "automatic_score": task["score"]}}
+        tasks.append(task)
+    report["tasks"] = tasks
+    report["score"] = round(sum(task["score"] for task in tasks), 6)
+    return report
+
+
+def final_report(attempt: Attempt, overrides: list[Override], policy: Policy) -> dict | None:
+    """The attempt's report as it counts; None while it waits for its grade."""
+    if attempt.report is None:
+        return None
+    report = with_overrides(attempt.report, overrides)
+    return apply_lateness(report, policy.lateness(parse_time(attempt.received_at)))
+
+
+def missing_report(unit: Unit, overrides: list[Override]) -> dict:
+    """The report of a student who handed nothing in (0 points, unless staff set scores)."""
+    return with_overrides(grade(unit), overrides)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One student's place in the class table."""
+
+    student_id: str
+    report: dict  # the counting attempt's final report, or the no-submission report
+    counting: Attempt | None
+    attempts: int
+    pending: int
+    overrides: list[Override]
+
+    @property
+    def late(self) -> bool:
+        return bool(self.report.get("late"))
+
+    @property
+    def flags(self) -> list[str]:
+        return list(self.report.get("warnings") or [])
+
+
+def counting_attempt(attempts: list[Attempt], finals: dict[str, dict], policy: Policy) -> Attempt | None:
+    """The attempt whose grade counts: the last finished one, or (policy "best") the highest final score."""
+    done = [a for a in attempts if finals.get(a.id) is not None]
+    if not done:
+        return None
+    if policy.counts == "best":
+        return max(done, key=lambda a: (finals[a.id]["score"], a.seq))
+    return done[-1]
+
+
+def standing(student_id: str, attempts: list[Attempt], overrides: list[Override], policy: Policy,
+             nothing: Unit) -> Standing:
+    """`nothing` grades the student with no submission, for when no attempt has a grade yet."""
+    finals = {a.id: final_report(a, overrides, policy) for a in attempts}
+    chosen = counting_attempt(attempts, finals, policy)
+    report = finals[chosen.id] if chosen else missing_report(nothing, overrides)
+    pending = sum(a.status in ("queued", "running") for a in attempts)
+    return Standing(student_id, report, chosen, len(attempts), pending, overrides)
