@@ -1,0 +1,100 @@
+"""course.toml: hand-in rules per assignment, read strictly, applied the same way by grade and the server."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from autograder.errors import UserError
+from autograder.policy import Policy, apply_lateness, parse_size, read_policy
+
+from conftest import ROOT
+
+UTC = dt.timezone.utc
+
+
+def policy_of(tmp_path, text: str, names=("toy", "other")):
+    (tmp_path / "course.toml").write_text(text)
+    return read_policy(tmp_path, list(names))
+
+
+def test_without_a_file_the_defaults_of_the_spec():
+    rules = read_policy(ROOT / "tests" / "fixtures" / "toy_course", ["toy"]).of("toy")
+    assert rules == Policy(due=None, late_penalty=0.0, late_cutoff=None, counts="last", min_interval=0.0,
+                           max_upload=32 * 2**20, max_queued=3)
+
+
+def test_assignments_inherit_the_defaults_and_override_them(tmp_path):
+    rules = policy_of(tmp_path, """
+timezone = "Europe/Vienna"
+[defaults]
+max_upload = "5 MiB"
+counts = "best"
+[assignments.toy]
+due = 2026-12-01T23:59:00
+late_penalty = 0.2
+late_cutoff = 2026-12-08
+min_interval = "10 min"
+max_queued = 2
+""")
+    toy, other = rules.of("toy"), rules.of("other")
+    assert toy.due == dt.datetime(2026, 12, 1, 22, 59, tzinfo=UTC)  # 23:59 in Vienna, winter time
+    assert toy.late_cutoff.astimezone(UTC) == dt.datetime(2026, 12, 8, 22, 59, 59, tzinfo=UTC)
+    assert (toy.late_penalty, toy.counts, toy.min_interval, toy.max_upload, toy.max_queued) == (0.2, "best", 600, 5 * 2**20, 2)
+    assert (other.due, other.counts, other.max_upload, other.max_queued) == (None, "best", 5 * 2**20, 3)
+
+
+def test_options_win_over_the_file(tmp_path):
+    rules = policy_of(tmp_path, '[assignments.toy]\nmax_upload = "1 MiB"\n').with_options(max_upload=1000, max_queued=None)
+    assert rules.of("toy").max_upload == 1000 and rules.of("other").max_upload == 1000
+    assert rules.of("toy").max_queued == 3
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[assignments.toy]\nlate_penalty = 1.5\n", "late_penalty = 1.5: must be a fraction between 0 and 1"),
+    ("[assignments.toy]\ndue_date = 2026-01-01\n", "unknown key 'due_date' (allowed: due, late_penalty"),
+    ("[assignments.nope]\ndue = 2026-01-01\n", "[assignments.nope] names no assignment of the course"),
+    ("[defaults]\ncounts = \"first\"\n", "counts = 'first': must be one of last, best"),
+    ("[defaults]\nmin_interval = \"soon\"\n", "min_interval = 'soon'"),
+    ("[defaults]\nmax_upload = \"lots\"\n", "max_upload = 'lots'"),
+    ("timezone = \"Mars/Olympus\"\n", "not a known time zone"),
+    ("[assignments.toy]\ndue = 2026-12-08\nlate_cutoff = 2026-12-01\n", "is before the due date"),
+    ("[assignments.toy\n", "is not valid TOML"),
+])
+def test_every_mistake_in_the_file_names_the_key_and_the_rule(tmp_path, text, message):
+    with pytest.raises(UserError) as caught:
+        policy_of(tmp_path, text)
+    assert message in str(caught.value)
+
+
+def test_lateness_penalty_and_cutoff():
+    due = dt.datetime(2026, 12, 1, 12, tzinfo=UTC)
+    rules = Policy(due=due, late_penalty=0.25, late_cutoff=due + dt.timedelta(days=7))
+    assert not rules.lateness(due).late
+    late = rules.lateness(due + dt.timedelta(hours=2))
+    assert late.late and late.penalty == 0.25 and "2 hours after the due date" in late.reason
+    assert rules.lateness(due + dt.timedelta(days=8)).penalty == 1.0
+    assert rules.lateness(None, flagged_late=True).late  # an LMS said so
+    assert rules.refuses(due + dt.timedelta(days=8)) and not rules.refuses(due + dt.timedelta(days=6))
+
+
+def test_a_late_report_keeps_its_task_scores_and_loses_the_penalty_on_the_total():
+    report = {"score": 4.0, "tasks": [{"name": "a", "score": 3.0}, {"name": "b", "score": 1.0}], "warnings": ["w"]}
+    late = apply_lateness(report, Policy(due=dt.datetime(2020, 1, 1, tzinfo=UTC), late_penalty=0.5)
+                          .lateness(dt.datetime(2020, 1, 2, tzinfo=UTC)))
+    assert (late["late"], late["late_penalty"], late["score"]) == (True, 0.5, 2.0)
+    assert [t["score"] for t in late["tasks"]] == [3.0, 1.0]
+    assert late["warnings"][0].startswith("Late: handed in 2020-01-02") and late["warnings"][1] == "w"
+    assert report["score"] == 4.0  # the stored report is not changed
+
+
+@pytest.mark.parametrize("text, size", [("32 MiB", 32 * 2**20), ("500 KiB", 512_000), ("2 MB", 2_000_000), (1234, 1234)])
+def test_sizes(text, size):
+    assert parse_size(text) == size
+
+
+def test_the_repositorys_course_file_is_valid():
+    rules = read_policy(ROOT, ["critical_points", "momentum_nag"])
+    assert rules.path.exists()
+    assert rules.of("critical_points").min_interval == 60 and rules.of("momentum_nag").counts == "best"
