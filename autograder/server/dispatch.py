@@ -71,7 +71,15 @@ class Dispatcher:
         except (BrokenProcessPool, RuntimeError):
             self.executor.restart()
             future = self.executor.submit(unit)
-        future.add_done_callback(lambda f: loop.call_soon_threadsafe(self._finished, job, unit, f))
+        future.add_done_callback(lambda f: self._report_back(loop, job, unit, f))
+
+    def _report_back(self, loop: asyncio.AbstractEventLoop, job: Job, unit: Unit, future: Future) -> None:
+        """From the executor's thread to the event loop; after shutdown the job stays 'running' and
+        waits again at the next start."""
+        try:
+            loop.call_soon_threadsafe(self._finished, job, unit, future)
+        except RuntimeError:
+            pass  # the loop is closed: the server stopped while this unit was being graded
 
     def _finished(self, job: Job, unit: Unit, future: Future) -> None:
         try:
