@@ -23,6 +23,7 @@ from .course import Course
 from .gradebook import Gradebook, grades_csv
 from .grading import Unit, grade
 from .notebooks import build_notebook, write_notebook
+from .policy import Policy, apply_lateness
 from .roster import Roster
 from .sandbox import Limits
 from .submissions import find_submissions
@@ -74,6 +75,11 @@ def grader_key(course: Course, name: str) -> str:
     return digest.hexdigest()[:24]
 
 
+def hash_policy(policy: Policy) -> str:
+    """Part of the grader key: a changed due date or penalty regrades (re-renders) every report."""
+    return hashlib.sha256(repr(policy).encode()).hexdigest()[:8]
+
+
 @dataclass
 class GradeRun:
     graded: int = 0
@@ -84,8 +90,10 @@ class GradeRun:
     problems: list[str] = field(default_factory=list)
 
 
-def _grade_and_render(unit: Unit, out: str, templates: str) -> dict:
+def _grade_and_render(unit: Unit, out: str, templates: str, policy: Policy) -> dict:
     report = grade(unit)
+    if unit.submission is not None:
+        report = apply_lateness(report, policy.lateness(unit.submission.submitted_at, unit.submission.late))
     reports.write_report(report, Path(out) / unit.student_id, Path(templates))
     return report
 
@@ -93,8 +101,9 @@ def _grade_and_render(unit: Unit, out: str, templates: str) -> dict:
 def grade_class(
     course: Course, name: str, roster: Roster, submissions: Path, out: Path, secret: bytes, *,
     jobs: int, sandbox: str, gradebook_path: Path | None = None, force: bool = False,
-    limits: Limits = Limits(), say: Callable[[str], None] = print,
+    limits: Limits = Limits(), say: Callable[[str], None] = print, policy: Policy = Policy(),
 ) -> GradeRun:
+    """Grade every roster student; `policy` (course.toml) makes late submissions lose their penalty."""
     assignment = course.assignment(name)
     started = time.monotonic()
     found = find_submissions(submissions, name, roster.student_ids)
@@ -102,7 +111,7 @@ def grade_class(
     for problem in found.problems:
         say(f"note: {problem}")
     book = Gradebook(gradebook_path or out / "gradebook.sqlite")
-    key = grader_key(course, name)
+    key = grader_key(course, name) + f"/{hash_policy(policy)}"
     units = []
     for sid in roster.student_ids:
         submission = found.by_student.get(sid)
@@ -129,10 +138,10 @@ def grade_class(
     try:
         if jobs <= 1:
             for unit in units:
-                finished(_grade_and_render(unit, str(out), templates))
+                finished(_grade_and_render(unit, str(out), templates, policy))
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = [pool.submit(_grade_and_render, unit, str(out), templates) for unit in units]
+                futures = [pool.submit(_grade_and_render, unit, str(out), templates, policy) for unit in units]
                 for future in as_completed(futures):
                     finished(future.result())
     finally:

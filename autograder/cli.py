@@ -15,6 +15,7 @@ from .errors import UserError
 from .gradebook import Gradebook
 from .gradescope import build_bundle
 from .nbgrader_course import record_grades, write_source
+from .policy import read_policy
 from .roster import read_roster
 from .sandbox import choose_kind
 
@@ -104,9 +105,10 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
     if kind != "bwrap":
         click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation: it can read "
                     "files the grader can read. Every report says sandbox: rlimit-only.", fg="red", err=True)
+    rules = read_policy(course.root, course.assignment_names()).of(assignment)
     run = grade_class(course, assignment, students, submissions, out, course.secret(secret_file),
                       jobs=jobs or default_jobs(), sandbox=kind, gradebook_path=gradebook_path, force=force,
-                      say=lambda line: click.echo(line, err=True))
+                      say=lambda line: click.echo(line, err=True), policy=rules)
     if nbgrader_gradebook is not None:
         count = record_grades(course, assignment, students, submissions, out, gradebook_path, nbgrader_gradebook)
         click.echo(f"Recorded {count} submissions in the nbgrader gradebook {nbgrader_gradebook}.")
@@ -221,7 +223,7 @@ def serve(roster: Path | None, staff_file: Path | None, data: Path | None, host:
           secret_file: Path | None) -> None:
     """The course server: students hand in and read their reports; staff review, override, regrade, export."""
     from .demo import DEMO_SECRET, bundled_course
-    from .policy import parse_size, read_policy
+    from .policy import parse_size
     from .server.people import read_staff
     from .server.run import prepare_demo, serve as run_server
     from .server.service import Settings

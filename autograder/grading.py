@@ -8,6 +8,7 @@ remaining checks go on.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import time
@@ -36,6 +37,8 @@ MAX_RESTARTS = 8
 class Submission:
     file: str  # where it came from, for people: "submissions/s001.ipynb" or "class.zip:s001.ipynb"
     data: bytes
+    submitted_at: datetime.datetime | None = None  # when it was handed in, where that is known
+    late: bool = False  # said late by where it came from (an LMS's download), whatever the time
 
     @property
     def sha256(self) -> str:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from dataclasses import replace
 
 import pytest
+from click.testing import CliRunner
 
+from autograder import batch
+from autograder.cli import main
 from autograder.errors import UserError
 from autograder.policy import Policy, apply_lateness, parse_size, read_policy
 
-from conftest import ROOT
+from conftest import ROOT, SECRET, submission_of
 
 UTC = dt.timezone.utc
 
@@ -98,3 +103,41 @@ def test_the_repositorys_course_file_is_valid():
     rules = read_policy(ROOT, ["critical_points", "momentum_nag"])
     assert rules.path.exists()
     assert rules.of("critical_points").min_interval == 60 and rules.of("momentum_nag").counts == "best"
+
+
+def test_grade_applies_the_same_late_rule_as_the_server(tmp_path, monkeypatch, toy, sandbox_kind):
+    """A submission the LMS marks late, or handed in after the due date, loses the penalty in report.json."""
+    course = tmp_path / "course"
+    course.mkdir()
+    for part in ("assignments", "solutions"):
+        (course / part).symlink_to(toy.root / part)
+    (course / "course.toml").write_text("[assignments.toy]\ndue = 2026-01-10T12:00:00Z\nlate_penalty = 0.5\n")
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    for sid in ("a1", "b2", "c3"):
+        (folder / f"{sid}.ipynb").write_bytes(submission_of(toy, "toy", sid))
+    (tmp_path / "roster.csv").write_text("student_id\na1\nb2\nc3\n")
+    (tmp_path / "secret").write_bytes(SECRET)
+    found = batch.find_submissions
+
+    def with_times(*args):
+        result = found(*args)
+        when = {"a1": dt.datetime(2026, 1, 10, 11, tzinfo=UTC), "b2": dt.datetime(2026, 1, 11, tzinfo=UTC)}
+        result.by_student.update({sid: replace(sub, submitted_at=when.get(sid), late=sid == "c3")
+                                  for sid, sub in result.by_student.items()})
+        return result
+
+    monkeypatch.setattr(batch, "find_submissions", with_times)
+    result = CliRunner().invoke(main, ["grade", "toy", str(folder), "--roster", str(tmp_path / "roster.csv"),
+                                       "--out", str(tmp_path / "out"), "--jobs", "1", "--course", str(course),
+                                       "--secret-file", str(tmp_path / "secret")])
+    assert result.exit_code == 0, result.output
+    reports = {sid: json.loads((tmp_path / "out" / sid / "report.json").read_text()) for sid in ("a1", "b2", "c3")}
+    assert "late" not in reports["a1"] and reports["a1"]["score"] == 4.0
+    for sid in ("b2", "c3"):
+        assert (reports[sid]["late"], reports[sid]["score"]) == (True, 2.0)
+        assert [t["score"] for t in reports[sid]["tasks"]] == [3.0, 1.0]
+    assert "12 hours after the due date" in reports["b2"]["warnings"][0]
+    assert "marked late" in reports["c3"]["warnings"][0]
+    grades = (tmp_path / "out" / "grades.csv").read_text().splitlines()
+    assert grades[2].startswith("b2,2,4,")
