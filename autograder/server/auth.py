@@ -75,15 +75,13 @@ class Auth:
         return Person(person, role) if self.people.get(person) == role else None
 
     def by_token(self, token: str) -> Person | None:
-        expected = digest(token)
-        row = self.store.person_by_token(expected)
-        if row is None or not hmac.compare_digest(row[2], expected):
-            return None
-        return self._current(row)
+        return self._holder(digest(token), self.store.person_by_token)
 
     def by_session(self, value: str) -> Person | None:
-        expected = digest(value)
-        row = self.store.person_by_session(expected)
+        return self._holder(digest(value), self.store.person_by_session)
+
+    def _holder(self, expected: str, lookup) -> Person | None:
+        row = lookup(expected)
         if row is None or not hmac.compare_digest(row[2], expected):
             return None
         return self._current(row)

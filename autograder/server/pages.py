@@ -195,11 +195,8 @@ async def upload(request: Request) -> Response:
 
 
 def attempt_page(request: Request) -> Response:
-    who = _who(request)
     svc = rq.service(request)
-    attempt = svc.store.attempt(request.path_params["id"])
-    if attempt is None or (not who.staff and attempt.student_id != who.id):
-        raise HTTPException(404, "There is no such submission.")
+    attempt = _attempt(request)
     info = svc.submission_json(attempt)
     context = {"attempt": attempt, "info": info, "assignment": svc.assignments[attempt.assignment],
                "counting": svc.standing(attempt.assignment, attempt.student_id).counting}
@@ -211,11 +208,8 @@ def attempt_page(request: Request) -> Response:
 
 
 def submitted_file(request: Request) -> Response:
-    who = _who(request)
     svc = rq.service(request)
-    attempt = svc.store.attempt(request.path_params["id"])
-    if attempt is None or (not who.staff and attempt.student_id != who.id):
-        raise HTTPException(404, "There is no such submission.")
+    attempt = _attempt(request)
     name = f"{attempt.student_id}-{attempt.assignment}-{attempt.id}.ipynb"
     return Response(svc.blobs.get(attempt.sha256), media_type="application/octet-stream",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -360,6 +354,15 @@ async def regrade_close(request: Request) -> Response:
     else:
         await run_in_threadpool(svc.store.discard_regrade, run, who.id)
     return RedirectResponse(f"/staff/{name}/regrade", status_code=303)
+
+
+def _attempt(request: Request):
+    """The attempt named in the path, if the signed-in person may see it (else 404, as if there were none)."""
+    who = _who(request)
+    attempt = rq.service(request).store.attempt(request.path_params["id"])
+    if attempt is None or (not who.staff and attempt.student_id != who.id):
+        raise HTTPException(404, "There is no such submission.")
+    return attempt
 
 
 def _assignment(request: Request) -> str:

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from ..errors import UserError
-from ..roster import STUDENT_ID, Roster
+from ..roster import Roster, read_people
 
 
 def read_staff(path: Path | str) -> list[str]:
     """STAFF.csv: a header row with a staff_id column, one member of staff per row."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise UserError(f"cannot read the staff list {path}: {exc.strerror}") from None
-    reader = csv.DictReader(text.splitlines())
-    if "staff_id" not in [name.strip() for name in reader.fieldnames or ()]:
-        raise UserError(f"staff list {path}: the header row has no staff_id column")
-    staff = []
-    for line_no, row in enumerate(reader, start=2):
-        sid = next((v or "" for k, v in row.items() if k and k.strip() == "staff_id"), "").strip()
-        if not sid:
-            continue
-        if not STUDENT_ID.match(sid):
-            raise UserError(f"staff list {path}, line {line_no}: staff_id {sid!r} may use only letters, digits and . _ @ + -")
-        if sid in staff:
-            raise UserError(f"staff list {path}, line {line_no}: staff_id {sid!r} appears twice")
-        staff.append(sid)
-    return staff
+    return [row["staff_id"] for row in read_people(path, "staff_id", "staff list")[1]]
 
 
 def everyone(roster: Roster, staff: list[str]) -> dict[str, str]:
