@@ -73,13 +73,13 @@ class Policy:
         return None
 
     def describe(self) -> list[str]:
-        """The rules in words, for the student's page."""
+        """The rules in words, for the pages."""
         lines = [f"Due {_when(self.due)}." if self.due else "No due date."]
         if self.due and self.late_penalty:
             lines.append(f"A late attempt loses {self.late_penalty:.0%} of its score.")
         if self.late_cutoff:
             lines.append(f"No uploads after {_when(self.late_cutoff)}.")
-        lines.append("Your best attempt counts." if self.counts == "best" else "Your last attempt counts.")
+        lines.append("The best attempt counts." if self.counts == "best" else "The last graded attempt counts.")
         if self.min_interval:
             lines.append(f"At most one attempt every {_duration(dt.timedelta(seconds=self.min_interval))}.")
         lines.append(f"Files up to {_size(self.max_upload)}.")

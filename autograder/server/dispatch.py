@@ -40,6 +40,11 @@ class Dispatcher:
         """Something was queued: look now rather than at the next tick."""
         self._wake.set()
 
+    def renew(self) -> None:
+        """New grading processes for what is claimed from now on (those in flight finish in the old ones)."""
+        self.executor.restart()
+        self.wake()
+
     async def run(self) -> None:
         count = await run_in_threadpool(self.store.requeue_interrupted)
         if count:

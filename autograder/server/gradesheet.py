@@ -65,7 +65,9 @@ class Standing:
 
     @property
     def flags(self) -> list[str]:
-        return list(self.report.get("warnings") or [])
+        """What staff should look at: why the counting attempt could not be graded, and its warnings."""
+        reason = [f"Ungradable: {self.report['reason']}"] if self.counting and self.report.get("reason") else []
+        return reason + list(self.report.get("warnings") or [])
 
 
 def counting_attempt(attempts: list[Attempt], finals: dict[str, dict], policy: Policy) -> Attempt | None:

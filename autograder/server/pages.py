@@ -47,7 +47,12 @@ def _environment(course_templates: str) -> jinja2.Environment:
     )
     env.filters["points"] = reports._points
     env.filters["when"] = when
+    env.filters["size"] = size
     return env
+
+
+def size(count: int) -> str:
+    return f"{count} bytes" if count < 1024 else f"{count / 1024:.1f} KiB" if count < 2**20 else f"{count / 2**20:.1f} MiB"
 
 
 def when(text: str | None) -> str:

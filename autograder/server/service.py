@@ -219,9 +219,9 @@ class Service:
 
     def start_regrade(self, person: Person, assignment: str) -> int:
         run = self.store.start_regrade(assignment, person.id)
-        if self.dispatcher is not None:
-            self.dispatcher.executor.restart()  # the grader's code as it is on disk now
-        self._wake()
+        if self.dispatcher is not None and self._loop is not None:
+            # A fresh pool, so that the grader's code as it is on disk now is the code that regrades.
+            self._loop.call_soon_threadsafe(self.dispatcher.renew)
         return run
 
 
