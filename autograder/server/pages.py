@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import __version__, exports, regrade, reports
+from ..batch import grader_key
 from ..summary import class_summary
 from . import requests as rq
 from .auth import COOKIE, Person
@@ -316,8 +317,11 @@ def regrade_page(request: Request) -> Response:
     changes, unchanged = [], 0
     if run is not None and run.state == "running" and run.done == run.total:
         changes, unchanged = _preview(svc, name, run.id)
+    current = grader_key(svc.course, name)
+    attempts = [a for a in svc.store.attempts(name) if a.grader_key is not None]
+    stale = sum(a.grader_key != current for a in attempts)
     return _page(request, "server/regrade.html.j2", name=name, assignment=svc.assignments[name], run=run,
-                 changes=changes, unchanged=unchanged)
+                 changes=changes, unchanged=unchanged, stale=stale, graded=len(attempts))
 
 
 def _preview(svc: Service, name: str, run: int) -> tuple[list[regrade.Change], int]:

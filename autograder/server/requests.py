@@ -27,7 +27,7 @@ def client(request: Request) -> str:
 
 def person(request: Request) -> Person | None:
     """The signed-in person, from `Authorization: Bearer` or the session cookie. Failed tokens are
-    counted per client address; past the limit every attempt answers 429 for a while."""
+    counted per client address; past the limit every token answers 429 for a while."""
     svc = service(request)
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -37,7 +37,8 @@ def person(request: Request) -> Person | None:
         return _checked(request, lambda: svc.auth.by_token(token.strip()))
     cookie = request.cookies.get(COOKIE)
     if cookie:
-        return _checked(request, lambda: svc.auth.by_session(cookie))
+        # An expired or revoked session is no guess at anything: it signs nobody in, and costs no try.
+        return svc.auth.by_session(cookie)
     return None
 
 

@@ -349,11 +349,6 @@ class Store:
                            (report["status"], job_id, submission_id))
         return True
 
-    def results_count(self) -> dict[str, int]:
-        """How many grades were stored per submission (the restart test's evidence of 'exactly once')."""
-        return dict(self._all("SELECT j.submission_id, COUNT(*) FROM results r JOIN jobs j ON j.id = r.job_id "
-                              "WHERE j.regrade IS NULL GROUP BY j.submission_id"))
-
     # --- overrides ----------------------------------------------------------------------
 
     def overrides(self, assignment: str, student: str | None = None) -> dict[str, list[Override]]:
@@ -442,16 +437,6 @@ class Store:
                        "AND state = 'running'", (by, now(), run))
             db.execute("UPDATE jobs SET state = 'done', finished_at = ? WHERE regrade = ? AND state = 'queued'",
                        (now(), run))
-
-    # --- the record of who did what ------------------------------------------------------
-
-    def log(self, person: str, action: str, detail: dict) -> None:
-        with self._tx() as db:
-            _event(db, person, action, detail)
-
-    def events(self, limit: int = 200) -> list[tuple[str, str, str, dict]]:
-        return [(at, person, action, json.loads(detail)) for at, person, action, detail in
-                self._all("SELECT at, person, action, detail FROM events ORDER BY seq DESC LIMIT ?", limit)]
 
 
 def _event(db: sqlite3.Connection, person: str, action: str, detail: dict) -> None:
