@@ -24,6 +24,7 @@ from .gradebook import Gradebook, grades_csv
 from .grading import Unit, grade
 from .notebooks import build_notebook, write_notebook
 from .policy import Policy, apply_lateness
+from .records import Report
 from .roster import Roster
 from .sandbox import Limits
 from .submissions import find_submissions
@@ -67,7 +68,8 @@ def grader_key(course: Course, name: str) -> str:
     """Changes whenever anything that could change a grade changes: engine, assignment, reference, templates."""
     digest = hashlib.sha256(__version__.encode())
     package = Path(__file__).resolve().parent
-    sources = sorted(package.glob("*.py")) + sorted((course.assignment_dir(name)).rglob("*"))
+    sources = sorted(package.glob("*.py")) + sorted(course.assignment_dir(name).rglob("*")) \
+        + sorted((course.root / "templates").rglob("*"))
     sources.append(course.root / "solutions" / f"{name}.py")
     for path in sources:
         if path.is_file() and "__pycache__" not in path.parts:
@@ -90,7 +92,7 @@ class GradeRun:
     problems: list[str] = field(default_factory=list)
 
 
-def _grade_and_render(unit: Unit, out: str, templates: str, policy: Policy) -> dict:
+def _grade_and_render(unit: Unit, out: str, templates: str, policy: Policy) -> Report:
     report = grade(unit)
     if unit.submission is not None:
         report = apply_lateness(report, policy.lateness(unit.submission.submitted_at, unit.submission.late))
@@ -125,15 +127,12 @@ def grade_class(
     templates = str(course.root / "templates")
     progress = tqdm(total=len(units), desc=f"grade {name}", unit="sub", disable=None)
 
-    def finished(report: dict) -> None:
+    def finished(report: Report) -> None:
         book.store(report, key)
         progress.update(1)
-        if report["status"] != "graded":
-            line = f"{report['student_id']}: {report['reason']}"
-            if report.get("submitted", True):
-                file = (report.get("submission") or {}).get("file", "")
-                line = f"{report['student_id']} ({file}): {report['reason']}"
-            progress.write(line)
+        if report.status != "graded":
+            file = f" ({report.submission.file})" if report.submission is not None else ""
+            progress.write(f"{report.student_id}{file}: {report.reason}")
 
     try:
         if jobs <= 1:
@@ -148,18 +147,12 @@ def grade_class(
         progress.close()
     all_reports = book.reports(name, roster.student_ids)
     book.close()
-    for report in all_reports:
-        if report["status"] == "graded":
-            run.graded += 1
-        elif report.get("submitted", True):
-            run.ungradable += 1
-        else:
-            run.missing += 1
+    summary = class_summary(assignment, all_reports, sandbox, __version__)
+    run.graded, run.ungradable, run.missing = summary.counts.graded, summary.counts.ungradable, summary.counts.missing
     (out / "grades.csv").write_text(
         grades_csv(all_reports, [t.name for t in assignment.tasks], list(roster.rows), list(roster.columns)),
         encoding="utf-8",
     )
-    summary = class_summary(assignment, all_reports, sandbox, __version__)
     (out / "summary.html").write_text(reports.render_summary_html(summary, Path(templates)), encoding="utf-8")
     run.seconds = time.monotonic() - started
     return run

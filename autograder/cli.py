@@ -17,7 +17,7 @@ from .gradescope import build_bundle
 from .nbgrader_course import record_grades, write_source
 from .policy import read_policy
 from .roster import read_roster
-from .sandbox import choose_kind
+from .sandbox import choose_sandbox
 
 course_option = click.option("--course", "course_dir", type=click.Path(file_okay=False, path_type=Path),
                              default=".", show_default=True, help="The course directory.")
@@ -101,20 +101,20 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
     course.assignment(assignment)
     students = read_roster(roster)
     gradebook_path = gradebook_path or out / "gradebook.sqlite"
-    kind, why = choose_kind(require_sandbox)
-    if kind != "bwrap":
+    sandbox, why = choose_sandbox(require_sandbox)
+    if sandbox != "bwrap":
         click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation: it can read "
                     "files the grader can read. Every report says sandbox: rlimit-only.", fg="red", err=True)
     rules = read_policy(course.root, course.assignment_names()).of(assignment)
     run = grade_class(course, assignment, students, submissions, out, course.secret(secret_file),
-                      jobs=jobs or default_jobs(), sandbox=kind, gradebook_path=gradebook_path, force=force,
+                      jobs=jobs or default_jobs(), sandbox=sandbox, gradebook_path=gradebook_path, force=force,
                       say=lambda line: click.echo(line, err=True), policy=rules)
     if nbgrader_gradebook is not None:
         count = record_grades(course, assignment, students, submissions, out, gradebook_path, nbgrader_gradebook)
         click.echo(f"Recorded {count} submissions in the nbgrader gradebook {nbgrader_gradebook}.")
     click.echo(f"{run.graded} graded, {run.ungradable} ungradable, {run.missing} without a submission"
                f"{f', {run.skipped} unchanged since the last run' if run.skipped else ''} "
-               f"in {run.seconds:.1f} s (sandbox: {kind}).")
+               f"in {run.seconds:.1f} s (sandbox: {sandbox}).")
     click.echo(f"Reports: {out}/<student_id>/report.html   Grades: {out / 'grades.csv'}   Summary: {out / 'summary.html'}")
 
 
@@ -243,11 +243,11 @@ def serve(roster: Path | None, staff_file: Path | None, data: Path | None, host:
     except ValueError as exc:
         raise UserError(f"--max-upload {max_upload!r}: {exc}") from None
     policy = read_policy(course.root, course.assignment_names()).with_options(max_upload=upload, max_queued=max_queued)
-    kind, why = choose_kind(require_sandbox)
-    if kind != "bwrap":
+    sandbox, why = choose_sandbox(require_sandbox)
+    if sandbox != "bwrap":
         click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation.", fg="red", err=True)
     settings = Settings(course.root, read_roster(roster), tuple(read_staff(staff_file)) if staff_file else (), data,
-                        secret, policy, jobs or default_jobs(), kind)
+                        secret, policy, jobs or default_jobs(), sandbox)
     run_server(settings, host, port, say=click.echo)
 
 

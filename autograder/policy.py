@@ -28,6 +28,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import UserError
+from .records import Report, score
 
 try:
     import tomllib
@@ -53,8 +54,11 @@ class Policy:
     max_upload: int = 32 * 2**20  # bytes
     max_queued: int = 3
 
-    def lateness(self, submitted_at: dt.datetime | None, flagged_late: bool = False) -> "Lateness":
-        """How late a submission made at `submitted_at` is (an LMS may only say that it is late)."""
+    def lateness(self, submitted_at: dt.datetime | str | None, flagged_late: bool = False) -> "Lateness":
+        """How late a submission made at `submitted_at` (ISO 8601 text or a time) is; an LMS may
+        only say that it is late."""
+        if isinstance(submitted_at, str):
+            submitted_at = _instant(submitted_at)
         if submitted_at is not None and self.late_cutoff is not None and submitted_at > self.late_cutoff:
             return Lateness(True, 1.0, f"handed in {_when(submitted_at)}, after the late cut-off "
                                        f"{_when(self.late_cutoff)}: no points")
@@ -93,22 +97,20 @@ class Lateness:
     reason: str
 
 
-def apply_lateness(report: dict, lateness: Lateness) -> dict:
-    """The report with the late flag and its penalty; the total is recomputed from the tasks."""
+def apply_lateness(report: Report, lateness: Lateness) -> Report:
+    """The report with the late flag and its penalty: the tasks keep their scores, the total
+    (summed from them, so after any staff overrides) loses the penalty."""
     if not lateness.late:
         return report
-    report = dict(report)
-    automatic = round(sum(task["score"] for task in report.get("tasks") or []), 6)
-    report["late"] = True
-    report["late_penalty"] = lateness.penalty
-    report["score"] = round(automatic * (1 - lateness.penalty), 6)
+    automatic = score(sum(task.score for task in report.tasks))
+    penalised = score(automatic * (1 - lateness.penalty))
     note = f"Late: {lateness.reason}"
     if lateness.penalty:
-        note += f"; the score was reduced by {lateness.penalty:.0%} (from {automatic:g} to {report['score']:g})."
+        note += f"; the score was reduced by {lateness.penalty:.0%} (from {automatic:g} to {penalised:g})."
     else:
         note += "."
-    report["warnings"] = [note, *(report.get("warnings") or [])]
-    return report
+    return replace(report, late=True, late_penalty=lateness.penalty, score=penalised,
+                   warnings=(note, *report.warnings))
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,11 @@ def _date(raw, zone: dt.tzinfo) -> dt.datetime:
     if not isinstance(raw, dt.datetime):
         raise ValueError("must be a date and time, e.g. 2026-12-01T23:59:00")
     return raw if raw.tzinfo else raw.replace(tzinfo=zone)
+
+
+def _instant(text: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 def _fraction(raw, _zone) -> float:

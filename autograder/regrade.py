@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 
 from .gradebook import _num
+from .records import Report, TaskResult
 
 EPSILON = 1e-9
 
@@ -38,26 +39,27 @@ class Change:
         return self.new_score - self.old_score
 
 
-def compare(old: dict | None, new: dict) -> Change | None:
+def compare(old: Report | None, new: Report) -> Change | None:
     """The change from one student's old report to the new one, or None when the score, status
     and every check's verdict stay the same. A student graded for the first time has no old report."""
     old_tasks = _by_name(old)
     new_tasks = _by_name(new)
     tasks = []
     for name in [*new_tasks, *(n for n in old_tasks if n not in new_tasks)]:
-        before, after = old_tasks.get(name, {}), new_tasks.get(name, {})
+        before, after = old_tasks.get(name), new_tasks.get(name)
         flips = _check_flips(before, after)
-        old_score, new_score = float(before.get("score", 0.0)), float(after.get("score", 0.0))
+        old_score = before.score if before else 0.0
+        new_score = after.score if after else 0.0
         if flips or abs(old_score - new_score) > EPSILON:
             tasks.append(TaskChange(name, old_score, new_score, tuple(flips)))
-    old_score = float(old["score"]) if old else 0.0
-    old_status = old["status"] if old else "none"
-    if not tasks and abs(old_score - float(new["score"])) <= EPSILON and old_status == new["status"]:
+    old_score = old.score if old else 0.0
+    old_status = old.status if old else "none"
+    if not tasks and abs(old_score - new.score) <= EPSILON and old_status == new.status:
         return None
-    return Change(new["student_id"], old_score, float(new["score"]), old_status, new["status"], tuple(tasks))
+    return Change(new.student_id, old_score, new.score, old_status, new.status, tuple(tasks))
 
 
-def compare_class(old: dict[str, dict], new: dict[str, dict]) -> list[Change]:
+def compare_class(old: dict[str, Report], new: dict[str, Report]) -> list[Change]:
     """Every student whose grade changes, the largest losses first (the ones to look at)."""
     changes = [c for sid in sorted(new) if (c := compare(old.get(sid), new[sid])) is not None]
     return sorted(changes, key=lambda c: (c.delta, c.student_id))
@@ -80,13 +82,13 @@ def preview_csv(changes: list[Change], task_names: list[str]) -> str:
     return out.getvalue()
 
 
-def _by_name(report: dict | None) -> dict[str, dict]:
-    return {task["name"]: task for task in (report or {}).get("tasks") or []}
+def _by_name(report: Report | None) -> dict[str, TaskResult]:
+    return {} if report is None else {task.name: task for task in report.tasks}
 
 
-def _check_flips(before: dict, after: dict) -> list[str]:
-    old = {c["name"]: bool(c.get("passed")) for c in before.get("checks") or []}
-    new = {c["name"]: bool(c.get("passed")) for c in after.get("checks") or []}
+def _check_flips(before: TaskResult | None, after: TaskResult | None) -> list[str]:
+    old = {c.name: c.passed for c in (before.checks if before else ())}
+    new = {c.name: c.passed for c in (after.checks if after else ())}
     flips = []
     for name in [*new, *(n for n in old if n not in new)]:
         if name not in old:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import UserError
-from .grading import Submission
+from .records import Submission
 
 MAX_ZIP_TOTAL = 2 * 2**30
 MAX_MEMBER = 200 * 2**20

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from autograder.records import CheckResult, Report, TaskResult
 from autograder.regrade import compare, compare_class, preview_csv
 
 
 def report(sid, scores, passed=True, status="graded"):
-    return {"student_id": sid, "status": status, "score": float(sum(scores.values())),
-            "tasks": [{"name": t, "score": s, "checks": [{"name": f"{t} check", "passed": passed}]}
-                      for t, s in scores.items()]}
+    tasks = tuple(TaskResult(t, "", s, 4.0, (CheckResult(t, f"{t} check", passed, s, 4.0, "visible", ""),))
+                  for t, s in scores.items())
+    return Report(sid, "toy", "Toy", status, None, True, float(sum(scores.values())), 8.0, "bwrap", "v", "0",
+                  None, tasks=tasks)
 
 
 def test_an_unchanged_report_is_no_change():

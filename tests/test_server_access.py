@@ -23,8 +23,8 @@ pytestmark = pytest.mark.slow  # grades through the sandbox
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory, sandbox_kind, toy):
-    app = create_app(settings(tmp_path_factory.mktemp("access") / "data", sandbox_kind))
+def world(tmp_path_factory, sandbox, toy):
+    app = create_app(settings(tmp_path_factory.mktemp("access") / "data", sandbox))
     people = {**{s: "student" for s in STUDENTS}, **{s: "staff" for s in STAFF}}
     tokens = {r["id"]: r["token"] for r in issue(app.state.service.store, people, "http://testserver")}
     with TestClient(app) as client:
@@ -139,8 +139,8 @@ def test_every_answer_forbids_outside_origins_framing_and_caching(world):
     assert client.delete("/api/health").status_code == 405
 
 
-def test_guessing_tokens_is_throttled(tmp_path, sandbox_kind):
-    app = create_app(settings(tmp_path / "data", sandbox_kind))
+def test_guessing_tokens_is_throttled(tmp_path, sandbox):
+    app = create_app(settings(tmp_path / "data", sandbox))
     tokens = {r["id"]: r["token"] for r in issue(app.state.service.store, {"a1": "student"}, "http://testserver")}
     with TestClient(app) as client:
         for _ in range(FAILURES_PER_MINUTE):
@@ -150,7 +150,7 @@ def test_guessing_tokens_is_throttled(tmp_path, sandbox_kind):
         assert client.get(f"/signin?token={tokens['a1']}").status_code == 429  # even the right one, for a while
 
 
-def test_tokens_command_writes_the_csv_stores_only_hashes_and_revokes(tmp_path, sandbox_kind):
+def test_tokens_command_writes_the_csv_stores_only_hashes_and_revokes(tmp_path, sandbox):
     roster, staff = write_people(tmp_path, ["a1", "b2"])
     data, out = tmp_path / "data", tmp_path / "TOKENS.csv"
     result = CliRunner().invoke(main, ["tokens", "--roster", str(roster), "--staff", str(staff), "--data", str(data),
@@ -165,7 +165,7 @@ def test_tokens_command_writes_the_csv_stores_only_hashes_and_revokes(tmp_path, 
     database = (data / "autograder.sqlite").read_bytes() + b"".join(p.read_bytes() for p in data.glob("*-wal"))
     assert not any(r["token"].encode() in database for r in rows)
     token = {r["id"]: r["token"] for r in rows}
-    app = create_app(settings(data, sandbox_kind, students=("a1", "b2")))
+    app = create_app(settings(data, sandbox, students=("a1", "b2")))
     with TestClient(app) as client:
         client.get(f"/signin?token={token['b2']}")
         assert client.get("/api/me").status_code == 200

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.slow  # grades through the sandbox
 
 
 @pytest.fixture
-def site(tmp_path, sandbox_kind):
-    app = create_app(settings(tmp_path / "data", sandbox_kind, max_upload=200_000))
+def site(tmp_path, sandbox):
+    app = create_app(settings(tmp_path / "data", sandbox, max_upload=200_000))
     people = {**{s: "student" for s in STUDENTS}, **{s: "staff" for s in STAFF}}
     tokens = {r["id"]: r["token"] for r in issue(app.state.service.store, people, "http://testserver")}
     with TestClient(app) as client:

@@ -17,7 +17,9 @@ from typing import Callable
 
 from starlette.concurrency import run_in_threadpool
 
-from ..grading import Unit, grader_failure
+from .. import __version__
+from ..grading import Unit, grader_failed
+from ..records import Report
 from .executors import Executor
 from .store import Job, Store
 
@@ -69,7 +71,8 @@ class Dispatcher:
             unit = await run_in_threadpool(self.unit_for, job)
         except Exception as exc:  # our bug: the job must still end, with a reason
             log.exception("cannot prepare job %s", job.id)
-            self._spawn(self._store(job, _bare_failure(job, f"{type(exc).__name__}: {exc}")))
+            report = await run_in_threadpool(_bare_failure, self.store, job, f"{type(exc).__name__}: {exc}")
+            self._spawn(self._store(job, report))
             return
         try:
             future = self.executor.submit(unit)
@@ -95,10 +98,10 @@ class Dispatcher:
             if job.tries < MAX_TRIES:
                 self._spawn(self._retry(job))
                 return
-            report, key = grader_failure(unit, "the grading process died, three times"), "crashed"
+            report, key = grader_failed(unit, _blame("the grading process died, three times")), "crashed"
         except Exception as exc:  # grade() never raises; a pickling or pool error might
             log.exception("job %s failed", job.id)
-            report, key = grader_failure(unit, f"{type(exc).__name__}: {exc}"), "crashed"
+            report, key = grader_failed(unit, _blame(f"{type(exc).__name__}: {exc}")), "crashed"
         self._spawn(self._store(job, report, key))
 
     def _spawn(self, coroutine) -> None:
@@ -106,7 +109,7 @@ class Dispatcher:
         self._finishing.add(task)
         task.add_done_callback(self._finishing.discard)
 
-    async def _store(self, job: Job, report: dict, key: str = "none") -> None:
+    async def _store(self, job: Job, report: Report, key: str = "none") -> None:
         try:
             await run_in_threadpool(self.store.finish, job.id, report, key)
         finally:
@@ -127,9 +130,13 @@ class Dispatcher:
             await asyncio.gather(*self._finishing, return_exceptions=True)
 
 
-def _bare_failure(job: Job, why: str) -> dict:
+def _bare_failure(store: Store, job: Job, why: str) -> Report:
     """When not even a unit could be made (the file or the assignment is gone): a report that says so."""
-    return {"student_id": "", "assignment": "", "status": "ungradable", "score": 0.0, "max_score": 0.0,
-            "reason": f"The server could not prepare submission {job.submission_id} for grading ({why}); "
-                      "this is the server's fault: your course staff will look into it.",
-            "submitted": True, "tasks": [], "warnings": [], "cell_errors": []}
+    attempt = store.attempt(job.submission_id)
+    return Report(attempt.student_id if attempt else "", attempt.assignment if attempt else "", "", "ungradable",
+                  f"The server could not prepare submission {job.submission_id} for grading ({why}); this is the "
+                  "server's fault: your course staff will look into it.", True, 0.0, 0.0, "", "", __version__, None)
+
+
+def _blame(why: str) -> str:
+    return f"The grader failed on this submission ({why}); this is the grader's fault, not the student's."

@@ -16,6 +16,7 @@ from typing import Protocol
 from ..batch import grader_key
 from ..course import Course
 from ..grading import Unit, grade
+from ..records import Report
 from ..sandbox import Limits, zygote
 
 
@@ -30,7 +31,7 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
-def grade_unit(unit: Unit) -> tuple[dict, str]:
+def grade_unit(unit: Unit) -> tuple[Report, str]:
     """Runs in a worker process: the report, and the key of the grader that made it."""
     return grade(unit), _grader_key(unit.course_root, unit.assignment)
 

@@ -13,39 +13,20 @@ from dataclasses import dataclass
 
 from ..grading import Unit, grade
 from ..policy import Policy, apply_lateness
-from .store import Attempt, Override, parse_time
+from ..records import Override, Report
+from .store import Attempt
 
 
-def with_overrides(report: dict, overrides: list[Override]) -> dict:
-    """The report with staff scores in place of the automatic ones, each marked with who, when and why."""
-    if not overrides:
-        return report
-    by_task = {o.task: o for o in overrides}
-    report = dict(report)
-    tasks = []
-    for task in report.get("tasks") or []:
-        override = by_task.get(task["name"])
-        if override is not None:
-            task = {**task, "score": override.score,
-                    "override": {"score": override.score, "comment": override.comment, "by": override.by,
-                                 "at": override.at, "automatic_score": task["score"]}}
-        tasks.append(task)
-    report["tasks"] = tasks
-    report["score"] = round(sum(task["score"] for task in tasks), 6)
-    return report
-
-
-def final_report(attempt: Attempt, overrides: list[Override], policy: Policy) -> dict | None:
+def final_report(attempt: Attempt, overrides: list[Override], policy: Policy) -> Report | None:
     """The attempt's report as it counts; None while it waits for its grade."""
     if attempt.report is None:
         return None
-    report = with_overrides(attempt.report, overrides)
-    return apply_lateness(report, policy.lateness(parse_time(attempt.received_at)))
+    return apply_lateness(attempt.report.with_overrides(overrides), policy.lateness(attempt.received_at))
 
 
-def missing_report(unit: Unit, overrides: list[Override]) -> dict:
+def missing_report(unit: Unit, overrides: list[Override]) -> Report:
     """The report of a student who handed nothing in (0 points, unless staff set scores)."""
-    return with_overrides(grade(unit), overrides)
+    return grade(unit).with_overrides(overrides)
 
 
 @dataclass(frozen=True)
@@ -53,7 +34,7 @@ class Standing:
     """One student's place in the class table."""
 
     student_id: str
-    report: dict  # the counting attempt's final report, or the no-submission report
+    report: Report  # the counting attempt's final report, or the no-submission report
     counting: Attempt | None
     attempts: int
     pending: int
@@ -61,22 +42,22 @@ class Standing:
 
     @property
     def late(self) -> bool:
-        return bool(self.report.get("late"))
+        return self.report.late
 
     @property
     def flags(self) -> list[str]:
         """What staff should look at: why the counting attempt could not be graded, and its warnings."""
-        reason = [f"Ungradable: {self.report['reason']}"] if self.counting and self.report.get("reason") else []
-        return reason + list(self.report.get("warnings") or [])
+        reason = [f"Ungradable: {self.report.reason}"] if self.counting and self.report.reason else []
+        return reason + list(self.report.warnings)
 
 
-def counting_attempt(attempts: list[Attempt], finals: dict[str, dict], policy: Policy) -> Attempt | None:
+def counting_attempt(attempts: list[Attempt], finals: dict[str, Report | None], policy: Policy) -> Attempt | None:
     """The attempt whose grade counts: the last finished one, or (policy "best") the highest final score."""
     done = [a for a in attempts if finals.get(a.id) is not None]
     if not done:
         return None
     if policy.counts == "best":
-        return max(done, key=lambda a: (finals[a.id]["score"], a.seq))
+        return max(done, key=lambda a: (finals[a.id].score, a.seq))
     return done[-1]
 
 

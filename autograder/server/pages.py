@@ -30,7 +30,7 @@ from .store import parse_time
 
 SORTS = {
     "student": lambda r: r.student_id,
-    "score": lambda r: r.report["score"],
+    "score": lambda r: r.report.score,
     "attempts": lambda r: r.attempts,
     "late": lambda r: r.late,
     "flags": lambda r: len(r.flags),
@@ -206,9 +206,10 @@ def attempt_page(request: Request) -> Response:
     info = svc.submission_json(attempt)
     context = {"attempt": attempt, "info": info, "assignment": svc.assignments[attempt.assignment],
                "counting": svc.standing(attempt.assignment, attempt.student_id).counting}
-    if info["report"] is None:
+    report = svc.final(attempt)
+    if report is None:
         return _page(request, "server/waiting.html.j2", **context)
-    html = reports.render_report_html(info["report"], svc.course.root / "templates", page="server/report.html.j2",
+    html = reports.render_report_html(report, svc.course.root / "templates", page="server/report.html.j2",
                                       **_common(request), **context)
     return HTMLResponse(html)
 
@@ -232,7 +233,7 @@ def class_page(request: Request) -> Response:
     descending = request.query_params.get("order") == "desc"
     if sort in SORTS:
         rows.sort(key=lambda r: (SORTS[sort](r), r.student_id), reverse=descending)
-    scores = [r.report["score"] for r in rows if r.counting]
+    scores = [r.report.score for r in rows if r.counting]
     return _page(request, "server/class.html.j2", name=name, assignment=svc.assignments[name], rows=rows,
                  sort=sort, descending=descending, policy=svc.policy(name),
                  mean=sum(scores) / len(scores) if scores else None, regrade_run=svc.store.latest_regrade(name))
@@ -341,7 +342,7 @@ def _preview(svc: Service, name: str, run: int) -> tuple[list[regrade.Change], i
 
 
 def _replaced(attempt, report):
-    return attempt if report is None else replace(attempt, report=report, status=report["status"])
+    return attempt if report is None else replace(attempt, report=report, status=report.status)
 
 
 async def regrade_start(request: Request) -> Response:

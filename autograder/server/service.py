@@ -17,9 +17,10 @@ from pathlib import Path
 
 from ..assignment import Assignment
 from ..course import Course
-from ..grading import Submission, Unit
+from ..grading import Unit
 from ..notebooks import build_notebook, notebook_bytes
 from ..policy import CoursePolicy, Policy
+from ..records import Job as JobRecord, Override, Report, Submission
 from ..roster import Roster
 from ..sandbox import Limits
 from ..variants import Variant
@@ -29,7 +30,7 @@ from .blobs import Blobs
 from .dispatch import Dispatcher
 from .executors import Executor, LocalPool
 from .people import everyone
-from .store import Attempt, Job, Override, Store, now, parse_time
+from .store import Attempt, Job, Store, now, parse_time
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class Service:
         attempt = self.store.attempt(job.submission_id)
         data = self.blobs.get(attempt.sha256)
         label = f"{attempt.filename} (attempt {attempt.id}, received {attempt.received_at})"
-        return self._unit(attempt.assignment, attempt.student_id, Submission(label, data))
+        return self._unit(attempt.assignment, attempt.student_id, Submission(label, data, attempt.received_at))
 
     def _unit(self, assignment: str, student: str, submission: Submission | None) -> Unit:
         variant = Variant.derive(self.settings.secret, assignment, student)
@@ -109,26 +110,19 @@ class Service:
     def overrides(self, assignment: str, student: str) -> list[Override]:
         return self.store.overrides(assignment, student).get(student, [])
 
-    def final(self, attempt: Attempt) -> dict | None:
+    def final(self, attempt: Attempt) -> Report | None:
         return gradesheet.final_report(attempt, self.overrides(attempt.assignment, attempt.student_id),
                                        self.policy(attempt.assignment))
 
     def submission_json(self, attempt: Attempt) -> dict:
-        """GET /api/submissions/{id}: the attempt, and its report with overrides and lateness once graded."""
+        """GET /api/submissions/{id}: the attempt, and its report with overrides and lateness once graded;
+        besides the contract's fields, whether it is late and its place in the queue."""
         report = self.final(attempt)
-        lateness = self.policy(attempt.assignment).lateness(parse_time(attempt.received_at))
-        return {
-            "id": attempt.id,
-            "student_id": attempt.student_id,
-            "assignment": attempt.assignment,
-            "status": attempt.status,
-            "received_at": attempt.received_at,
-            "score": None if report is None else report["score"],
-            "max_score": self.assignments[attempt.assignment].max_score,
-            "report": report,
-            "late": lateness.late,
-            "position": self.store.queue_position(attempt.id),
-        }
+        record = JobRecord(attempt.id, attempt.student_id, attempt.assignment, attempt.status, attempt.received_at,
+                           None if report is None else report.score, self.assignments[attempt.assignment].max_score,
+                           report)
+        lateness = self.policy(attempt.assignment).lateness(attempt.received_at)
+        return record.to_json() | {"late": lateness.late, "position": self.store.queue_position(attempt.id)}
 
     def standing(self, assignment: str, student: str, attempts: list[Attempt] | None = None,
                  overrides: list[Override] | None = None) -> gradesheet.Standing:
@@ -148,9 +142,9 @@ class Service:
 
     def grade_row(self, row: gradesheet.Standing) -> dict:
         """One row of GET /api/assignments/{a}/grades."""
-        return {"student_id": row.student_id, "score": row.report["score"], "max_score": row.report["max_score"],
+        return {"student_id": row.student_id, "score": row.report.score, "max_score": row.report.max_score,
                 "submission": row.counting.id if row.counting else None, "late": row.late,
-                "overrides": [o.as_json() for o in row.overrides]}
+                "overrides": [o.to_json() for o in row.overrides]}
 
     # --- handing in ---------------------------------------------------------------------
 
@@ -205,7 +199,7 @@ class Service:
             raise Refused(400, "comment is longer than 2000 characters")
         override = Override(task, float(score), comment.strip(), person.id, now())
         self.store.set_override(assignment, student, override)
-        return self.total(assignment, student) | {"override": override.as_json()}
+        return self.total(assignment, student) | {"override": override.to_json()}
 
     def delete_override(self, person: Person, assignment: str, student: str, task: str) -> dict:
         if not self.store.delete_override(assignment, student, task, person.id):
@@ -214,8 +208,8 @@ class Service:
 
     def total(self, assignment: str, student: str) -> dict:
         row = self.standing(assignment, student)
-        return {"student_id": student, "assignment": assignment, "score": row.report["score"],
-                "max_score": row.report["max_score"]}
+        return {"student_id": student, "assignment": assignment, "score": row.report.score,
+                "max_score": row.report.max_score}
 
     def start_regrade(self, person: Person, assignment: str) -> int:
         run = self.store.start_regrade(assignment, person.id)

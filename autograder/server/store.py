@@ -23,6 +23,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..records import Override, Report
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS people (
     id TEXT PRIMARY KEY,
@@ -123,7 +125,7 @@ class Attempt:
     size: int
     received_at: str
     status: str
-    report: dict | None  # the standing result's report.json, without overrides or lateness
+    report: Report | None  # the standing result's report, without overrides or lateness
     grader_key: str | None
 
 
@@ -133,18 +135,6 @@ class Job:
     submission_id: str
     regrade: int | None
     tries: int
-
-
-@dataclass(frozen=True)
-class Override:
-    task: str
-    score: float
-    comment: str
-    by: str
-    at: str
-
-    def as_json(self) -> dict:
-        return {"task": self.task, "score": self.score, "comment": self.comment, "by": self.by, "at": self.at}
 
 
 @dataclass(frozen=True)
@@ -331,7 +321,7 @@ class Store:
             if row is not None and row[1] is None:
                 db.execute("UPDATE submissions SET status = 'queued' WHERE id = ?", (row[0],))
 
-    def finish(self, job_id: int, report: dict, grader_key: str) -> bool:
+    def finish(self, job_id: int, report: Report, grader_key: str) -> bool:
         """Store one finished grade in one transaction; False if the job was already finished
         (so that a grade is recorded once, whatever happens around it)."""
         at = now()
@@ -342,11 +332,11 @@ class Store:
                 return False
             submission_id, regrade = row
             db.execute("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (job_id, submission_id, report["status"], report["score"], grader_key, at,
-                        json.dumps(report, sort_keys=True, allow_nan=False)))
+                       (job_id, submission_id, report.status, report.score, grader_key, at,
+                        json.dumps(report.to_json(), sort_keys=True, allow_nan=False)))
             if regrade is None:
                 db.execute("UPDATE submissions SET status = ?, result_job = ? WHERE id = ?",
-                           (report["status"], job_id, submission_id))
+                           (report.status, job_id, submission_id))
         return True
 
     # --- overrides ----------------------------------------------------------------------
@@ -370,7 +360,7 @@ class Store:
                        "DO UPDATE SET score = excluded.score, comment = excluded.comment, by = excluded.by, "
                        "at = excluded.at",
                        (assignment, student, override.task, override.score, override.comment, override.by, override.at))
-            _event(db, override.by, "override", {"assignment": assignment, "student_id": student, **override.as_json()})
+            _event(db, override.by, "override", {"assignment": assignment, "student_id": student, **override.to_json()})
 
     def delete_override(self, assignment: str, student: str, task: str, by: str) -> bool:
         with self._tx() as db:
@@ -408,11 +398,11 @@ class Store:
         row = self._one("SELECT MAX(id) FROM regrades WHERE assignment = ?", assignment)
         return None if row[0] is None else self.regrade(row[0])
 
-    def regrade_reports(self, run: int) -> dict[str, dict]:
+    def regrade_reports(self, run: int) -> dict[str, Report]:
         """The preview's new report of each attempt, by submission id."""
         rows = self._all("SELECT r.submission_id, r.report FROM results r JOIN jobs j ON j.id = r.job_id "
                          "WHERE j.regrade = ?", run)
-        return {sid: json.loads(report) for sid, report in rows}
+        return {sid: Report.from_json(json.loads(report)) for sid, report in rows}
 
     def apply_regrade(self, run: int, by: str) -> int:
         """Every attempt's standing grade becomes the preview's; returns how many changed hands."""
@@ -446,4 +436,4 @@ def _event(db: sqlite3.Connection, person: str, action: str, detail: dict) -> No
 
 def _attempt(row) -> Attempt:
     *head, report, grader_key = row
-    return Attempt(*head, None if report is None else json.loads(report), grader_key)
+    return Attempt(*head, None if report is None else Report.from_json(json.loads(report)), grader_key)
