@@ -21,20 +21,20 @@ from .. import __version__
 from ..grading import Unit, grader_failed
 from ..records import Report
 from .executors import Executor
-from .store import Job, Store
+from .store import Claim, Store
 
 MAX_TRIES = 3
 log = logging.getLogger("autograder.server")
 
 
 class Dispatcher:
-    def __init__(self, store: Store, executor: Executor, unit_for: Callable[[Job], Unit]):
+    def __init__(self, store: Store, executor: Executor, unit_for: Callable[[Claim], Unit]):
         """`unit_for(job)` gives the unit to grade (it reads the file: it runs in a thread)."""
         self.store = store
         self.executor = executor
         self.unit_for = unit_for
         self._wake = asyncio.Event()
-        self._inflight: dict[int, Job] = {}
+        self._inflight: dict[int, Claim] = {}
         self._stopping = False
         self._finishing: set[asyncio.Task] = set()
 
@@ -65,7 +65,7 @@ class Dispatcher:
             except asyncio.TimeoutError:
                 pass
 
-    async def _start(self, job: Job, loop: asyncio.AbstractEventLoop) -> None:
+    async def _start(self, job: Claim, loop: asyncio.AbstractEventLoop) -> None:
         self._inflight[job.id] = job
         try:
             unit = await run_in_threadpool(self.unit_for, job)
@@ -81,7 +81,7 @@ class Dispatcher:
             future = self.executor.submit(unit)
         future.add_done_callback(lambda f: self._report_back(loop, job, unit, f))
 
-    def _report_back(self, loop: asyncio.AbstractEventLoop, job: Job, unit: Unit, future: Future) -> None:
+    def _report_back(self, loop: asyncio.AbstractEventLoop, job: Claim, unit: Unit, future: Future) -> None:
         """From the executor's thread to the event loop; after shutdown the job stays 'running' and
         waits again at the next start."""
         try:
@@ -89,7 +89,7 @@ class Dispatcher:
         except RuntimeError:
             pass  # the loop is closed: the server stopped while this unit was being graded
 
-    def _finished(self, job: Job, unit: Unit, future: Future) -> None:
+    def _finished(self, job: Claim, unit: Unit, future: Future) -> None:
         try:
             report, key = future.result()
         except BrokenProcessPool:
@@ -109,14 +109,14 @@ class Dispatcher:
         self._finishing.add(task)
         task.add_done_callback(self._finishing.discard)
 
-    async def _store(self, job: Job, report: Report, key: str = "none") -> None:
+    async def _store(self, job: Claim, report: Report, key: str = "none") -> None:
         try:
             await run_in_threadpool(self.store.finish, job.id, report, key)
         finally:
             self._inflight.pop(job.id, None)
             self.wake()
 
-    async def _retry(self, job: Job) -> None:
+    async def _retry(self, job: Claim) -> None:
         try:
             await run_in_threadpool(self.store.requeue, job.id)
         finally:
@@ -130,7 +130,7 @@ class Dispatcher:
             await asyncio.gather(*self._finishing, return_exceptions=True)
 
 
-def _bare_failure(store: Store, job: Job, why: str) -> Report:
+def _bare_failure(store: Store, job: Claim, why: str) -> Report:
     """When not even a unit could be made (the file or the assignment is gone): a report that says so."""
     attempt = store.attempt(job.submission_id)
     return Report(attempt.student_id if attempt else "", attempt.assignment if attempt else "", "", "ungradable",

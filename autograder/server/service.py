@@ -20,7 +20,7 @@ from ..course import Course
 from ..grading import Unit
 from ..notebooks import build_notebook, notebook_bytes
 from ..policy import CoursePolicy, Policy
-from ..records import Job as JobRecord, Override, Report, Submission
+from ..records import Job, Override, Report, Submission
 from ..roster import Roster
 from ..sandbox import Limits
 from ..variants import Variant
@@ -30,7 +30,7 @@ from .blobs import Blobs
 from .dispatch import Dispatcher
 from .executors import Executor, LocalPool
 from .people import everyone
-from .store import Attempt, Job, Store, now, parse_time
+from .store import Attempt, Claim, Store, now, parse_time
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class Service:
         if self.dispatcher is not None and self._loop is not None:
             self._loop.call_soon_threadsafe(self.dispatcher.wake)
 
-    def unit_for(self, job: Job) -> Unit:
+    def unit_for(self, job: Claim) -> Unit:
         attempt = self.store.attempt(job.submission_id)
         data = self.blobs.get(attempt.sha256)
         label = f"{attempt.filename} (attempt {attempt.id}, received {attempt.received_at})"
@@ -118,7 +118,7 @@ class Service:
         """GET /api/submissions/{id}: the attempt, and its report with overrides and lateness once graded;
         besides the contract's fields, whether it is late and its place in the queue."""
         report = self.final(attempt)
-        record = JobRecord(attempt.id, attempt.student_id, attempt.assignment, attempt.status, attempt.received_at,
+        record = Job(attempt.id, attempt.student_id, attempt.assignment, attempt.status, attempt.received_at,
                            None if report is None else report.score, self.assignments[attempt.assignment].max_score,
                            report)
         lateness = self.policy(attempt.assignment).lateness(attempt.received_at)

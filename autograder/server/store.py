@@ -130,7 +130,9 @@ class Attempt:
 
 
 @dataclass(frozen=True)
-class Job:
+class Claim:
+    """A job of the queue, as the dispatcher took it (its `tries` count this one)."""
+
     id: int
     submission_id: str
     regrade: int | None
@@ -300,7 +302,7 @@ class Store:
             db.execute("UPDATE submissions SET status = 'queued' WHERE status = 'running'")
         return count
 
-    def claim(self) -> Job | None:
+    def claim(self) -> Claim | None:
         """The next job, now marked running; None when nothing waits."""
         with self._tx() as db:
             row = db.execute(
@@ -311,7 +313,7 @@ class Store:
                 return None
             if row[2] is None:
                 db.execute("UPDATE submissions SET status = 'running' WHERE id = ?", (row[1],))
-        return Job(*row)
+        return Claim(*row)
 
     def requeue(self, job_id: int) -> None:
         """A job whose worker was lost waits again."""
