@@ -39,7 +39,8 @@ FILE = "course.toml"
 KEYS = ("due", "late_penalty", "late_cutoff", "counts", "min_interval", "max_upload", "max_queued")
 COUNTS = ("last", "best")
 _UNITS = {"s": 1, "sec": 1, "min": 60, "h": 3600, "d": 86400}
-_SIZES = {"b": 1, "kib": 2**10, "mib": 2**20, "gib": 2**30, "kb": 10**3, "mb": 10**6, "gb": 10**9}
+_SIZES = {"b": 1, "k": 2**10, "kib": 2**10, "m": 2**20, "mib": 2**20, "g": 2**30, "gib": 2**30,
+          "kb": 10**3, "mb": 10**6, "gb": 10**9}
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,11 @@ class Policy:
         if isinstance(submitted_at, str):
             submitted_at = _instant(submitted_at)
         if submitted_at is not None and self.late_cutoff is not None and submitted_at > self.late_cutoff:
-            return Lateness(True, 1.0, f"handed in {_when(submitted_at)}, after the late cut-off "
+            return Lateness(True, 1.0, f"handed in {_when(submitted_at.astimezone(self.late_cutoff.tzinfo))}, "
+                                       "after the late cut-off "
                                        f"{_when(self.late_cutoff)}: no points")
         if submitted_at is not None and self.due is not None and submitted_at > self.due:
-            return Lateness(True, self.late_penalty, f"handed in {_when(submitted_at)}, "
+            return Lateness(True, self.late_penalty, f"handed in {_when(submitted_at.astimezone(self.due.tzinfo))}, "
                             f"{_duration(submitted_at - self.due)} after the due date {_when(self.due)}")
         if flagged_late:
             return Lateness(True, self.late_penalty, "marked late by the learning platform")
@@ -118,6 +120,11 @@ class CoursePolicy:
     path: Path
     defaults: Policy
     assignments: dict[str, Policy]
+    zone: dt.tzinfo = dt.timezone.utc  # the course's time zone: how times are shown
+
+    def local(self, moment: dt.datetime) -> str:
+        """A moment as the course reads it: 2026-12-04 23:59 CET."""
+        return _when(moment.astimezone(self.zone))
 
     def of(self, assignment: str) -> Policy:
         return self.assignments.get(assignment, self.defaults)
@@ -128,7 +135,7 @@ class CoursePolicy:
         if not given:
             return self
         return CoursePolicy(self.path, replace(self.defaults, **given),
-                            {name: replace(p, **given) for name, p in self.assignments.items()})
+                            {name: replace(p, **given) for name, p in self.assignments.items()}, self.zone)
 
 
 def read_policy(course_root: Path | str, assignment_names: list[str]) -> CoursePolicy:
@@ -152,7 +159,7 @@ def read_policy(course_root: Path | str, assignment_names: list[str]) -> CourseP
                         f"(known: {', '.join(assignment_names) or 'none'})")
     assignments = {name: _policy(defaults, _table(tables, name, f"{path.name} [assignments]"), zone,
                                  f"{path.name} [assignments.{name}]") for name in tables}
-    return CoursePolicy(path, defaults, assignments)
+    return CoursePolicy(path, defaults, assignments, zone)
 
 
 # --- reading the file -------------------------------------------------------------------

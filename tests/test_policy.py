@@ -97,7 +97,7 @@ def test_a_late_report_keeps_its_task_scores_and_loses_the_penalty_on_the_total(
     assert report.score == 4.0  # the stored report is not changed
 
 
-@pytest.mark.parametrize("text, size", [("32 MiB", 32 * 2**20), ("500 KiB", 512_000), ("2 MB", 2_000_000), (1234, 1234)])
+@pytest.mark.parametrize("text, size", [("32 MiB", 32 * 2**20), ("500 KiB", 512_000), ("2 MB", 2_000_000), ("8M", 8 * 2**20), (1234, 1234)])
 def test_sizes(text, size):
     assert parse_size(text) == size
 
@@ -145,3 +145,10 @@ def test_grade_applies_the_same_late_rule_as_the_server(tmp_path, monkeypatch, t
     assert "marked late" in reports["c3"]["warnings"][0]
     grades = (tmp_path / "out" / "grades.csv").read_text().splitlines()
     assert grades[2].startswith("b2,2,4,")
+
+
+def test_times_are_said_in_the_courses_time_zone(tmp_path):
+    rules = policy_of(tmp_path, 'timezone = "Europe/Vienna"\n[assignments.toy]\ndue = 2026-12-01T23:59:00\n')
+    late = rules.of("toy").lateness("2026-12-01T23:30:00Z")
+    assert "handed in 2026-12-02 00:30 CET" in late.reason and "due date 2026-12-01 23:59 CET" in late.reason
+    assert rules.local(dt.datetime(2026, 6, 1, 12, tzinfo=UTC)) == "2026-06-01 14:00 CEST"

@@ -26,7 +26,6 @@ from ..summary import class_summary
 from . import requests as rq
 from .auth import COOKIE, Person
 from .service import Refused, Service
-from .store import parse_time
 
 SORTS = {
     "student": lambda r: r.student_id,
@@ -47,20 +46,12 @@ def _environment(course_templates: str) -> jinja2.Environment:
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
     env.filters["points"] = reports._points
-    env.filters["when"] = when
     env.filters["size"] = size
     return env
 
 
 def size(count: int) -> str:
     return f"{count} bytes" if count < 1024 else f"{count / 1024:.1f} KiB" if count < 2**20 else f"{count / 2**20:.1f} MiB"
-
-
-def when(text: str | None) -> str:
-    """An ISO time as people read it: 2026-11-27 14:05 UTC."""
-    if not text:
-        return "–"
-    return parse_time(text).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _page(request: Request, template: str, status: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
@@ -75,7 +66,7 @@ def _common(request: Request) -> dict:
     session = request.cookies.get(COOKIE)
     svc = rq.service(request)
     return {"me": who, "csrf": svc.auth.form_token(session) if session else "", "version": __version__,
-            "assignments": svc.assignments}
+            "assignments": svc.assignments, "when": svc.when}
 
 
 def error_page(request: Request, status: int, message: str, headers: dict) -> HTMLResponse:

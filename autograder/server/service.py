@@ -95,6 +95,10 @@ class Service:
     def policy(self, assignment: str) -> Policy:
         return self.settings.policy.of(assignment)
 
+    def when(self, text: str | None) -> str:
+        """A stored time (ISO 8601, UTC) as the course reads it, in the course's time zone."""
+        return "–" if not text else self.settings.policy.local(parse_time(text))
+
     def assignment(self, name: str) -> Assignment | None:
         return self.assignments.get(name)
 
