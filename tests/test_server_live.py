@@ -8,9 +8,12 @@ concurrent clients) that prints the time from upload to report.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import statistics
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -140,3 +143,28 @@ def test_load_200_uploads_from_40_concurrent_clients(tmp_path, course, course_co
     print(f"\nload: {len(latencies)} uploads from {clients} concurrent clients, --jobs 2, in {wall:.1f} s "
           f"({len(latencies) / wall:.1f} per second); upload to report p50 {p50:.2f} s, p95 {p95:.2f} s, "
           f"max {latencies[-1]:.2f} s")
+
+
+def test_serve_demo_prints_links_that_sign_in_a_student_and_a_ta(tmp_path):
+    port = free_port()
+    log = tmp_path / "demo.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "autograder.cli", "serve", "--demo", "--data", str(tmp_path / "demo"),
+                                 "--port", str(port), "--jobs", "1"], stdout=out, stderr=subprocess.STDOUT,
+                                cwd=ROOT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while "Uvicorn running" not in log.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.5)
+        links = dict(re.findall(r"(student s006|TA ta1)\b.*?(http://\S+)", log.read_text()))
+        client = httpx2.Client(timeout=60, follow_redirects=True)
+        for who, role in (("student s006", "student"), ("TA ta1", "staff")):
+            client.cookies.clear()
+            assert client.get(links[who]).status_code == 200
+            assert client.get(f"http://127.0.0.1:{port}/api/me").json()["role"] == role
+        rows = client.get(f"http://127.0.0.1:{port}/api/assignments/critical_points/grades").json()
+        assert len(rows) == 12 and [r["submission"] for r in rows if r["student_id"] == "s006"] == [None]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)

@@ -78,6 +78,7 @@ def prepare_demo(course: Course, data: Path, base_url: str, say: Callable[[str],
     """The sample class in `data`: roster, staff list, tokens, and (the first time) every sample
     student's attempts queued, except one student left for the newcomer. Returns (roster, staff)."""
     data.mkdir(parents=True, exist_ok=True)
+    say(f"Preparing the sample class in {data}/ (the first time, every sample student's notebooks are made) …")
     names = course.assignment_names()
     roster_rows, _ = sample_class(course, names[0], DEMO_SECRET)
     roster_path, staff_path = data / "roster.csv", data / "staff.csv"
