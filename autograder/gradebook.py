@@ -53,6 +53,21 @@ class Gradebook:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
 
+    @classmethod
+    def read_only(cls, path: Path | str) -> "Gradebook":
+        """The gradebook opened for reading only (a missing one reads as empty): a preview changes nothing."""
+        book = cls.__new__(cls)
+        book.path = Path(path)
+        # Without a write-ahead log left over (an interrupted run), the file is read as immutable:
+        # plain read-only mode would still create the -shm and -wal files beside it.
+        wal = book.path.with_name(book.path.name + "-wal").exists()
+        mode = "?mode=ro" if wal else "?mode=ro&immutable=1"
+        uri = book.path.resolve().as_uri() + mode if book.path.exists() else "file::memory:?mode=memory"
+        book.db = sqlite3.connect(uri, uri=True)
+        if not book.path.exists():
+            book.db.executescript(SCHEMA)
+        return book
+
     def close(self) -> None:
         self.db.close()
 
@@ -91,17 +106,19 @@ class Gradebook:
 
 
 def grades_csv(reports: list[Report], task_names: list[str], roster_rows: list[dict], roster_columns: list[str]) -> str:
-    """One row per student: student_id, score, max_score, one column per task, then the roster's other columns."""
+    """One row per student: student_id, score, max_score, one column per task, status, late (yes or
+    empty), then the roster's other columns."""
     extra = [c for c in roster_columns if c != "student_id"]
     by_student = {r.student_id: r for r in reports}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student_id", "score", "max_score", *task_names, "status", *extra])
+    writer.writerow(["student_id", "score", "max_score", *task_names, "status", "late", *extra])
     for row in roster_rows:
         report = by_student[row["student_id"]]
         scores = report.task_scores()
         writer.writerow([row["student_id"], _num(report.score), _num(report.max_score),
                          *(_num(scores.get(t, 0.0)) for t in task_names), report.status,
+                         "yes" if report.late else "",
                          *(row.get(c, "") for c in extra)])
     return out.getvalue()
 

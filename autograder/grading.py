@@ -368,6 +368,7 @@ def _head(name: str, title: str, max_score: float, variant: Variant, unit: Unit)
         "grader_version": __version__,
         "submission": None if submission is None else submission.submitted_file,
         "late": submission is not None and submission.late,
+        "submitted_at": None if submission is None else submission.submitted_at,
     }
 
 

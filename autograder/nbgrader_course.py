@@ -23,7 +23,7 @@ from .gradebook import Gradebook
 from .notebooks import build_notebook, cell_grade_id, template_cells, write_notebook
 from .records import Submission
 from .roster import Roster
-from .submissions import find_submissions
+from .intake import find_submissions
 from .variants import Variant
 
 SOURCE_ID = "(nbgrader source)"
@@ -79,7 +79,7 @@ def record_grades(course: Course, name: str, roster: Roster, submissions: Path, 
     ours = Gradebook(our_gradebook)
     reports = ours.reports(name, roster.student_ids)
     ours.close()
-    found = find_submissions(submissions, name, roster.student_ids).by_student
+    found = find_submissions(submissions, name, roster).by_student
     assignment = course.assignment(name)
     cells = {task.name: f"{task.name}_selfcheck" for task in assignment.tasks}
     rows = {row["student_id"]: row for row in roster.rows}

@@ -56,17 +56,15 @@ class Policy:
     max_queued: int = 3
 
     def lateness(self, submitted_at: dt.datetime | str | None, flagged_late: bool = False) -> "Lateness":
-        """How late a submission made at `submitted_at` (ISO 8601 text or a time) is; an LMS may
-        only say that it is late."""
-        if isinstance(submitted_at, str):
-            submitted_at = _instant(submitted_at)
-        if submitted_at is not None and self.late_cutoff is not None and submitted_at > self.late_cutoff:
-            return Lateness(True, 1.0, f"handed in {_when(submitted_at.astimezone(self.late_cutoff.tzinfo))}, "
-                                       "after the late cut-off "
-                                       f"{_when(self.late_cutoff)}: no points")
-        if submitted_at is not None and self.due is not None and submitted_at > self.due:
-            return Lateness(True, self.late_penalty, f"handed in {_when(submitted_at.astimezone(self.due.tzinfo))}, "
-                            f"{_duration(submitted_at - self.due)} after the due date {_when(self.due)}")
+        """How late a submission made at `submitted_at` (ISO 8601 text or a time) is; `flagged_late`:
+        the learning platform (or the intake, against the same due date) already says it is late."""
+        moment = _instant(submitted_at) if isinstance(submitted_at, str) else submitted_at
+        if moment is not None and self.late_cutoff is not None and moment > self.late_cutoff:
+            return Lateness(True, 1.0, f"handed in {_when(moment.astimezone(self.late_cutoff.tzinfo))}, "
+                                       f"after the late cut-off {_when(self.late_cutoff)}: no points")
+        if moment is not None and self.due is not None and moment > self.due:
+            return Lateness(True, self.late_penalty, f"handed in {_when(moment.astimezone(self.due.tzinfo))}, "
+                            f"{_duration(moment - self.due)} after the due date {_when(self.due)}")
         if flagged_late:
             return Lateness(True, self.late_penalty, "marked late by the learning platform")
         return Lateness(False, 0.0, "")
@@ -101,16 +99,15 @@ class Lateness:
 
 def apply_lateness(report: Report, lateness: Lateness) -> Report:
     """The report with the late flag and its penalty: the tasks keep their scores, the total
-    (summed from them, so after any staff overrides) loses the penalty."""
+    (summed from them, so after any staff overrides) loses the penalty, and a note says why."""
     if not lateness.late:
         return report
+    if not lateness.penalty:
+        return replace(report, late=True)
     automatic = score(sum(task.score for task in report.tasks))
     penalised = score(automatic * (1 - lateness.penalty))
-    note = f"Late: {lateness.reason}"
-    if lateness.penalty:
-        note += f"; the score was reduced by {lateness.penalty:.0%} (from {automatic:g} to {penalised:g})."
-    else:
-        note += "."
+    note = (f"Late: {lateness.reason}; the score was reduced by {lateness.penalty:.0%} "
+            f"(from {automatic:g} to {penalised:g}).")
     return replace(report, late=True, late_penalty=lateness.penalty, score=penalised,
                    warnings=(note, *report.warnings))
 

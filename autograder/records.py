@@ -256,11 +256,15 @@ class Report:
     cell_errors: tuple[CellError, ...] = ()
     tasks: tuple[TaskResult, ...] = ()
     warnings: tuple[str, ...] = ()
-    late: bool = False  # handed in late (LMS flag or course.toml's due date); in JSON only when true
-    late_penalty: float = 0.0  # the fraction of the score a late attempt lost (course.toml); in JSON when late
+    late: bool = False  # the LMS download marked it late, or its time is after the due date; in JSON only when true
+    late_penalty: float = 0.0  # the fraction of the score a late attempt lost (course.toml); in JSON when not 0
+    submitted_at: str | None = None  # ISO 8601, when the LMS download says; in JSON only when known
+    # Those of `warnings` that came from comparing the whole class (copied work), not from the
+    # student's file alone: a later run replaces them rather than adding to them. In JSON only when any.
+    class_warnings: tuple[str, ...] = ()
 
     def __post_init__(self):
-        for name in ("cell_errors", "tasks", "warnings"):
+        for name in ("cell_errors", "tasks", "warnings", "class_warnings"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
     @property
@@ -290,6 +294,14 @@ class Report:
             return self
         return replace(self, tasks=tasks, score=score(sum(t.score for t in tasks)))
 
+    def with_class_warnings(self, warnings: Iterable[str]) -> "Report":
+        """The report with exactly these class-wide warnings after its own (those of the last run replaced)."""
+        warnings = tuple(warnings)
+        if warnings == self.class_warnings:
+            return self
+        own = tuple(w for w in self.warnings if w not in self.class_warnings)
+        return replace(self, warnings=own + warnings, class_warnings=warnings)
+
     def to_json(self) -> dict:
         out = {
             "student_id": self.student_id,
@@ -310,7 +322,12 @@ class Report:
         }
         if self.late:
             out["late"] = True
+        if self.late_penalty:
             out["late_penalty"] = self.late_penalty
+        if self.submitted_at is not None:
+            out["submitted_at"] = self.submitted_at
+        if self.class_warnings:
+            out["class_warnings"] = list(self.class_warnings)
         return out
 
     @classmethod
@@ -334,6 +351,8 @@ class Report:
             warnings=tuple(data.get("warnings") or ()),
             late=bool(data.get("late", False)),
             late_penalty=float(data.get("late_penalty", 0.0)),
+            submitted_at=data.get("submitted_at"),
+            class_warnings=tuple(data.get("class_warnings") or ()),
         )
 
 

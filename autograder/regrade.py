@@ -1,8 +1,8 @@
-"""What a regrade would change: old and new reports side by side, before anything is replaced.
+"""Whose score a regrade would change: old and new reports compared, student by student.
 
-Used by the course server's regrade preview and by the CLI's `grade --dry-run`: whose score
-changes, the old and new score of each task, and which checks turned from passed to failed
-or back, so that staff can see what a grader change does to the class before applying it.
+Pure data in, rows out: the CLI's `grade --dry-run` writes them as regrade-preview.csv, so
+that a TA checks a grader fix before any student sees it. A student counts when their
+total or any task's score would change; each row names the checks whose outcome changed.
 """
 
 from __future__ import annotations
@@ -11,90 +11,67 @@ import csv
 import io
 from dataclasses import dataclass
 
-from .gradebook import _num
-from .records import Report, TaskResult
-
-EPSILON = 1e-9
-
-
-@dataclass(frozen=True)
-class TaskChange:
-    task: str
-    old: float
-    new: float
-    checks: tuple[str, ...]  # "name: passed → failed", for each check whose verdict changed
+from .gradebook import _num as number
+from .records import Report
 
 
 @dataclass(frozen=True)
 class Change:
     student_id: str
-    old_score: float
+    old_score: float | None  # None: never graded before
     new_score: float
-    old_status: str
-    new_status: str
-    tasks: tuple[TaskChange, ...]
-
-    @property
-    def delta(self) -> float:
-        return self.new_score - self.old_score
+    tasks: dict[str, tuple[float | None, float | None]]  # task → (old, new)
+    checks: list[str]  # "task: check (passed → failed)", one per check whose outcome changed
 
 
-def compare(old: Report | None, new: Report) -> Change | None:
-    """The change from one student's old report to the new one, or None when the score, status
-    and every check's verdict stay the same. A student graded for the first time has no old report."""
-    old_tasks = _by_name(old)
-    new_tasks = _by_name(new)
-    tasks = []
-    for name in [*new_tasks, *(n for n in old_tasks if n not in new_tasks)]:
-        before, after = old_tasks.get(name), new_tasks.get(name)
-        flips = _check_flips(before, after)
-        old_score = before.score if before else 0.0
-        new_score = after.score if after else 0.0
-        if flips or abs(old_score - new_score) > EPSILON:
-            tasks.append(TaskChange(name, old_score, new_score, tuple(flips)))
-    old_score = old.score if old else 0.0
-    old_status = old.status if old else "none"
-    if not tasks and abs(old_score - new.score) <= EPSILON and old_status == new.status:
-        return None
-    return Change(new.student_id, old_score, new.score, old_status, new.status, tuple(tasks))
-
-
-def compare_class(old: dict[str, Report], new: dict[str, Report]) -> list[Change]:
-    """Every student whose grade changes, the largest losses first (the ones to look at)."""
-    changes = [c for sid in sorted(new) if (c := compare(old.get(sid), new[sid])) is not None]
-    return sorted(changes, key=lambda c: (c.delta, c.student_id))
+def compare(old: list[Report], new: list[Report]) -> list[Change]:
+    """The students of `new` whose score differs from their report in `old`, in `new`'s order."""
+    before = {r.student_id: r for r in old}
+    changes = []
+    for report in new:
+        previous = before.get(report.student_id)
+        old_tasks = {} if previous is None else previous.task_scores()
+        new_tasks = report.task_scores()
+        old_score = None if previous is None else previous.score
+        if old_score == report.score and old_tasks == new_tasks:
+            continue
+        names = list(new_tasks) + [t for t in old_tasks if t not in new_tasks]
+        changes.append(Change(report.student_id, old_score, report.score,
+                              {t: (old_tasks.get(t), new_tasks.get(t)) for t in names},
+                              _changed_checks(previous, report)))
+    return changes
 
 
 def preview_csv(changes: list[Change], task_names: list[str]) -> str:
-    """regrade-preview.csv: one row per student whose score would change, old and new per task."""
+    """student_id, old_score, new_score, "<task> old", "<task> new" per task, changed_checks."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["student_id", "old_score", "new_score",
-                     *(f"{t} {side}" for t in task_names for side in ("old", "new")), "changed_checks"])
+                     *(f"{task} {side}" for task in task_names for side in ("old", "new")), "changed_checks"])
     for change in changes:
-        by_task = {t.task: t for t in change.tasks}
-        cells = []
-        for name in task_names:
-            task = by_task.get(name)
-            cells += ["", ""] if task is None else [_num(task.old), _num(task.new)]
-        flips = "; ".join(f"{t.task}: {flip}" for t in change.tasks for flip in t.checks)
-        writer.writerow([change.student_id, _num(change.old_score), _num(change.new_score), *cells, flips])
+        writer.writerow([change.student_id, _num(change.old_score), _num(change.new_score),
+                         *(_num(change.tasks.get(task, (None, None))[i]) for task in task_names for i in (0, 1)),
+                         "; ".join(change.checks)])
     return out.getvalue()
 
 
-def _by_name(report: Report | None) -> dict[str, TaskResult]:
-    return {} if report is None else {task.name: task for task in report.tasks}
+def describe(change: Change) -> str:
+    """One line for the terminal."""
+    tasks = ", ".join(f"{t} {_num(a) or '–'} → {_num(b) or '–'}" for t, (a, b) in change.tasks.items() if a != b)
+    return f"{change.student_id}: {_num(change.old_score) or '–'} → {_num(change.new_score)}" + \
+        (f" ({tasks})" if tasks else "")
 
 
-def _check_flips(before: TaskResult | None, after: TaskResult | None) -> list[str]:
-    old = {c.name: c.passed for c in (before.checks if before else ())}
-    new = {c.name: c.passed for c in (after.checks if after else ())}
-    flips = []
-    for name in [*new, *(n for n in old if n not in new)]:
-        if name not in old:
-            flips.append(f"{name}: new, {'passed' if new[name] else 'failed'}")
-        elif name not in new:
-            flips.append(f"{name}: removed")
-        elif old[name] != new[name]:
-            flips.append(f"{name}: {'passed → failed' if old[name] else 'failed → passed'}")
-    return flips
+def _changed_checks(old: Report | None, new: Report) -> list[str]:
+    def outcomes(report):
+        return {} if report is None else {(c.task, c.name): c.passed for c in report.checks()}
+
+    word = {True: "passed", False: "failed", None: "absent"}
+    before, after = outcomes(old), outcomes(new)
+    keys = list(after) + [k for k in before if k not in after]
+    return [f"{task}: {check} ({word[before.get((task, check))]} → {word[after.get((task, check))]})"
+            for task, check in keys if before.get((task, check)) != after.get((task, check))]
+
+
+def _num(x: float | None) -> str:
+    return "" if x is None else number(x)

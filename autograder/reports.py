@@ -19,13 +19,14 @@ import json
 import os
 import re
 from functools import lru_cache
+from itertools import zip_longest
 from pathlib import Path
 
 import jinja2
 
 from . import plots
 from .records import CheckResult, Report, TaskResult
-from .summary import ClassSummary, StudentLine, is_number, percent as _percent
+from .summary import ClassSummary, IntakeNotes, Similarity, StudentLine, is_number, percent as _percent
 
 BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEXT_LIMIT = 4000  # characters of any one string shown
@@ -103,7 +104,8 @@ def _report_view(r: Report) -> dict:
     """What report.html.j2 shows; `r` is the report with its strings already bounded."""
     submission = r.submission
     facts = [("Student", r.student_id), ("Assignment", r.assignment),
-             ("Submitted file", submission and submission.file), ("SHA-256 of the file", submission and submission.sha256),
+             ("Submitted file", submission and submission.file), ("Submitted at", r.submitted_at),
+             ("SHA-256 of the file", submission and submission.sha256),
              ("Variant", r.variant), ("Sandbox", r.sandbox), ("Grader version", r.grader_version)]
     if r.late:
         facts.append(("Handed in", "late"))
@@ -201,7 +203,33 @@ def _summary_view(s: ClassSummary) -> dict:
         "ungradable": [st for st in students if st["state"] == "ungradable"],
         "flagged": [st for st in students if st["warnings"]],
         "missing": [st for st in students if st["state"] == "missing"],
+        "late": [st for st in students if st["late"]],
+        "intake": _intake_view(s.intake),
+        "similarity": _similarity_view(s.similarity),
     }
+
+
+def _similarity_view(similarity: Similarity | None) -> dict | None:
+    if similarity is None:
+        return None
+    pairs, more_pairs = _limited(list(similarity.pairs))
+    return {
+        "threshold": _percent(similarity.threshold, 1),
+        "signals": similarity.signals,
+        "pairs": [{"students": pair.students, "percent": _percent(pair.score, 1),
+                   "shares": [_percent(x, 1) for x in pair.shares],
+                   # the two sides line by line, as rows of the side-by-side table
+                   "rows": list(zip_longest(*pair.sides, fillvalue=None))} for pair in pairs],
+        "more_pairs": more_pairs,
+        "clusters": similarity.clusters,
+    }
+
+
+def _intake_view(intake: IntakeNotes | None) -> dict | None:
+    if intake is None:
+        return None
+    problems, more = _limited(list(intake.problems))
+    return {"layout": intake.layout, "rule": intake.rule, "problems": problems, "more": more}
 
 
 def _student_view(student: StudentLine) -> dict:
@@ -215,6 +243,7 @@ def _student_view(student: StudentLine) -> dict:
         "reason": student.reason,
         "warnings": warnings,
         "more_warnings": more,
+        "late": student.late,
     }
 
 

@@ -1,7 +1,9 @@
 """The class view: every number the summary page shows, computed here from the reports alone.
 
 The page (`reports.render_summary_html`) only lays it out; the CLI's counts, the server's
-staff pages and the cluster back end take their numbers from here too.
+staff pages and the cluster back end take their numbers from here too. What the grade run
+learnt about the class beyond the reports (how the submissions were read, possibly copied
+work) is handed in by the run and kept here beside the numbers, for the page to show.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class StudentLine:
     percent: float
     reason: str | None
     warnings: tuple[str, ...]
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,51 @@ class Counts:
     ungradable: int
     missing: int
     flagged: int  # with a warning (a notebook of another student, an edited locked cell, …)
+    late: int
+
+
+@dataclass(frozen=True)
+class IntakeNotes:
+    """How SUBMISSIONS was read, and every file that was not graded, or not graded alone."""
+
+    layout: str  # the download recognised: "Blackboard assignment download", …
+    rule: str  # which of one student's several notebooks counts
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SideLine:
+    """One line of a student's code beside the other's; `number` None is a gap ("…")."""
+
+    number: int | None
+    text: str
+    match: bool
+
+
+@dataclass(frozen=True)
+class SimilarPair:
+    students: tuple[str, str]
+    score: float  # the larger of the two shares
+    shares: tuple[float, float]  # of each one's own code, matched in the other's
+    sides: tuple[tuple[SideLine, ...], tuple[SideLine, ...]]  # each one's matching lines, with a line around
+
+
+@dataclass(frozen=True)
+class CopySignal:
+    """A submission computing with another student's constants, or generated for another student."""
+
+    students: tuple[str, str]  # the one who handed it in, the one it points at
+    what: str
+
+
+@dataclass(frozen=True)
+class Similarity:
+    """Possibly copied work in a class, for a person to look at; it never changes a score."""
+
+    threshold: float  # a pair is listed from this share of either one's code
+    signals: tuple[CopySignal, ...] = ()
+    pairs: tuple[SimilarPair, ...] = ()  # most similar first
+    clusters: tuple[tuple[str, ...], ...] = ()  # three or more students joined by pairs
 
 
 @dataclass(frozen=True)
@@ -93,9 +141,12 @@ class ClassSummary:
     tasks: tuple[TaskMean, ...]
     checks: tuple[CheckTally, ...]  # most often failed first
     mistakes: tuple[MistakeCount, ...]  # most common first
+    intake: IntakeNotes | None = None
+    similarity: Similarity | None = None
 
 
-def class_summary(assignment: Assignment, reports: list[Report], sandbox: str, grader_version: str) -> ClassSummary:
+def class_summary(assignment: Assignment, reports: list[Report], sandbox: str, grader_version: str, *,
+                  intake: IntakeNotes | None = None, similarity: Similarity | None = None) -> ClassSummary:
     graded = [r for r in reports if r.status == "graded"]
     tallies: dict[tuple[str, str], list[int]] = {}
     mistakes: Counter = Counter()
@@ -114,7 +165,7 @@ def class_summary(assignment: Assignment, reports: list[Report], sandbox: str, g
         mean = round(sum(scores) / len(scores), 4) if scores else 0.0
         tasks.append(TaskMean(task.name, task.points, mean, percent(mean, task.points)))
     students = tuple(StudentLine(r.student_id, r.state, r.score, r.max_score, percent(r.score, r.max_score), r.reason,
-                                 r.warnings) for r in reports)
+                                 r.warnings, r.late) for r in reports)
     scores = tuple(float(s.score) for s in students if s.state != "missing" and is_number(s.score))
     checks = [CheckTally(t, n, p, f) for (t, n), (p, f) in tallies.items()]
     return ClassSummary(
@@ -130,6 +181,7 @@ def class_summary(assignment: Assignment, reports: list[Report], sandbox: str, g
             ungradable=sum(s.state == "ungradable" for s in students),
             missing=sum(s.state == "missing" for s in students),
             flagged=sum(bool(s.warnings) for s in students),
+            late=sum(s.late for s in students),
         ),
         scores=scores,
         mean=statistics.fmean(scores) if scores else None,
@@ -137,4 +189,6 @@ def class_summary(assignment: Assignment, reports: list[Report], sandbox: str, g
         tasks=tuple(tasks),
         checks=tuple(sorted(checks, key=lambda c: (c.percent, c.task, c.name))),
         mistakes=tuple(MistakeCount(m, t, n) for (m, t), n in sorted(mistakes.items(), key=lambda kv: (-kv[1], kv[0]))),
+        intake=intake,
+        similarity=similarity,
     )

@@ -43,9 +43,9 @@ def test_csv_is_our_grades_csv(tmp_path, gradebook):
     result, out = export(tmp_path, gradebook, ROSTER, "--format", "csv")
     assert result.exit_code == 0, result.output
     assert out.read_text().splitlines() == [
-        "student_id,score,max_score,scaled,value_at_origin,status,name,email,section",
-        's1,3.5,4,2.5,1,graded,"Lovelace, Ada",ada@example.org,A',
-        's2,0,4,0,0,ungradable,"Turing, Alan",alan@example.org,B',
+        "student_id,score,max_score,scaled,value_at_origin,status,late,name,email,section",
+        's1,3.5,4,2.5,1,graded,,"Lovelace, Ada",ada@example.org,A',
+        's2,0,4,0,0,ungradable,,"Turing, Alan",alan@example.org,B',
     ]
 
 

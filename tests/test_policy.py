@@ -110,7 +110,8 @@ def test_the_repositorys_course_file_is_valid():
 
 @pytest.mark.slow
 def test_grade_applies_the_same_late_rule_as_the_server(tmp_path, monkeypatch, toy, sandbox):
-    """A submission the LMS marks late, or handed in after the due date, loses the penalty in report.json."""
+    """A late submission (its time after course.toml's due date, or marked late by the LMS) loses the
+    penalty in report.json."""
     course = tmp_path / "course"
     course.mkdir()
     for part in ("assignments", "solutions"):
@@ -127,7 +128,8 @@ def test_grade_applies_the_same_late_rule_as_the_server(tmp_path, monkeypatch, t
     def with_times(*args):
         result = found(*args)
         when = {"a1": "2026-01-10T11:00:00Z", "b2": "2026-01-11T00:00:00+00:00"}
-        result.by_student.update({sid: replace(sub, submitted_at=when.get(sid), late=sid == "c3")
+        # As the intake says them: b2's time is after the due date, c3 only carries the LMS's late mark.
+        result.by_student.update({sid: replace(sub, submitted_at=when.get(sid), late=sid in ("b2", "c3"))
                                   for sid, sub in result.by_student.items()})
         return result
 

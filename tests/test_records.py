@@ -39,7 +39,7 @@ reports = st.builds(
     submission=st.none() | st.builds(SubmittedFile, text, text),
     cell_errors=st.lists(st.builds(CellError, text, text), max_size=2).map(tuple),
     tasks=st.lists(tasks(), max_size=3).map(tuple), warnings=st.lists(text, max_size=2).map(tuple),
-    late=st.booleans())
+    late=st.booleans(), submitted_at=st.none() | text, class_warnings=st.lists(text, max_size=2).map(tuple))
 
 
 @given(reports)
@@ -47,6 +47,8 @@ def test_every_report_reads_back_from_its_json_whole(report):
     data = json.loads(report_json(report))
     assert Report.from_json(data) == report
     assert ("late" in data) == report.late
+    assert ("submitted_at" in data) == (report.submitted_at is not None)
+    assert ("class_warnings" in data) == bool(report.class_warnings)
     assert all(("override" in t) == (task.override is not None) for t, task in zip(data["tasks"], report.tasks))
 
 
@@ -146,3 +148,23 @@ def test_a_late_submission_is_said_in_the_json_and_on_the_page():
 
     assert graded(late=True).to_json()["late"] is True and "late" not in graded().to_json()
     assert "<dt>Handed in</dt><dd>late</dd>" in render_report_html(graded(late=True))
+
+
+def test_the_submission_time_is_said_in_the_json_and_on_the_page_only_when_known():
+    from autograder.reports import render_report_html
+
+    timed = graded(submitted_at="2025-03-15T09:00:00")
+    assert timed.to_json()["submitted_at"] == "2025-03-15T09:00:00" and "submitted_at" not in graded().to_json()
+    assert "<dt>Submitted at</dt><dd>2025-03-15T09:00:00</dd>" in render_report_html(timed)
+    assert "Submitted at" not in render_report_html(graded())
+
+
+def test_class_warnings_of_a_new_run_replace_those_of_the_last_and_keep_the_own():
+    own = graded(warnings=("An edited locked cell.",))
+    first = own.with_class_warnings(["Much of your code (90%) matches student s002's."])
+    assert first.warnings == ("An edited locked cell.", "Much of your code (90%) matches student s002's.")
+    again = first.with_class_warnings(["Much of your code (90%) matches student s002's."])
+    assert again is first
+    second = first.with_class_warnings(["Student s003's submission computes with your constants (X)."])
+    assert second.warnings == ("An edited locked cell.", "Student s003's submission computes with your constants (X).")
+    assert first.with_class_warnings([]) == own and report_json(first.with_class_warnings([])) == report_json(own)

@@ -14,7 +14,8 @@ import pytest
 from autograder import plots, reports
 from autograder.records import Override, Report
 from autograder.assignment import Assignment, Task
-from autograder.summary import ClassSummary, StudentLine, class_summary
+from autograder.summary import (ClassSummary, CopySignal, IntakeNotes, SideLine, SimilarPair, Similarity, StudentLine,
+                                class_summary)
 
 HOSTILE = '<script>alert("x")</script>'
 
@@ -163,6 +164,26 @@ def test_student_text_in_the_summary_stays_inert():
     html = reports.render_summary_html(hostile)
     assert "<script" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_late_students_intake_notes_and_copied_work_reach_the_page_through_the_summary():
+    marked = class_reports()
+    marked[1] = dataclasses.replace(marked[1], late=True)
+    side = (SideLine(3, "x = 1", False), SideLine(None, "…", False), SideLine(7, HOSTILE, True))
+    s = class_summary(ASSIGNMENT, marked, "bwrap", "0.1.0",
+                      intake=IntakeNotes("Canvas download", "the latest upload counts", (f"{HOSTILE}.ipynb: no one",)),
+                      similarity=Similarity(0.5, (CopySignal(("s001", "s002"), f"s001's code holds {HOSTILE}"),),
+                                            (SimilarPair(("s001", "s002"), 0.9, (0.9, 0.75), (side, side[2:])),),
+                                            (("s001", "s002", "s003"),)))
+    assert s.counts.late == 1 and [st.student_id for st in s.students if st.late] == ["s002"]
+    html = reports.render_summary_html(s)
+    text = visible_text(html)
+    assert "⏰ Late 1" in text and "⏰ Late (1) s002" in text
+    assert f"not graded alone (1) Canvas download; the latest upload counts. {HOSTILE}.ipynb: no one" in text
+    assert "s001 and s002 : 90.0% (90.0% of s001's code, 75.0% of s002's)" in text
+    assert "Clusters (1) s001, s002, s003" in text
+    assert "<script" not in html and html.count("&lt;script&gt;") == 4  # the file, the signal, both sides' line
+    assert "Possibly copied work" not in reports.render_summary_html(summary())
 
 
 def test_a_student_id_cannot_escape_its_link():

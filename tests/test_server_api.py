@@ -75,6 +75,7 @@ def test_an_upload_is_graded_with_the_same_report_as_grade_writes(server, toy, s
     assert (done["student_id"], done["assignment"], done["status"], done["score"], done["max_score"]) == \
         ("a1", "toy", "graded", 4.0, 4.0)
     expected = grade_bytes(toy, "toy", "a1", data, sandbox)
+    assert done["report"].pop("submitted_at") == done["received_at"]
     for report in (expected, done["report"]):
         report["submission"].pop("file")
     assert done["report"] == expected

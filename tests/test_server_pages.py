@@ -114,7 +114,7 @@ def test_regrade_previews_whose_score_changes_and_applies_it_keeping_overrides(s
             break
         time.sleep(0.1)
     assert "<strong>1</strong> student would get a different grade" in page
-    assert "2.5" in page and "3.5" in page and "failed → passed" in page
+    assert "2.5" in page and "3.5" in page and "(failed → passed)" in page
     # Nothing changed for the student yet.
     assert client.get(f"/api/submissions/{first['id']}", headers=bearer(tokens["a1"])).json()["score"] == 2.5
     run = re.search(r'action="/staff/toy/regrade/(\d+)"', page).group(1)

@@ -317,18 +317,19 @@ def regrade_page(request: Request) -> Response:
 
 
 def _preview(svc: Service, name: str, run: int) -> tuple[list[regrade.Change], int]:
-    """Each student's standing now against their standing with every attempt's new report."""
+    """Each student's standing now against their standing with every attempt's new report,
+    the largest losses first."""
     new_reports = svc.store.regrade_reports(run)
-    old, new = {}, {}
+    old, new = [], []
     by_student: dict[str, list] = {}
     for attempt in svc.store.attempts(name):
         by_student.setdefault(attempt.student_id, []).append(attempt)
     overrides = svc.store.overrides(name)
     for sid, attempts in by_student.items():
-        old[sid] = svc.standing(name, sid, attempts, overrides.get(sid, [])).report
+        old.append(svc.standing(name, sid, attempts, overrides.get(sid, [])).report)
         regraded = [_replaced(a, new_reports.get(a.id)) for a in attempts]
-        new[sid] = svc.standing(name, sid, regraded, overrides.get(sid, [])).report
-    changes = regrade.compare_class(old, new)
+        new.append(svc.standing(name, sid, regraded, overrides.get(sid, [])).report)
+    changes = sorted(regrade.compare(old, new), key=lambda c: (c.new_score - (c.old_score or 0.0), c.student_id))
     return changes, len(new) - len(changes)
 
 
