@@ -69,8 +69,10 @@ def grader_key(course: Course, name: str) -> str:
     """Changes whenever anything that could change a grade changes: engine, assignment, reference, templates."""
     digest = hashlib.sha256(__version__.encode())
     package = Path(__file__).resolve().parent
+    # The course's own templates (notebook cells, report pages) but not the server's pages
+    # in templates/server/, which change no grade.
     sources = sorted(package.glob("*.py")) + sorted(course.assignment_dir(name).rglob("*")) \
-        + sorted((course.root / "templates").rglob("*"))
+        + sorted((course.root / "templates").glob("*"))
     sources.append(course.root / "solutions" / f"{name}.py")
     for path in sources:
         if path.is_file() and "__pycache__" not in path.parts:
