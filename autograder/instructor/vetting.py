@@ -243,10 +243,13 @@ def vet_class(course: Course, name: str, roster: Roster, secret: bytes, *, jobs:
     variants = [done[sid] for sid in roster.student_ids]
     declared = measures_.declared(course, name)
     spreads = [measures_.spread(m, {v.student_id: v.measures[m.name] for v in variants}) for m in declared]
-    mistakes = [{"slug": m.slug, "name": m.name, "task": m.task,
-                 "failed": sorted(v.student_id for v in variants for o in v.mistakes
-                                  if o.slug == m.slug and (o.lost <= EPS or not o.named or o.others))}
-                for m in known]
+    mistakes = []
+    for m in known:
+        outcomes = [(v.student_id, o) for v in variants for o in v.mistakes if o.slug == m.slug]
+        lost = [o.lost for _, o in outcomes]
+        mistakes.append({"slug": m.slug, "name": m.name, "task": m.task,
+                         "lost": {"min": min(lost), "max": max(lost)} if lost else None,
+                         "failed": sorted(sid for sid, o in outcomes if o.lost <= EPS or not o.named or o.others)})
     return Vetting(name, sandbox, jobs, variants, spreads, mistakes, time.monotonic() - started)
 
 
