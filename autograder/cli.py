@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -90,12 +91,17 @@ def generate(assignment: str, roster: Path, out: Path, solutions: bool, jobs: in
 @click.option("--require-sandbox", is_flag=True, help="Refuse to grade without bubblewrap isolation.")
 @click.option("--nbgrader-gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Also record the grades in this nbgrader gradebook.db (its folder is the nbgrader course root).")
+@click.option("--cluster", "cluster_address", metavar="ADDRESS", default=None,
+              help="Grade on a Dask cluster instead: tcp://HOST:PORT of its scheduler, or local:N for N local "
+                   "worker processes (needs the 'cluster' extra).")
 @course_option
 @secret_option
 def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int | None, gradebook_path: Path | None,
-          force: bool, require_sandbox: bool, nbgrader_gradebook: Path | None, course_dir: Path,
-          secret_file: Path | None) -> None:
+          force: bool, require_sandbox: bool, nbgrader_gradebook: Path | None, cluster_address: str | None,
+          course_dir: Path, secret_file: Path | None) -> None:
     """Grade SUBMISSIONS (a folder or .zip) for every roster student; write reports, grades.csv, summary.html."""
+    if cluster_address is not None and jobs is not None:
+        raise click.UsageError("--jobs and --cluster exclude each other: a cluster grades with its workers' threads")
     course = Course(course_dir)
     course.assignment(assignment)
     students = read_roster(roster)
@@ -104,16 +110,28 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
     if kind != "bwrap":
         click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation: it can read "
                     "files the grader can read. Every report says sandbox: rlimit-only.", fg="red", err=True)
-    run = grade_class(course, assignment, students, submissions, out, course.secret(secret_file),
-                      jobs=jobs or default_jobs(), sandbox=kind, gradebook_path=gradebook_path, force=force,
-                      say=lambda line: click.echo(line, err=True))
+    with _cluster(cluster_address, course, kind) as cluster:
+        run = grade_class(course, assignment, students, submissions, out, course.secret(secret_file),
+                          jobs=jobs or default_jobs(), sandbox=kind, gradebook_path=gradebook_path, force=force,
+                          say=lambda line: click.echo(line, err=True), executor=cluster and cluster.grade)
     if nbgrader_gradebook is not None:
         count = record_grades(course, assignment, students, submissions, out, gradebook_path, nbgrader_gradebook)
         click.echo(f"Recorded {count} submissions in the nbgrader gradebook {nbgrader_gradebook}.")
     click.echo(f"{run.graded} graded, {run.ungradable} ungradable, {run.missing} without a submission"
                f"{f', {run.skipped} unchanged since the last run' if run.skipped else ''} "
-               f"in {run.seconds:.1f} s (sandbox: {kind}).")
+               f"in {run.seconds:.1f} s (sandbox: {kind}{f'; cluster: {cluster_address}' if cluster_address else ''}).")
     click.echo(f"Reports: {out}/<student_id>/report.html   Grades: {out / 'grades.csv'}   Summary: {out / 'summary.html'}")
+
+
+def _cluster(address: str | None, course: Course, sandbox: str):
+    """The Dask cluster to grade on, or nothing (a context either way)."""
+    if address is None:
+        return contextlib.nullcontext()
+    try:
+        from .cluster import ClusterExecutor
+    except ModuleNotFoundError as exc:
+        raise UserError(f"--cluster needs Dask distributed ({exc}): pip install 'optim-autograder[cluster]'") from None
+    return ClusterExecutor(address, course, sandbox)
 
 
 @main.command("nbgrader-source")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import importlib.util
 import os
 import secrets
@@ -70,6 +71,11 @@ class Course:
             known = ", ".join(self.assignment_names()) or "none"
             raise UserError(f"no assignment {name!r} in {self.root / 'assignments'} (known: {known})")
         module_name = f"_course_assignment_{name}"
+        loaded = sys.modules.get(module_name)
+        if loaded is not None and Path(loaded.__file__).parent != folder:
+            # Another copy of the course holds the name: a long-lived cluster worker receives
+            # every edit of a course as a folder of its own, and must not grade with the old one.
+            module_name += "_" + hashlib.sha256(str(folder).encode()).hexdigest()[:12]
         if module_name not in sys.modules:
             spec = importlib.util.spec_from_file_location(
                 module_name, folder / "__init__.py", submodule_search_locations=[str(folder)]

@@ -247,11 +247,16 @@ def grade(unit: Unit) -> dict:
     try:
         return _grade(unit)
     except Exception as exc:  # our bug must not stop the class; the TA sees it in one line
-        course = Course.at(unit.course_root)
-        assignment = course.assignment(unit.assignment)
-        report = _report_head(assignment, Variant(unit.assignment, unit.student_id, unit.variant_key), unit)
-        return _ungradable(report, assignment, f"The grader failed on this submission ({type(exc).__name__}: "
-                           f"{str(exc)[:200]}); this is the grader's fault, not the student's.")
+        return grader_failure(unit, f"{type(exc).__name__}: {str(exc)[:200]}")
+
+
+def grader_failure(unit: Unit, why: str) -> dict:
+    """The report of a unit that the grader itself could not finish: the student is not to blame."""
+    course = Course.at(unit.course_root)
+    assignment = course.assignment(unit.assignment)
+    report = _report_head(assignment, Variant(unit.assignment, unit.student_id, unit.variant_key), unit)
+    return _ungradable(report, assignment, f"The grader failed on this submission ({why}); "
+                       "this is the grader's fault, not the student's.")
 
 
 def _grade(unit: Unit) -> dict:

@@ -58,16 +58,23 @@ def render_summary_html(summary: dict, templates: Path | str | None = None) -> s
 
 
 def write_report(report: dict, folder: Path | str, templates: Path | str | None = None) -> None:
-    """Write folder/report.json and folder/report.html, both from the same plain data.
+    """Write folder/report.json and folder/report.html, both from the same plain data."""
+    write_report_files(report_files(report, templates), folder)
 
-    Each file is written whole or not at all, so an interrupted run leaves no half report.
-    """
+
+def report_files(report: dict, templates: Path | str | None = None) -> dict[str, str]:
+    """The text of report.json and report.html (rendered where the grading ran, written elsewhere)."""
+    data = _plain(report)
+    return {"report.json": json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n",
+            "report.html": render_report_html(data, templates)}
+
+
+def write_report_files(files: dict[str, str], folder: Path | str) -> None:
+    """Each file is written whole or not at all, so an interrupted run leaves no half report."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    data = _plain(report)
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-    _write_whole(folder / "report.json", text)
-    _write_whole(folder / "report.html", render_report_html(data, templates))
+    for name in ("report.json", "report.html"):
+        _write_whole(folder / name, files[name])
 
 
 def _write_whole(path: Path, text: str) -> None:

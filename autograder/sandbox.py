@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +132,8 @@ class Zygote:
         if self._host_tmp:
             os.chmod(self._host_tmp, 0o755)
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # A cluster worker grades on several threads with one zygote: a reply must reach its asker.
+        self._asking = threading.Lock()
         workroot = "/tmp" if kind == "bwrap" else self._host_tmp
         self.proc = subprocess.Popen(
             self._command(theirs.fileno(), workroot, limits), pass_fds=(theirs.fileno(),),
@@ -171,10 +174,11 @@ class Zygote:
 
     def _ask(self, request: dict | None, fds: list[int], timeout: float) -> dict | None:
         try:
-            if request is not None:
-                socket.send_fds(self.control, [json.dumps(request).encode()], fds)
-            ready, _, _ = select.select([self.control], [], [], timeout)
-            data = self.control.recv(1 << 16) if ready else b""
+            with self._asking:
+                if request is not None:
+                    socket.send_fds(self.control, [json.dumps(request).encode()], fds)
+                ready, _, _ = select.select([self.control], [], [], timeout)
+                data = self.control.recv(1 << 16) if ready else b""
         except OSError:
             return None
         return json.loads(data) if data else None
@@ -202,16 +206,29 @@ class Zygote:
 
 
 _zygotes: dict[tuple, Zygote] = {}
+_starting = threading.Lock()
 
 
 def zygote(kind: str, limits: Limits) -> Zygote:
-    """This process's zygote for a kind of sandbox, started on first use and after a death."""
+    """This process's zygote for a kind of sandbox, started on first use and after a death.
+
+    It dies with the thread that started it (PR_SET_PDEATHSIG), so start it from a thread
+    that lives as long as the process grades.
+    """
     # Keyed by pid too: a forked pool worker must not share its parent's zygote.
     key = (os.getpid(), kind, limits.tmp_bytes)
-    current = _zygotes.get(key)
-    if current is None or not current.alive():
-        _zygotes[key] = current = Zygote(kind, limits)
+    with _starting:
+        current = _zygotes.get(key)
+        if current is None or not current.alive():
+            _zygotes[key] = current = Zygote(kind, limits)
     return current
+
+
+def close_zygotes() -> None:
+    """End this process's zygotes (a cluster worker that shuts down)."""
+    with _starting:
+        for key in [k for k in _zygotes if k[0] == os.getpid()]:
+            _zygotes.pop(key).close()
 
 
 def _environment(home: str) -> dict:

@@ -1,0 +1,85 @@
+"""What runs on a cluster worker: the course it received, its warm sandbox, grading one unit.
+
+`GradingPlugin` is registered by the client and set up by every worker, including workers
+that join later or restart after a crash: it writes the course into the machine's cache
+(see `shipment`), loads its assignments and starts the sandbox zygote, once per worker
+process, and ends the zygote with the worker. `grade_on_worker` is the task: it grades a
+unit against that copy of the course, exactly as `grading.grade` does in the local pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from distributed import WorkerPlugin, get_worker
+
+from .. import grading, reports
+from ..batch import grader_key
+from ..course import Course
+from ..grading import Unit
+from ..sandbox import Limits, bwrap_status, close_zygotes, zygote
+from .shipment import CourseFiles, default_cache, materialise
+
+# The courses this worker process holds, by digest; and why one could not be prepared.
+_courses: dict[str, Path] = {}
+_unready: dict[str, str] = {}
+
+
+class NotPrepared(Exception):
+    """This worker cannot grade the course: the client must stop, not blame a student."""
+
+
+class GradingPlugin(WorkerPlugin):
+    # Registering the same course and sandbox again (another run, the course server) keeps
+    # the running setup instead of tearing it down under the units in flight.
+    idempotent = True
+
+    def __init__(self, files: CourseFiles, digest: str, sandbox: str, limits: Limits):
+        self.files, self.digest, self.sandbox, self.limits = files, digest, sandbox, limits
+        self.name = f"autograder-{sandbox}-{digest[:16]}"
+
+    async def setup(self, worker) -> None:
+        # The zygote dies with the thread that started it: not a passing thread, and not the
+        # event loop, which must not block for the seconds a warm start takes.
+        self._keeper = ThreadPoolExecutor(1, thread_name_prefix="autograder-sandbox")
+        await asyncio.wrap_future(self._keeper.submit(self._prepare, worker.address))
+
+    def _prepare(self, address: str) -> None:
+        try:
+            if self.sandbox == "bwrap" and not bwrap_status()[0]:
+                raise NotPrepared(f"{bwrap_status()[1]}, and this grade run isolates student code with it")
+            root = materialise(self.files, self.digest, default_cache())
+            course = Course.at(str(root))
+            for name in course.assignment_names():
+                course.assignment(name)  # imported here, once, not by two grading threads at a time
+            zygote(self.sandbox, self.limits)
+        except Exception as exc:
+            _unready[self.digest] = f"the Dask worker {address} cannot grade: {exc}"
+            raise NotPrepared(_unready[self.digest]) from exc
+        _courses[self.digest] = root
+        _unready.pop(self.digest, None)
+
+    def teardown(self, worker) -> None:
+        close_zygotes()
+        self._keeper.shutdown(wait=False)
+
+
+def grade_on_worker(unit: Unit, digest: str, render: bool) -> tuple[dict, str, dict[str, str] | None]:
+    """The report, the key of the grader that made it, and (if asked) the text of its two files."""
+    root = _courses.get(digest)
+    if root is None:
+        raise NotPrepared(_unready.get(digest) or f"the course never reached worker {get_worker().address}")
+    here = dataclasses.replace(unit, course_root=str(root))
+    report = grading.grade(here)
+    files = reports.report_files(report, root / "templates") if render else None
+    return report, _grader_key(str(root), unit.assignment), files
+
+
+@functools.lru_cache(maxsize=None)
+def _grader_key(root: str, assignment: str) -> str:
+    # Once per process: the code this process loaded is the code that grades.
+    return grader_key(Course.at(root), assignment)
