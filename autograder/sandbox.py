@@ -132,8 +132,6 @@ class Zygote:
         if self._host_tmp:
             os.chmod(self._host_tmp, 0o755)
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        # A cluster worker grades on several threads with one zygote: a reply must reach its asker.
-        self._asking = threading.Lock()
         workroot = "/tmp" if kind == "bwrap" else self._host_tmp
         self.proc = subprocess.Popen(
             self._command(theirs.fileno(), workroot, limits), pass_fds=(theirs.fileno(),),
@@ -174,11 +172,10 @@ class Zygote:
 
     def _ask(self, request: dict | None, fds: list[int], timeout: float) -> dict | None:
         try:
-            with self._asking:
-                if request is not None:
-                    socket.send_fds(self.control, [json.dumps(request).encode()], fds)
-                ready, _, _ = select.select([self.control], [], [], timeout)
-                data = self.control.recv(1 << 16) if ready else b""
+            if request is not None:
+                socket.send_fds(self.control, [json.dumps(request).encode()], fds)
+            ready, _, _ = select.select([self.control], [], [], timeout)
+            data = self.control.recv(1 << 16) if ready else b""
         except OSError:
             return None
         return json.loads(data) if data else None

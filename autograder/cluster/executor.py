@@ -175,8 +175,10 @@ def _connect(address: str) -> tuple[Client, LocalCluster | None]:
         # One thread per worker process, like --jobs; and no unit waits on a worker behind
         # another (saturation 1.0), so a unit that kills its worker takes no bystander with it.
         with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+            # No dashboard; its HTTP server (health checks) on a free loopback port.
             cluster = LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+                                   dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                   silence_logs=logging.ERROR)
         return Client(cluster), cluster
     if "://" not in address:
         raise UserError(f"--cluster {address}: {ADDRESS_HELP}")

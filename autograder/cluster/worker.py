@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,6 +28,10 @@ from .shipment import CourseFiles, default_cache, materialise
 # The courses this worker process holds, by digest; and why one could not be prepared.
 _courses: dict[str, Path] = {}
 _unready: dict[str, str] = {}
+# One unit at a time in a process, however many threads the worker has: CPython's ast is not
+# safe in two threads at once before 3.12 ("AST constructor recursion depth mismatch"), and a
+# report must not depend on what else ran beside it. Run workers with --nthreads 1.
+_grading = threading.Lock()
 
 
 class NotPrepared(Exception):
@@ -74,8 +79,9 @@ def grade_on_worker(unit: Unit, digest: str, render: bool) -> tuple[dict, str, d
     if root is None:
         raise NotPrepared(_unready.get(digest) or f"the course never reached worker {get_worker().address}")
     here = dataclasses.replace(unit, course_root=str(root))
-    report = grading.grade(here)
-    files = reports.report_files(report, root / "templates") if render else None
+    with _grading:
+        report = grading.grade(here)
+        files = reports.report_files(report, root / "templates") if render else None
     return report, _grader_key(str(root), unit.assignment), files
 
 
