@@ -21,12 +21,14 @@ import pytest
 from click.testing import CliRunner
 from distributed import WorkerPlugin
 
-from autograder import grading
-from autograder.batch import grade_class
+from autograder import grading, reports
+from autograder.batch import grade_class, grader_key
 from autograder.cli import main
 from autograder.cluster import ClusterExecutor
 from autograder.demo import sample_class
+from autograder.grading import Submission, Unit
 from autograder.roster import Roster
+from autograder.variants import Variant
 
 from conftest import SECRET
 
@@ -128,8 +130,17 @@ def test_a_worker_killed_mid_run_costs_nothing(course, sandbox_kind, sample, das
         (out / "s007" / "report.json").unlink()  # as if the run had been killed before s007 was written
         again = grade_class(course, ASSIGNMENT, sample.roster, sample.submissions, out, SECRET, jobs=1,
                             sandbox=sandbox_kind, executor=cluster.grade)
-    assert again.skipped == 7
-    assert_same_reports(sample, out)
+        assert again.skipped == 7
+        assert_same_reports(sample, out)
+
+        # The course server's way in: one unit, a future of (report, grader key).
+        local = json.loads((sample.local / "s001" / "report.json").read_text())
+        unit = Unit(str(course.root), ASSIGNMENT, "s001", Variant.derive(SECRET, ASSIGNMENT, "s001").key,
+                    Submission(local["submission"]["file"], (sample.submissions / "s001.ipynb").read_bytes()),
+                    sandbox_kind)
+        report, key = cluster.submit(unit).result(timeout=300)
+    assert key == grader_key(course, ASSIGNMENT)
+    assert reports.report_files(report)["report.json"] == (sample.local / "s001" / "report.json").read_text()
 
 
 def test_grade_with_cluster_option_matches_jobs(sample, tmp_path):

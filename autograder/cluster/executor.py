@@ -62,10 +62,18 @@ class ClusterExecutor:
     def _ship(self) -> None:
         files = CourseFiles.of(self.course.root)
         digest = files.digest()
+        plugin = GradingPlugin(files, digest, self.sandbox, self.limits)
         try:
-            self.client.register_plugin(GradingPlugin(files, digest, self.sandbox, self.limits))
+            self.client.register_plugin(plugin)
         except NotPrepared as exc:
             raise UserError(str(exc)) from None
+        except OSError:
+            # A worker died while it was being prepared. The scheduler keeps the plugin for every
+            # worker alive or to come; asking again only checks that the scheduler is still there.
+            try:
+                self.client.register_plugin(plugin)
+            except OSError as exc:
+                raise UserError(f"lost the Dask scheduler at {self.address}: {exc}") from None
         self.digest = digest
 
     # --- the course server's executor protocol ----------------------------------------
@@ -89,7 +97,8 @@ class ClusterExecutor:
             except Exception as exc:
                 result.set_exception(exc)
             else:
-                result.set_result((report, key))
+                # The course server's key for a report the grader did not finish: graded again next time.
+                result.set_result((report, key or "crashed"))
 
         with self._lock:
             self._inflight.add(future)  # a future nobody holds is cancelled by Dask

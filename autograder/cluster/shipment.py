@@ -67,9 +67,10 @@ def materialise(files: CourseFiles, digest: str, cache: Path) -> Path:
     if target.is_dir() and CourseFiles.of(target).digest() != digest:
         shutil.rmtree(target)  # a damaged copy (a crash while it was cleaned up, a disk error)
     if not target.is_dir():
+        contents = [(_relative(name), data) for name, data in files.files]
         staging = Path(tempfile.mkdtemp(prefix=f".{digest[:16]}-", dir=courses))
-        for name, data in files.files:
-            path = staging / _relative(name)
+        for relative, data in contents:
+            path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         try:

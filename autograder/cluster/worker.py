@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 import functools
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from distributed import WorkerPlugin, get_worker
@@ -25,9 +25,11 @@ from ..grading import Unit
 from ..sandbox import Limits, bwrap_status, close_zygotes, zygote
 from .shipment import CourseFiles, default_cache, materialise
 
-# The courses this worker process holds, by digest; and why one could not be prepared.
-_courses: dict[str, Path] = {}
-_unready: dict[str, str] = {}
+# The courses this worker process holds or is preparing, by digest. A unit may arrive before the
+# plugin that prepares its course (both come from the scheduler, on different connections).
+_courses: dict[str, Future] = {}
+_arrived = threading.Condition()
+PLUGIN_WAIT = 120
 # One unit at a time in a process, however many threads the worker has: CPython's ast is not
 # safe in two threads at once before 3.12 ("AST constructor recursion depth mismatch"), and a
 # report must not depend on what else ran beside it. Run workers with --nthreads 1.
@@ -51,9 +53,13 @@ class GradingPlugin(WorkerPlugin):
         # The zygote dies with the thread that started it: not a passing thread, and not the
         # event loop, which must not block for the seconds a warm start takes.
         self._keeper = ThreadPoolExecutor(1, thread_name_prefix="autograder-sandbox")
-        await asyncio.wrap_future(self._keeper.submit(self._prepare, worker.address))
+        prepared = self._keeper.submit(self._prepare, worker.address)
+        with _arrived:
+            _courses[self.digest] = prepared
+            _arrived.notify_all()
+        await asyncio.wrap_future(prepared)
 
-    def _prepare(self, address: str) -> None:
+    def _prepare(self, address: str) -> Path:
         try:
             if self.sandbox == "bwrap" and not bwrap_status()[0]:
                 raise NotPrepared(f"{bwrap_status()[1]}, and this grade run isolates student code with it")
@@ -63,10 +69,8 @@ class GradingPlugin(WorkerPlugin):
                 course.assignment(name)  # imported here, once, not by two grading threads at a time
             zygote(self.sandbox, self.limits)
         except Exception as exc:
-            _unready[self.digest] = f"the Dask worker {address} cannot grade: {exc}"
-            raise NotPrepared(_unready[self.digest]) from exc
-        _courses[self.digest] = root
-        _unready.pop(self.digest, None)
+            raise NotPrepared(f"the Dask worker {address} cannot grade: {exc}") from exc
+        return root
 
     def teardown(self, worker) -> None:
         close_zygotes()
@@ -75,9 +79,10 @@ class GradingPlugin(WorkerPlugin):
 
 def grade_on_worker(unit: Unit, digest: str, render: bool) -> tuple[dict, str, dict[str, str] | None]:
     """The report, the key of the grader that made it, and (if asked) the text of its two files."""
-    root = _courses.get(digest)
-    if root is None:
-        raise NotPrepared(_unready.get(digest) or f"the course never reached worker {get_worker().address}")
+    with _arrived:
+        if not _arrived.wait_for(lambda: digest in _courses, timeout=PLUGIN_WAIT):
+            raise NotPrepared(f"the course never reached the Dask worker {get_worker().address}")
+    root = _courses[digest].result()
     here = dataclasses.replace(unit, course_root=str(root))
     with _grading:
         report = grading.grade(here)
