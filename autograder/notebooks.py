@@ -62,7 +62,7 @@ def py(value: Any) -> str:
 def tex(value: Any) -> str:
     """LaTeX for a number, array or sympy expression (no surrounding dollars)."""
     if isinstance(value, np.ndarray):
-        value = sympy.Matrix(value.tolist()) if value.ndim == 2 else sympy.Matrix(value.tolist())
+        value = sympy.Matrix(value.tolist())
     if isinstance(value, float):
         return sympy.latex(sympy.Float(value, 6)).rstrip("0") if value != int(value) else str(int(value))
     return sympy.latex(value)
@@ -211,7 +211,6 @@ def with_cell(nb, grade_id: str, source: str):
 
 def notebook_bytes(nb) -> bytes:
     return nbformat.writes(nb).encode("utf-8")
-
 
 
 # --- reading a submission -----------------------------------------------------------

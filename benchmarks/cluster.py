@@ -20,7 +20,6 @@ import pickle
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -30,8 +29,9 @@ from throughput import ROOT, SECRET, make_class
 from autograder import reports
 from autograder.course import Course
 from autograder.gradebook import Gradebook
-from autograder.grading import Submission, Unit, grade
-from autograder.sandbox import choose_kind
+from autograder.grading import Unit, grade
+from autograder.records import Submission
+from autograder.sandbox import choose_sandbox
 from autograder.variants import Variant
 
 CONFIGS = [["--jobs", "1"], ["--jobs", "2"], ["--cluster", "local:1"], ["--cluster", "local:2"]]
@@ -94,7 +94,7 @@ def client_cost_per_report(assignment: str, work: Path, sid: str, repeat: int = 
     """Seconds the client spends on one finished report (unpickle it, write its files, store it), and its size."""
     course = Course(ROOT)
     unit = Unit(str(ROOT), assignment, sid, Variant.derive(SECRET, assignment, sid).key,
-                Submission(sid, (work / "submissions" / f"{sid}.ipynb").read_bytes()), choose_kind(False)[0])
+                Submission(sid, (work / "submissions" / f"{sid}.ipynb").read_bytes()), choose_sandbox(False)[0])
     report = grade(unit)
     message = pickle.dumps((report, "key", reports.report_files(report, course.root / "templates")))
     folder = Path(tempfile.mkdtemp())

@@ -84,10 +84,10 @@ def time_split(assignment: str, work: Path, ids: list[str], sample: int) -> None
     """Where one submission's time goes, from an in-process profile of a sample."""
     from autograder import reports
     from autograder.grading import Submission, Unit, grade
-    from autograder.sandbox import choose_kind
+    from autograder.sandbox import choose_sandbox
 
     course = Course(ROOT)
-    kind = choose_kind(False)[0]
+    kind = choose_sandbox(False)[0]
     units = [Unit(str(ROOT), assignment, sid, Variant.derive(SECRET, assignment, sid).key,
                   Submission(sid, (work / "submissions" / f"{sid}.ipynb").read_bytes()), kind)
              for sid in ids[:sample]]

@@ -26,7 +26,8 @@ from autograder.batch import grade_class, grader_key
 from autograder.cli import main
 from autograder.cluster import ClusterExecutor
 from autograder.demo import sample_class
-from autograder.grading import Submission, Unit
+from autograder.grading import Unit
+from autograder.records import Submission
 from autograder.roster import Roster
 from autograder.variants import Variant
 
@@ -49,7 +50,7 @@ class Sample:
 
 
 @pytest.fixture(scope="module")
-def sample(course, sandbox_kind, tmp_path_factory) -> Sample:
+def sample(course, sandbox, tmp_path_factory) -> Sample:
     """Most of the demo class: correct work, untouched stubs, an infinite loop, a broken file, a
     missing one, three known mistakes."""
     folder = tmp_path_factory.mktemp("class")
@@ -61,7 +62,7 @@ def sample(course, sandbox_kind, tmp_path_factory) -> Sample:
         (submissions / f"{sid}.ipynb").write_bytes(data)
     roster_file = folder / "roster.csv"
     roster_file.write_text("student_id\n" + "".join(f"{sid}\n" for sid in roster.student_ids))
-    grade_class(course, ASSIGNMENT, roster, submissions, folder / "local", SECRET, jobs=2, sandbox=sandbox_kind)
+    grade_class(course, ASSIGNMENT, roster, submissions, folder / "local", SECRET, jobs=2, sandbox=sandbox)
     return Sample(roster, roster_file, submissions, folder / "local")
 
 
@@ -100,16 +101,16 @@ def dask_processes(tmp_path):
                 process.wait()
 
 
-def test_a_worker_killed_mid_run_costs_nothing(course, sandbox_kind, sample, dask_processes, tmp_path):
+def test_a_worker_killed_mid_run_costs_nothing(course, sandbox, sample, dask_processes, tmp_path):
     address, workers = dask_processes
     out = tmp_path / "out"
     streamed, victims = [], []
-    with ClusterExecutor(address, course, sandbox_kind) as cluster:
+    with ClusterExecutor(address, course, sandbox) as cluster:
         cluster.client.wait_for_workers(2, timeout=60)
 
         def grade_and_kill(units, out, templates):
             for report in cluster.grade(units, out, templates):
-                streamed.append(report["student_id"])
+                streamed.append(report.student_id)
                 if len(streamed) == 2:
                     # Deterministic: two reports are home, and the worker killed has units in hand.
                     busy = [worker for worker, keys in cluster.client.processing().items() if keys]
@@ -119,7 +120,7 @@ def test_a_worker_killed_mid_run_costs_nothing(course, sandbox_kind, sample, das
                 yield report
 
         run = grade_class(course, ASSIGNMENT, sample.roster, sample.submissions, out, SECRET, jobs=1,
-                          sandbox=sandbox_kind, executor=grade_and_kill)
+                          sandbox=sandbox, executor=grade_and_kill)
         assert victims, "no worker had units in hand when two reports were back"
         assert len(cluster.client.scheduler_info()["workers"]) == 1
         assert sorted(streamed) == sorted(sample.roster.student_ids)  # each exactly once
@@ -129,7 +130,7 @@ def test_a_worker_killed_mid_run_costs_nothing(course, sandbox_kind, sample, das
 
         (out / "s007" / "report.json").unlink()  # as if the run had been killed before s007 was written
         again = grade_class(course, ASSIGNMENT, sample.roster, sample.submissions, out, SECRET, jobs=1,
-                            sandbox=sandbox_kind, executor=cluster.grade)
+                            sandbox=sandbox, executor=cluster.grade)
         assert again.skipped == 7
         assert_same_reports(sample, out)
 
@@ -137,7 +138,7 @@ def test_a_worker_killed_mid_run_costs_nothing(course, sandbox_kind, sample, das
         local = json.loads((sample.local / "s001" / "report.json").read_text())
         unit = Unit(str(course.root), ASSIGNMENT, "s001", Variant.derive(SECRET, ASSIGNMENT, "s001").key,
                     Submission(local["submission"]["file"], (sample.submissions / "s001.ipynb").read_bytes()),
-                    sandbox_kind)
+                    sandbox)
         report, key = cluster.submit(unit).result(timeout=300)
     assert key == grader_key(course, ASSIGNMENT)
     assert reports.report_files(report)["report.json"] == (sample.local / "s001" / "report.json").read_text()
@@ -172,22 +173,22 @@ class KillsItsWorker(WorkerPlugin):
         grading.grade = grade
 
 
-def test_a_unit_that_kills_every_worker_becomes_an_ungradable_report(course, sandbox_kind, sample, tmp_path):
+def test_a_unit_that_kills_every_worker_becomes_an_ungradable_report(course, sandbox, sample, tmp_path):
     students = ["s001", "s003", "s006", "s007"]  # correct, untouched, no submission, and the poisoned one
     roster = Roster(sample.roster.columns, tuple(r for r in sample.roster.rows if r["student_id"] in students))
     streamed = []
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-        cluster = ClusterExecutor("local:2", course, sandbox_kind)
+        cluster = ClusterExecutor("local:2", course, sandbox)
     with cluster:
         cluster.client.register_plugin(KillsItsWorker("s007"))
 
         def record(units, out, templates):
             for report in cluster.grade(units, out, templates):
-                streamed.append(report["student_id"])
+                streamed.append(report.student_id)
                 yield report
 
         run = grade_class(course, ASSIGNMENT, roster, sample.submissions, tmp_path, SECRET, jobs=1,
-                          sandbox=sandbox_kind, executor=record)
+                          sandbox=sandbox, executor=record)
     assert sorted(streamed) == students
     assert (run.graded, run.ungradable, run.missing) == (2, 1, 1)
     poisoned = json.loads((tmp_path / "s007" / "report.json").read_text())

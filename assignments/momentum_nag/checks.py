@@ -246,7 +246,6 @@ def _many_sgd(cases: list[SgdCase], summary: str, weight: float, name: str) -> C
 
 # --- steps_to_tolerance --------------------------------------------------------------
 
-KEYS = ("gd", "momentum", "nesterov")
 MARGIN = 1e-6  # no gradient norm within this relative distance of tol: float drift cannot move a count
 
 

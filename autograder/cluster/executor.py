@@ -26,6 +26,7 @@ from ..batch import grader_key
 from ..course import Course
 from ..errors import UserError
 from ..grading import Unit
+from ..records import Report
 from ..sandbox import Limits
 from .shipment import CourseFiles
 from .worker import GradingPlugin, NotPrepared, grade_on_worker
@@ -122,7 +123,7 @@ class ClusterExecutor:
 
     # --- whole classes ---------------------------------------------------------------------
 
-    def grade(self, units: Iterable[Unit], out: Path, templates: Path) -> Iterator[dict]:
+    def grade(self, units: Iterable[Unit], out: Path, templates: Path) -> Iterator[Report]:
         pending = iter(units)
         window = as_completed()
         unit_of = {}
@@ -162,7 +163,7 @@ class ClusterExecutor:
             raise ValueError(f"a unit of the course {unit.course_root}, sent to the cluster of {self.course.root}")
         return self.client.submit(grade_on_worker, unit, self.digest, render, pure=False)
 
-    def _outcome(self, future, unit: Unit) -> tuple[dict, str | None, dict | None]:
+    def _outcome(self, future, unit: Unit) -> tuple[Report, str | None, dict | None]:
         """(report, grader key, files) from a finished future; the key is None for a report made here."""
         try:
             return future.result()

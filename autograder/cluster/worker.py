@@ -22,6 +22,7 @@ from .. import grading, reports
 from ..batch import grader_key
 from ..course import Course
 from ..grading import Unit
+from ..records import Report
 from ..sandbox import Limits, bwrap_status, close_zygotes, zygote
 from .shipment import CourseFiles, default_cache, materialise
 
@@ -77,7 +78,7 @@ class GradingPlugin(WorkerPlugin):
         self._keeper.shutdown(wait=False)
 
 
-def grade_on_worker(unit: Unit, digest: str, render: bool) -> tuple[dict, str, dict[str, str] | None]:
+def grade_on_worker(unit: Unit, digest: str, render: bool) -> tuple[Report, str, dict[str, str] | None]:
     """The report, the key of the grader that made it, and (if asked) the text of its two files."""
     with _arrived:
         if not _arrived.wait_for(lambda: digest in _courses, timeout=PLUGIN_WAIT):
