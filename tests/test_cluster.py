@@ -27,7 +27,7 @@ from autograder.cli import main
 from autograder.cluster import ClusterExecutor
 from autograder.demo import sample_class
 from autograder.grading import Unit
-from autograder.records import Submission
+from autograder.records import Report, Submission
 from autograder.roster import Roster
 from autograder.variants import Variant
 
@@ -194,7 +194,13 @@ def test_a_unit_that_kills_every_worker_becomes_an_ungradable_report(course, san
     poisoned = json.loads((tmp_path / "s007" / "report.json").read_text())
     assert poisoned["status"] == "ungradable"
     assert "ended the worker process it ran on, on 2 workers in a row, so it was not tried again" in poisoned["reason"]
-    assert_same_reports(sample, tmp_path, ["s001", "s003", "s006"])
+    for sid in ("s001", "s003", "s006"):
+        # Graded alike; what the similarity pass says depends on who else is in the class.
+        assert own_part(tmp_path / sid / "report.json") == own_part(sample.local / sid / "report.json"), sid
+
+
+def own_part(path: Path) -> str:
+    return reports.report_json(Report.from_json(json.loads(path.read_text())).with_class_warnings(()))
 
 
 def test_cluster_address_is_checked_before_anything_starts(tmp_path):
