@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test quick bench clean
+.PHONY: demo serve test quick bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ demo: $(STAMP)
 	$(call need,bwrap,bubblewrap)
 	$(BIN)/autograder demo --out demo-output
 
+# The course server on the bundled sample class; prints sign-in links for a student and a TA.
+serve: $(STAMP)
+	$(call need,bwrap,bubblewrap)
+	$(BIN)/autograder serve --demo
+
 test: $(STAMP)
 	$(call need,bwrap,bubblewrap)
 	$(call need,chromium,chromium fonts-dejavu-core)
@@ -42,4 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py
 
 clean:
-	rm -rf $(VENV) demo-output
+	rm -rf $(VENV) demo-output demo-server

@@ -169,12 +169,17 @@ class ClusterExecutor:
             return future.result()
         except KilledWorker as exc:
             deaths = exc.allowed_failures + 1
-            return grading.grader_failure(unit, f"grading it ended the worker process it ran on, on {deaths} "
-                                                f"workers in a row, so it was not tried again"), None, None
+            return _failure(unit, f"grading it ended the worker process it ran on, on {deaths} workers in a "
+                                  "row, so it was not tried again"), None, None
         except NotPrepared as exc:
             raise UserError(str(exc)) from None
         except Exception as exc:
-            return grading.grader_failure(unit, f"on the cluster: {type(exc).__name__}: {str(exc)[:200]}"), None, None
+            return _failure(unit, f"on the cluster: {type(exc).__name__}: {str(exc)[:200]}"), None, None
+
+
+def _failure(unit: Unit, why: str) -> Report:
+    return grading.grader_failed(unit, f"The grader failed on this submission ({why}); "
+                                       "this is the grader's fault, not the student's.")
 
 
 def _connect(address: str) -> tuple[Client, LocalCluster | None]:
