@@ -81,9 +81,9 @@ def grader_key(course: Course, name: str) -> str:
     return digest.hexdigest()[:24]
 
 
-GradeUnits = Callable[[list[Unit], Path, Path], Iterable[Report]]
-"""Another place to grade (a Dask cluster): called with the units, `out` and the course's templates,
-it yields each unit's report once that student's report.json and report.html are in `out`."""
+GradeUnits = Callable[[list[Unit], Path, Path, Policy], Iterable[Report]]
+"""Another place to grade (a Dask cluster): called with the units, `out`, the course's templates and
+the rules, it yields each unit's report once that student's report.json and report.html are in `out`."""
 
 
 @dataclass
@@ -97,9 +97,12 @@ class GradeRun:
 
 
 def _graded(unit: Unit, policy: Policy) -> Report:
+    return with_lateness(grade(unit), unit, policy)
+
+
+def with_lateness(report: Report, unit: Unit, policy: Policy) -> Report:
     """The report, with course.toml's late penalty when the submission is late (as the server does).
     The intake, which compared the submission's time with the same due date, says whether it is."""
-    report = grade(unit)
     if unit.submission is None or not unit.submission.late:
         return report
     return apply_lateness(report, policy.lateness(unit.submission.submitted_at, flagged_late=True))
@@ -120,11 +123,7 @@ def grade_class(
     course: Course, name: str, roster: Roster, submissions: Path, out: Path, secret: bytes, *,
     jobs: int, sandbox: str, gradebook_path: Path | None = None, force: bool = False,
     limits: Limits = Limits(), say: Callable[[str], None] = print, due: datetime | None = None,
-<<<<<<< HEAD
-    executor: GradeUnits | None = None,
-=======
-    policy: Policy = Policy(),
->>>>>>> main
+    policy: Policy = Policy(), executor: GradeUnits | None = None,
 ) -> GradeRun:
     assignment = course.assignment(name)
     started = time.monotonic()
@@ -136,13 +135,9 @@ def grade_class(
                          lambda sid: (out / sid / "report.json").exists())
     run.skipped = len(roster.student_ids) - len(units)
     templates = str(course.root / "templates")
-<<<<<<< HEAD
-    elsewhere = None if executor is None else executor(units, out, Path(templates))
-    for report in _each_graded(units, jobs, f"grade {name}", _grade_and_render, str(out), templates,
+    elsewhere = None if executor is None else executor(units, out, Path(templates), policy)
+    for report in _each_graded(units, jobs, f"grade {name}", _grade_and_render, str(out), templates, policy,
                                elsewhere=elsewhere):
-=======
-    for report in _each_graded(units, jobs, f"grade {name}", _grade_and_render, str(out), templates, policy):
->>>>>>> main
         book.store(report, key)
     all_reports = book.reports(name, roster.student_ids)
     findings = similarity.review(course, assignment, roster.student_ids, found.by_student, secret, jobs)

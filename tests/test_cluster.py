@@ -108,8 +108,8 @@ def test_a_worker_killed_mid_run_costs_nothing(course, sandbox, sample, dask_pro
     with ClusterExecutor(address, course, sandbox) as cluster:
         cluster.client.wait_for_workers(2, timeout=60)
 
-        def grade_and_kill(units, out, templates):
-            for report in cluster.grade(units, out, templates):
+        def grade_and_kill(units, out, templates, policy):
+            for report in cluster.grade(units, out, templates, policy):
                 streamed.append(report.student_id)
                 if len(streamed) == 2:
                     # Deterministic: two reports are home, and the worker killed has units in hand.
@@ -182,8 +182,8 @@ def test_a_unit_that_kills_every_worker_becomes_an_ungradable_report(course, san
     with cluster:
         cluster.client.register_plugin(KillsItsWorker("s007"))
 
-        def record(units, out, templates):
-            for report in cluster.grade(units, out, templates):
+        def record(units, out, templates, policy):
+            for report in cluster.grade(units, out, templates, policy):
                 streamed.append(report.student_id)
                 yield report
 

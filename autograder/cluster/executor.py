@@ -26,6 +26,7 @@ from ..batch import grader_key
 from ..course import Course
 from ..errors import UserError
 from ..grading import Unit
+from ..policy import Policy
 from ..records import Report
 from ..sandbox import Limits
 from .shipment import CourseFiles
@@ -123,7 +124,7 @@ class ClusterExecutor:
 
     # --- whole classes ---------------------------------------------------------------------
 
-    def grade(self, units: Iterable[Unit], out: Path, templates: Path) -> Iterator[Report]:
+    def grade(self, units: Iterable[Unit], out: Path, templates: Path, policy: Policy) -> Iterator[Report]:
         pending = iter(units)
         window = as_completed()
         unit_of = {}
@@ -133,7 +134,7 @@ class ClusterExecutor:
                 unit = next(pending, None)
                 if unit is None:
                     return
-                future = self._submit(unit, render=True)
+                future = self._submit(unit, render=True, policy=policy)
                 unit_of[future.key] = unit
                 window.add(future)
 
@@ -158,10 +159,10 @@ class ClusterExecutor:
 
     # --- one unit ------------------------------------------------------------------------
 
-    def _submit(self, unit: Unit, render: bool):
+    def _submit(self, unit: Unit, render: bool, policy: Policy | None = None):
         if Path(unit.course_root).resolve() != self.course.root:
             raise ValueError(f"a unit of the course {unit.course_root}, sent to the cluster of {self.course.root}")
-        return self.client.submit(grade_on_worker, unit, self.digest, render, pure=False)
+        return self.client.submit(grade_on_worker, unit, self.digest, render, policy, pure=False)
 
     def _outcome(self, future, unit: Unit) -> tuple[Report, str | None, dict | None]:
         """(report, grader key, files) from a finished future; the key is None for a report made here."""

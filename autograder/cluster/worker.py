@@ -19,9 +19,10 @@ from pathlib import Path
 from distributed import WorkerPlugin, get_worker
 
 from .. import grading, reports
-from ..batch import grader_key
+from ..batch import grader_key, with_lateness
 from ..course import Course
 from ..grading import Unit
+from ..policy import Policy
 from ..records import Report
 from ..sandbox import Limits, bwrap_status, close_zygotes, zygote
 from .shipment import CourseFiles, default_cache, materialise
@@ -78,8 +79,10 @@ class GradingPlugin(WorkerPlugin):
         self._keeper.shutdown(wait=False)
 
 
-def grade_on_worker(unit: Unit, digest: str, render: bool) -> tuple[Report, str, dict[str, str] | None]:
-    """The report, the key of the grader that made it, and (if asked) the text of its two files."""
+def grade_on_worker(unit: Unit, digest: str, render: bool,
+                    policy: Policy | None = None) -> tuple[Report, str, dict[str, str] | None]:
+    """The report (with the course's late penalty, given its rules), the key of the grader that
+    made it, and (if asked) the text of its two files."""
     with _arrived:
         if not _arrived.wait_for(lambda: digest in _courses, timeout=PLUGIN_WAIT):
             raise NotPrepared(f"the course never reached the Dask worker {get_worker().address}")
@@ -87,6 +90,8 @@ def grade_on_worker(unit: Unit, digest: str, render: bool) -> tuple[Report, str,
     here = dataclasses.replace(unit, course_root=str(root))
     with _grading:
         report = grading.grade(here)
+        if policy is not None:
+            report = with_lateness(report, here, policy)
         files = reports.report_files(report, root / "templates") if render else None
     return report, _grader_key(str(root), unit.assignment), files
 
