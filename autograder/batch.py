@@ -9,6 +9,7 @@ summary.html are written from the gradebook at the end.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -84,6 +85,13 @@ def grader_key(course: Course, name: str) -> str:
 GradeUnits = Callable[[list[Unit], Path, Path, Policy], Iterable[Report]]
 """Another place to grade (a Dask cluster): called with the units, `out`, the course's templates and
 the rules, it yields each unit's report once that student's report.json and report.html are in `out`."""
+
+
+@functools.lru_cache(maxsize=None)
+def loaded_grader_key(course_root: str, name: str) -> str:
+    """The grader key of the code this process loaded, computed once: a grading process
+    (pool, server or cluster worker) reports it with every grade it makes."""
+    return grader_key(Course.at(course_root), name)
 
 
 @dataclass

@@ -27,6 +27,10 @@ course_option = click.option("--course", "course_dir", type=click.Path(file_okay
 secret_option = click.option("--secret-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
                              help="File holding the course secret (else $AUTOGRADER_SECRET, else course.key).")
 
+cluster_option = click.option(
+    "--cluster", "cluster_address", metavar="ADDRESS", default=None,
+    help="Grade on a Dask cluster instead: tcp://HOST:PORT of its scheduler, or local:N for N local "
+         "worker processes (needs the 'cluster' extra).")
 
 class Group(click.Group):
     def invoke(self, ctx):
@@ -111,9 +115,7 @@ def generate(assignment: str, roster: Path, out: Path, solutions: bool, jobs: in
                    "whose score would change, old and new per task.")
 @click.option("--due", type=DueDate(), default=None,
               help="Due date, e.g. 2025-03-14T23:59 or 2025-03-14T23:59+01:00: a submission time after it is late.")
-@click.option("--cluster", "cluster_address", metavar="ADDRESS", default=None,
-              help="Grade on a Dask cluster instead: tcp://HOST:PORT of its scheduler, or local:N for N local "
-                   "worker processes (needs the 'cluster' extra).")
+@cluster_option
 @course_option
 @secret_option
 def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int | None, gradebook_path: Path | None,
@@ -277,11 +279,12 @@ def tokens(roster: Path | None, staff_file: Path | None, data: Path, out: Path |
               help="Attempts a student may have waiting at once [default: course.toml, else 3].")
 @click.option("--require-sandbox", is_flag=True, help="Refuse to start without bubblewrap isolation.")
 @click.option("--demo", is_flag=True, help="The bundled sample class, with sign-in links to click (data: demo-server/).")
+@cluster_option
 @course_option
 @secret_option
 def serve(roster: Path | None, staff_file: Path | None, data: Path | None, host: str, port: int, jobs: int | None,
-          max_upload: str | None, max_queued: int | None, require_sandbox: bool, demo: bool, course_dir: Path,
-          secret_file: Path | None) -> None:
+          max_upload: str | None, max_queued: int | None, require_sandbox: bool, demo: bool,
+          cluster_address: str | None, course_dir: Path, secret_file: Path | None) -> None:
     """The course server: students hand in and read their reports; staff review, override, regrade, export."""
     from .demo import DEMO_SECRET, bundled_course
     from .policy import parse_size
@@ -307,9 +310,13 @@ def serve(roster: Path | None, staff_file: Path | None, data: Path | None, host:
     sandbox, why = choose_sandbox(require_sandbox)
     if sandbox != "bwrap":
         click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation.", fg="red", err=True)
+    if cluster_address is not None and jobs is not None:
+        raise click.UsageError("--jobs and --cluster exclude each other: a cluster grades with its workers' threads")
     settings = Settings(course.root, read_roster(roster), tuple(read_staff(staff_file)) if staff_file else (), data,
                         secret, policy, jobs or default_jobs(), sandbox)
-    run_server(settings, host, port, say=click.echo)
+    # The queue stays in this server's database; a cluster only grades what the dispatcher hands it.
+    with _cluster(cluster_address, course, sandbox) as cluster:
+        run_server(settings, host, port, say=click.echo, executor=cluster)
 
 
 @main.command()

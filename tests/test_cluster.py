@@ -214,3 +214,39 @@ def test_cluster_address_is_checked_before_anything_starts(tmp_path):
     assert zero.exit_code == 2 and "N must be a whole number of workers, 1 or more" in zero.output
     both = CliRunner().invoke(main, [*base, "--cluster", "local:2", "--jobs", "2"], env=env)
     assert both.exit_code == 2 and "--jobs and --cluster exclude each other" in both.output
+
+
+def test_the_course_server_grades_its_queue_on_the_cluster(toy, sandbox, tmp_path):
+    """`serve --cluster`: the queue stays in the server's database, the cluster grades, and the
+    student reads the same report as from the local pool."""
+    from starlette.testclient import TestClient
+
+    from autograder.server.app import create_app
+    from autograder.server.auth import issue
+
+    from conftest import grade_bytes, submission_of
+    from serverkit import bearer, settings, wait_done
+
+    app = create_app(settings(tmp_path / "data", sandbox), ClusterExecutor("local:1", toy, sandbox))
+    token = next(row["token"] for row in issue(app.state.service.store, {"a1": "student"}, "http://testserver")
+                 if row["id"] == "a1")
+    data = submission_of(toy, "toy", "a1")
+    with TestClient(app) as client:
+        answer = client.post("/api/assignments/toy/submissions", headers=bearer(token),
+                             files={"notebook": ("toy.ipynb", data)})
+        assert answer.status_code == 202
+        done = wait_done(client, answer.json()["id"], bearer(token), timeout=180)
+    assert (done["status"], done["score"]) == ("graded", 4.0)
+    expected = grade_bytes(toy, "toy", "a1", data, sandbox)
+    done["report"].pop("submitted_at")
+    for report in (expected, done["report"]):
+        report["submission"].pop("file")
+    assert done["report"] == expected
+
+
+def test_serve_refuses_jobs_beside_cluster(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id\na1\n")
+    result = CliRunner().invoke(main, ["serve", "--roster", str(roster), "--data", str(tmp_path / "data"),
+                                       "--cluster", "local:1", "--jobs", "2"])
+    assert result.exit_code == 2 and "--jobs and --cluster exclude each other" in result.output

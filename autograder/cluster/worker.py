@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 from distributed import WorkerPlugin, get_worker
 
 from .. import grading, reports
-from ..batch import grader_key, with_lateness
+from ..batch import loaded_grader_key, with_lateness
 from ..course import Course
 from ..grading import Unit
 from ..policy import Policy
@@ -93,10 +92,4 @@ def grade_on_worker(unit: Unit, digest: str, render: bool,
         if policy is not None:
             report = with_lateness(report, here, policy)
         files = reports.report_files(report, root / "templates") if render else None
-    return report, _grader_key(str(root), unit.assignment), files
-
-
-@functools.lru_cache(maxsize=None)
-def _grader_key(root: str, assignment: str) -> str:
-    # Once per process: the code this process loaded is the code that grades.
-    return grader_key(Course.at(root), assignment)
+    return report, loaded_grader_key(str(root), unit.assignment), files
