@@ -175,6 +175,17 @@ def _sandbox(require_sandbox: bool) -> str:
     return sandbox
 
 
+def _cluster(address: str | None, course: Course, sandbox: str):
+    """The Dask cluster to grade on, or nothing (a context either way)."""
+    if address is None:
+        return contextlib.nullcontext()
+    try:
+        from .cluster import ClusterExecutor
+    except ModuleNotFoundError as exc:
+        raise UserError(f"--cluster needs Dask distributed ({exc}): pip install 'optim-autograder[cluster]'") from None
+    return ClusterExecutor(address, course, sandbox)
+
+
 @main.command()
 @click.argument("assignment")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
@@ -245,17 +256,6 @@ def new_assignment(assignment: str, course_dir: Path) -> None:
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"Next: autograder vet {assignment} --roster ROSTER.csv --out vetting/ (docs/writing-an-assignment.md).")
-
-
-def _cluster(address: str | None, course: Course, sandbox: str):
-    """The Dask cluster to grade on, or nothing (a context either way)."""
-    if address is None:
-        return contextlib.nullcontext()
-    try:
-        from .cluster import ClusterExecutor
-    except ModuleNotFoundError as exc:
-        raise UserError(f"--cluster needs Dask distributed ({exc}): pip install 'optim-autograder[cluster]'") from None
-    return ClusterExecutor(address, course, sandbox)
 
 
 @main.command("nbgrader-source")
