@@ -25,6 +25,7 @@ class Surf:
     family: str
     params: dict
     formula: str  # f in the variables z = M(θ − c), for the reproduce hint
+    axes: tuple[str, str] = ("θ₁", "θ₂")  # what a figure calls its two coordinates
 
     def build(self):
         return surfaces.build(self.family, self.params)
@@ -140,7 +141,8 @@ def kind_of(hess: np.ndarray) -> str:
 def lecture_loss(x: float = 1.0, y_hat: float = 1.0, label: str = "the lecture's loss (1 − w1·w2)²") -> Surf:
     """L(w) = (ŷ − w1·w2·x)²: origin a saddle, the valley w1·w2 = ŷ/x degenerate minima."""
     expr = (rational(y_hat) - X_ * Y_ * rational(x)) ** 2
-    return Surf(label, "poly", poly_params(expr, (X_, Y_), IDENTITY, [0.0, 0.0]), f"({y_hat!r} - {x!r}*x*y)**2")
+    return Surf(label, "poly", poly_params(expr, (X_, Y_), IDENTITY, [0.0, 0.0]), f"({y_hat!r} - {x!r}*x*y)**2",
+                axes=("w₁", "w₂"))
 
 
 # --- Himmelblau -----------------------------------------------------------------------

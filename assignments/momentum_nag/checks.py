@@ -213,7 +213,7 @@ def sgd_checks(ctx: GradingContext) -> list[Check]:
         if X.shape[1] != 2:
             return verdict
         picture = figures.contour("minibatch SGD on your data: the full-batch loss", _loss_surface(X, y),
-                                  outcomes[0].value, own.expected, "SGD iterates")
+                                  outcomes[0].value, own.expected, "SGD iterates", ("w₀ (intercept)", "w₁ (slope)"))
         return dataclasses.replace(verdict, figure=picture)
 
     rng = ctx.rng("minibatch_sgd/data")
