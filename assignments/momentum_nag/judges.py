@@ -9,7 +9,7 @@ raise: every odd value becomes a failing verdict that says what it was.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -67,9 +67,10 @@ def _dtype_hint(outcome: Outcome) -> str:
     return ""
 
 
-def trajectory(outcome: Outcome, expected: np.ndarray, shows: str, mistakes: Mistakes = (),
+def trajectory(outcome: Outcome, expected: np.ndarray, shows: str, mistakes: Callable[[], Mistakes] = tuple,
                what: str = "your trajectory", rows_name: str = "steps") -> Verdict:
-    """Judge a whole trajectory (steps+1 rows) against the reference."""
+    """Judge a whole trajectory (steps+1 rows) against the reference. `mistakes()` gives what the
+    known mistakes return on this input; it is asked for only when the answer is wrong."""
     got = outcome.value
     expected = np.asarray(expected, dtype=float)
     details = {"input": shows, "expected": show(expected), "got": show(got)}
@@ -78,14 +79,15 @@ def trajectory(outcome: Outcome, expected: np.ndarray, shows: str, mistakes: Mis
     if not isinstance(got, np.ndarray):
         return Verdict(False, f"For {shows}: {what} should be an array of shape {expected.shape}, "
                               f"but it is {show(got)}.", details=details)
-    name = named(got, mistakes)
     if got.shape != expected.shape:
+        name = named(got, mistakes())
         if name:
             return mistake_verdict(name, shows, what, details)
         rows = f"the start plus one row for each of the {len(expected) - 1} {rows_name}"
         return Verdict(False, f"For {shows}: {what} should have shape {expected.shape} ({rows}), "
                               f"but it has shape {got.shape}.", details=details)
     if not np.all(np.isfinite(got)):
+        name = named(got, mistakes())
         if name:
             return mistake_verdict(name, shows, what, details)
         first = int(np.argmax(~np.isfinite(got).reshape(len(got), -1).all(axis=1)))
@@ -98,6 +100,7 @@ def trajectory(outcome: Outcome, expected: np.ndarray, shows: str, mistakes: Mis
     if bad.size == 0:
         return Verdict(True, f"Correct for {shows}: all {len(expected)} rows agree with the reference "
                              f"(largest error {float(error.max()):.2g}).", details=details)
+    name = named(got, mistakes())
     if name:
         return mistake_verdict(name, shows, what, details)
     t = int(bad[0])
