@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import multiprocessing.util
 import os
 import select
 import shutil
@@ -190,13 +191,15 @@ class Zygote:
         return self._ask({"op": "reap", "pid": pid, "uid": uid}, [], 30) or {"exit": None}
 
     def close(self) -> None:
-        self.control.close()
-        if self.proc.poll() is None:
+        self.control.close()  # the zygote's cue to end, reaping what it started
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        self.proc.wait()
+            self.proc.wait()
         if self._host_tmp:
             shutil.rmtree(self._host_tmp, ignore_errors=True)
 
@@ -211,6 +214,9 @@ def zygote(kind: str, limits: Limits) -> Zygote:
     current = _zygotes.get(key)
     if current is None or not current.alive():
         _zygotes[key] = current = Zygote(kind, limits)
+        # Ended and waited for when this process ends (pool processes too, which skip atexit),
+        # so that the zygote's time is counted where it was spent and nothing is left behind.
+        multiprocessing.util.Finalize(current, current.close, exitpriority=1)
     return current
 
 
