@@ -147,6 +147,16 @@ def test_exact_expansions_are_sympys_to_the_bit(course):
             assert surf.params["terms"] == sympy_terms(surf.formula, names), surf.formula
 
 
+def test_the_exact_hessian_is_sympys(course):
+    exact_hessian = module(course, "symbolic_hessian").exact_hessian
+    w1, w2 = sp.symbols("w1 w2")
+    rng = np.random.default_rng(8)
+    for x, y_hat in [(1.0, 1.0)] + [tuple(np.round(rng.uniform(-3, 3, 2), 2)) for _ in range(30)]:
+        q = lambda v: sp.Rational(repr(float(v)))  # noqa: E731
+        truth = sp.hessian((q(y_hat) - w1 * w2 * q(x)) ** 2, (w1, w2))
+        assert [sp.srepr(e) for e in exact_hessian(x, y_hat)] == [sp.srepr(e) for e in truth]
+
+
 # --- the reference and the known mistakes ----------------------------------------------------
 
 @pytest.mark.parametrize("student", STUDENTS)

@@ -32,7 +32,11 @@ def rational(value) -> sp.Rational:
 
 
 def exact_hessian(x: float, y_hat: float) -> sp.Matrix:
-    return sp.hessian((rational(y_hat) - W1 * W2 * rational(x)) ** 2, (W1, W2))
+    """∂²L/∂wi∂wj of L = (Y_HAT − w1·w2·X)² in exact rationals, written out: the very expressions
+    sympy's hessian gives (expanded), without differentiating for every student."""
+    X, Y = rational(x), rational(y_hat)
+    mixed = 4 * X**2 * W1 * W2 - 2 * X * Y
+    return sp.Matrix([[2 * X**2 * W2**2, mixed], [mixed, 2 * X**2 * W1**2]])
 
 
 def mistaken_hessians(x: float, y_hat: float) -> list[tuple[str, sp.Matrix, str]]:
