@@ -135,6 +135,20 @@ def test_each_mistake_costs_its_own_task_only_and_is_named(course, graded, path)
         assert own.figure is not None
 
 
+def reference_norms(grad, theta0, lr, beta, look, steps):
+    """The norms the reference's steps_to_tolerance compares with tol, by its very operations."""
+    theta, norms = np.array(theta0, dtype=float), []
+    m = np.zeros_like(theta)
+    for _ in range(steps + 1):
+        g = grad(theta)
+        norms.append(np.linalg.norm(g))
+        if look:
+            g = grad(theta + beta * m)
+        m = beta * m - lr * g
+        theta = theta + m
+    return np.array(norms)
+
+
 def test_step_counts_are_the_references_to_the_bit(course):
     """The grader's counts stop early, reuse the runs that drew a case and skip gradient descent that
     cannot arrive; whatever the shortcut, they are the counts of the reference itself."""
@@ -154,6 +168,9 @@ def test_step_counts_are_the_references_to_the_bit(course):
         truth = reference.steps_to_tolerance(grad, case["theta0"], case["lr"], case["beta"], case["tol"])
         counts = optimisers.step_counts(case["surface"], case["theta0"], case["lr"], case["beta"], case["tol"], 10_000)
         assert counts == truth and (expected is None or expected == truth)
+        for beta, look in ((0.0, 0.0), (case["beta"], 0.0), (case["beta"], 1.0)):
+            assert np.array_equal(optimisers.gradient_norms(grad, case["theta0"], case["lr"], beta, 300, look=look),
+                                  reference_norms(grad, case["theta0"], case["lr"], beta, look, 300))
         shortcuts += optimisers.gd_stays_above(case["surface"], case["theta0"], case["lr"], case["tol"], 10_000)
     assert shortcuts == 4  # the slow cases; 1e-30 is below what the shortcut may promise, so it runs
 
