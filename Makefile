@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test quick bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ test: $(STAMP)
 	$(call need,bwrap,bubblewrap)
 	$(call need,chromium,chromium fonts-dejavu-core)
 	$(BIN)/python -m pytest
+
+# The developers' loop: the tests that start no process, and one end-to-end grade (under a minute).
+quick: $(STAMP)
+	$(call need,bwrap,bubblewrap)
+	$(BIN)/python -m pytest -m "not slow or smoke"
 
 bench: $(STAMP)
 	$(call need,bwrap,bubblewrap)

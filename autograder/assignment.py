@@ -9,9 +9,9 @@ them for the student.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -51,6 +51,16 @@ class Assignment:
     notebook_context: Callable[[dict[str, Any], SimpleNamespace], dict[str, Any]]
     # The checks for one student, built in the grader.
     checks: Callable[[GradingContext], list[Check]]
+    # Python the sandbox's warm process runs once before it forks the workers, to pay the
+    # first-use costs of what students' code will do (imports, sympy's lazy tables). It runs
+    # where students' code runs: nothing secret (no reference, no parameters) belongs in it.
+    warm_up: str = ""
+    # Facts the sandbox observes on the raw value a student function returned, before it is
+    # converted to plain data: name → a Python expression in `value` (and `np`) whose result is
+    # None, a bool, an int, a float or a str. Judges find them in `outcome.meta["observed"]`.
+    # A fact is advice from the student's own process: a judge may name a mistake by it, but
+    # must not award points for it.
+    observers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def max_score(self) -> float:

@@ -13,19 +13,21 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from tqdm import tqdm
 
-from . import __version__, reports
+from . import __version__, regrade, reports, similarity
 from .course import Course
 from .gradebook import Gradebook, grades_csv
 from .grading import Unit, grade
+from .intake import Intake, find_submissions
 from .notebooks import build_notebook, write_notebook
+from .records import Report, Submission
 from .roster import Roster
 from .sandbox import Limits
-from .submissions import find_submissions
 from .summary import class_summary
 from .variants import Variant
 
@@ -66,7 +68,8 @@ def grader_key(course: Course, name: str) -> str:
     """Changes whenever anything that could change a grade changes: engine, assignment, reference, templates."""
     digest = hashlib.sha256(__version__.encode())
     package = Path(__file__).resolve().parent
-    sources = sorted(package.glob("*.py")) + sorted((course.assignment_dir(name)).rglob("*"))
+    sources = sorted(package.glob("*.py")) + sorted(course.assignment_dir(name).rglob("*")) \
+        + sorted((course.root / "templates").rglob("*"))
     sources.append(course.root / "solutions" / f"{name}.py")
     for path in sources:
         if path.is_file() and "__pycache__" not in path.parts:
@@ -84,7 +87,7 @@ class GradeRun:
     problems: list[str] = field(default_factory=list)
 
 
-def _grade_and_render(unit: Unit, out: str, templates: str) -> dict:
+def _grade_and_render(unit: Unit, out: str, templates: str) -> Report:
     report = grade(unit)
     reports.write_report(report, Path(out) / unit.student_id, Path(templates))
     return report
@@ -93,67 +96,125 @@ def _grade_and_render(unit: Unit, out: str, templates: str) -> dict:
 def grade_class(
     course: Course, name: str, roster: Roster, submissions: Path, out: Path, secret: bytes, *,
     jobs: int, sandbox: str, gradebook_path: Path | None = None, force: bool = False,
-    limits: Limits = Limits(), say: Callable[[str], None] = print,
+    limits: Limits = Limits(), say: Callable[[str], None] = print, due: datetime | None = None,
 ) -> GradeRun:
     assignment = course.assignment(name)
     started = time.monotonic()
-    found = find_submissions(submissions, name, roster.student_ids)
+    found = _intake(submissions, name, roster, due, say)
     run = GradeRun(problems=list(found.problems))
-    for problem in found.problems:
-        say(f"note: {problem}")
     book = Gradebook(gradebook_path or out / "gradebook.sqlite")
     key = grader_key(course, name)
+    units = _stale_units(course, name, roster, found, secret, book, key, force, sandbox, limits,
+                         lambda sid: (out / sid / "report.json").exists())
+    run.skipped = len(roster.student_ids) - len(units)
+    templates = str(course.root / "templates")
+    for report in _each_graded(units, jobs, f"grade {name}", _grade_and_render, str(out), templates):
+        book.store(report, key)
+    all_reports = book.reports(name, roster.student_ids)
+    findings = similarity.review(course, assignment, roster.student_ids, found.by_student, secret, jobs)
+    all_reports = [_with_class_warnings(report, findings.warnings.get(report.student_id, ()), book, key,
+                                        out, templates) for report in all_reports]
+    book.close()
+    summary = class_summary(assignment, all_reports, sandbox, __version__, intake=found.notes,
+                            similarity=findings.summary)
+    run.graded, run.ungradable, run.missing = summary.counts.graded, summary.counts.ungradable, summary.counts.missing
+    (out / "grades.csv").write_text(
+        grades_csv(all_reports, [t.name for t in assignment.tasks], list(roster.rows), list(roster.columns)),
+        encoding="utf-8",
+    )
+    (out / "summary.html").write_text(reports.render_summary_html(summary, Path(templates)), encoding="utf-8")
+    run.seconds = time.monotonic() - started
+    return run
+
+
+def preview_regrade(
+    course: Course, name: str, roster: Roster, submissions: Path, secret: bytes, gradebook_path: Path, *,
+    jobs: int, sandbox: str, limits: Limits = Limits(), say: Callable[[str], None] = print,
+    due: datetime | None = None,
+) -> list[regrade.Change]:
+    """Grade what a run would regrade, writing nothing, and compare with the gradebook's reports.
+
+    A student whose file, variant, grader and lateness are unchanged would get the same
+    report byte for byte, so only the others are graded. The gradebook is opened read-only.
+    """
+    found = _intake(submissions, name, roster, due, say)
+    book = Gradebook.read_only(gradebook_path)
+    try:
+        units = _stale_units(course, name, roster, found, secret, book, grader_key(course, name), False, sandbox,
+                             limits, lambda sid: True)
+        old = [r for r in (book.report(name, u.student_id) for u in units) if r is not None]
+    finally:
+        book.close()
+    order = {sid: i for i, sid in enumerate(roster.student_ids)}
+    new = sorted(_each_graded(units, jobs, f"preview {name}", grade), key=lambda r: order[r.student_id])
+    return regrade.compare(old, new)
+
+
+def _intake(submissions: Path, name: str, roster: Roster, due: datetime | None, say: Callable[[str], None]) -> Intake:
+    found = find_submissions(submissions, name, roster, due)
+    say(found.heading)
+    for problem in found.problems:
+        say(f"note: {problem}")
+    return found
+
+
+def _stale_units(course: Course, name: str, roster: Roster, found: Intake, secret: bytes, book: Gradebook, key: str,
+                 force: bool, sandbox: str, limits: Limits, reported: Callable[[str], bool]) -> list[Unit]:
+    """One unit per student whose stored grade is not current (all of them with `force`)."""
     units = []
     for sid in roster.student_ids:
         submission = found.by_student.get(sid)
         variant = Variant.derive(secret, name, sid)
         sha = None if submission is None else submission.sha256
         if not force and book.is_current(name, sid, sha, variant.fingerprint, key) \
-                and (out / sid / "report.json").exists():
-            run.skipped += 1
+                and _same_lateness(book.report(name, sid), submission) and reported(sid):
             continue
         units.append(Unit(str(course.root), name, sid, variant.key, submission, sandbox, limits))
-    templates = str(course.root / "templates")
-    progress = tqdm(total=len(units), desc=f"grade {name}", unit="sub", disable=None)
+    return units
 
-    def finished(report: dict) -> None:
-        book.store(report, key)
-        progress.update(1)
-        if report["status"] != "graded":
-            line = f"{report['student_id']}: {report['reason']}"
-            if report.get("submitted", True):
-                file = (report.get("submission") or {}).get("file", "")
-                line = f"{report['student_id']} ({file}): {report['reason']}"
-            progress.write(line)
 
+def _each_graded(units: list[Unit], jobs: int, desc: str, work: Callable[..., Report], *args) -> Iterator[Report]:
+    """Each unit's report as it finishes (in the process pool with `jobs` > 1); an ungradable one
+    is said in one line as it comes."""
+    progress = tqdm(total=len(units), desc=desc, unit="sub", disable=None)
     try:
         if jobs <= 1:
-            for unit in units:
-                finished(_grade_and_render(unit, str(out), templates))
+            reports = (work(unit, *args) for unit in units)
+            for report in reports:
+                _tell(report, progress)
+                yield report
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = [pool.submit(_grade_and_render, unit, str(out), templates) for unit in units]
-                for future in as_completed(futures):
-                    finished(future.result())
+                for future in as_completed([pool.submit(work, unit, *args) for unit in units]):
+                    report = future.result()
+                    _tell(report, progress)
+                    yield report
     finally:
         progress.close()
-    all_reports = book.reports(name, roster.student_ids)
-    book.close()
-    for report in all_reports:
-        if report["status"] == "graded":
-            run.graded += 1
-        elif report.get("submitted", True):
-            run.ungradable += 1
-        else:
-            run.missing += 1
-    (out / "grades.csv").write_text(
-        grades_csv(all_reports, [t.name for t in assignment.tasks], list(roster.rows), list(roster.columns)),
-        encoding="utf-8",
-    )
-    summary = class_summary(assignment, all_reports, sandbox, __version__)
-    (out / "summary.html").write_text(reports.render_summary_html(summary, Path(templates)), encoding="utf-8")
-    run.seconds = time.monotonic() - started
-    return run
+
+
+def _tell(report: Report, progress: tqdm) -> None:
+    progress.update(1)
+    if report.status != "graded":
+        file = f" ({report.submission.file})" if report.submission is not None else ""
+        progress.write(f"{report.student_id}{file}: {report.reason}")
+
+
+def _with_class_warnings(report: Report, warnings: tuple[str, ...], book: Gradebook, key: str, out: Path,
+                         templates: str) -> Report:
+    """The report with this run's class-wide findings in its warnings, stored and rewritten if they changed."""
+    updated = report.with_class_warnings(warnings)
+    if updated is not report:
+        book.store(updated, key)
+        reports.write_report(updated, out / updated.student_id, Path(templates))
+    return updated
+
+
+def _same_lateness(report: Report | None, submission: Submission | None) -> bool:
+    """Whether a stored report says what the download now says about lateness (a new --due changes it)."""
+    late = submission is not None and submission.late
+    when = None if submission is None else submission.submitted_at
+    return report is not None and report.late == late and report.submitted_at == when
 
 
 def default_jobs() -> int:

@@ -15,10 +15,11 @@ from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 
+from .records import CheckResult
 from .wire import MatrixTree, Opaque
 
 Expect = Literal["array", "array_or_none", "str", "matrix", "data"]
-Status = Literal["ok", "error", "timeout", "crash", "missing", "skipped", "bad_value"]
+Status = Literal["ok", "error", "timeout", "crash", "missing", "skipped", "bad_value", "broken_dependency"]
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,8 @@ class Outcome:
     message: str = ""
     # Facts the sandbox observed around the call: "calls" (how often each callable argument
     # was called, by position; None for other arguments), "mutated" (argument positions
-    # changed in place), "aliased_rows" (bool: the value was a list of arrays that were all
-    # one object), "type" and "dtype" of the raw return value.
+    # changed in place), "type" and "dtype" of the raw return value, and "observed" (the
+    # facts the assignment's observers saw in the raw value, by name; see Assignment).
     meta: dict = field(default_factory=dict)
 
 
@@ -62,33 +63,6 @@ class Check:
     judge: Callable[[Sequence[Outcome]], Verdict]
     weight: float = 1.0
     visibility: Literal["visible", "hidden"] = "visible"
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    task: str
-    name: str
-    passed: bool
-    score: float
-    max_score: float
-    visibility: str
-    message: str
-    mistake: str | None = None
-    details: dict = field(default_factory=dict)
-    figure: dict | None = None
-
-    def as_json(self) -> dict:
-        return {
-            "name": self.name,
-            "passed": self.passed,
-            "score": self.score,
-            "max_score": self.max_score,
-            "visibility": self.visibility,
-            "message": self.message,
-            "mistake": self.mistake,
-            "details": self.details,
-            "figure": self.figure,
-        }
 
 
 # --- showing values to people -------------------------------------------------------
@@ -120,8 +94,12 @@ def fail_outcome(call: Call, outcome: Outcome) -> Verdict:
         "missing": f"{call.function} is not defined in your notebook: {outcome.message}",
         "skipped": f"{where} was not run: {outcome.message}",
         "bad_value": f"{where} returned {outcome.message}",
+        "broken_dependency": f"{where} failed because {outcome.message}",
     }
     return Verdict(False, reasons[outcome.status], details={"input": call.shows})
+
+
+_ORDINALS = {0: "first", 1: "second", 2: "third", 3: "fourth", 4: "fifth"}
 
 
 def run_judge(check: Check, outcomes: Sequence[Outcome]) -> Verdict:
@@ -130,10 +108,11 @@ def run_judge(check: Check, outcomes: Sequence[Outcome]) -> Verdict:
         if outcome.status != "ok":
             return fail_outcome(call, outcome)
         if outcome.meta.get("mutated"):
+            which = " and ".join(_ORDINALS.get(i, f"{i + 1}th") for i in outcome.meta["mutated"])
             return Verdict(
                 False,
-                f"{call.function}({call.shows}) changed its input in place; a function must leave its "
-                "arguments as it found them (work on a copy, e.g. theta = np.array(theta, dtype=float)).",
+                f"{call.function}({call.shows}) changed its {which} argument in place; a function must leave "
+                "its arguments as it found them (work on a copy, e.g. x = np.array(x, dtype=float)).",
                 mistake="input modified in place",
                 details={"input": call.shows},
             )

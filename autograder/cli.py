@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 
-from . import __version__, exports
-from .batch import default_jobs, generate_class, grade_class
+from . import __version__, exports, regrade
+from .batch import default_jobs, generate_class, grade_class, preview_regrade
 from .course import Course
 from .errors import UserError
 from .gradebook import Gradebook
 from .gradescope import build_bundle
 from .nbgrader_course import record_grades, write_source
 from .roster import read_roster
-from .sandbox import choose_kind
+from .sandbox import choose_sandbox
 
 course_option = click.option("--course", "course_dir", type=click.Path(file_okay=False, path_type=Path),
                              default=".", show_default=True, help="The course directory.")
@@ -40,6 +41,18 @@ class Group(click.Group):
             click.echo(f"Error: the grader itself failed ({type(exc).__name__}: {exc}). This is a bug in "
                        "optim-autograder; run again with AUTOGRADER_DEBUG=1 to see where.", err=True)
             ctx.exit(1)
+
+
+class DueDate(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(value.strip().replace(" ", "T", 1).replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(f"{value!r} is not a date and time like 2025-03-14T23:59 (optionally +01:00)", param, ctx)
 
 
 @click.group(cls=Group)
@@ -90,29 +103,50 @@ def generate(assignment: str, roster: Path, out: Path, solutions: bool, jobs: in
 @click.option("--require-sandbox", is_flag=True, help="Refuse to grade without bubblewrap isolation.")
 @click.option("--nbgrader-gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Also record the grades in this nbgrader gradebook.db (its folder is the nbgrader course root).")
+@click.option("--dry-run", is_flag=True,
+              help="Grade without writing grades or reports; print and write OUT/regrade-preview.csv: every student "
+                   "whose score would change, old and new per task.")
+@click.option("--due", type=DueDate(), default=None,
+              help="Due date, e.g. 2025-03-14T23:59 or 2025-03-14T23:59+01:00: a submission time after it is late.")
 @course_option
 @secret_option
 def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int | None, gradebook_path: Path | None,
-          force: bool, require_sandbox: bool, nbgrader_gradebook: Path | None, course_dir: Path,
-          secret_file: Path | None) -> None:
-    """Grade SUBMISSIONS (a folder or .zip) for every roster student; write reports, grades.csv, summary.html."""
+          force: bool, require_sandbox: bool, nbgrader_gradebook: Path | None, dry_run: bool, due: datetime | None,
+          course_dir: Path, secret_file: Path | None) -> None:
+    """Grade SUBMISSIONS (a folder, a .zip, or an LMS's bulk download: Canvas, Moodle, Blackboard,
+    Gradescope) for every roster student; write reports, grades.csv, summary.html."""
     course = Course(course_dir)
     course.assignment(assignment)
     students = read_roster(roster)
     gradebook_path = gradebook_path or out / "gradebook.sqlite"
-    kind, why = choose_kind(require_sandbox)
-    if kind != "bwrap":
+    sandbox, why = choose_sandbox(require_sandbox)
+    if sandbox != "bwrap":
         click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation: it can read "
                     "files the grader can read. Every report says sandbox: rlimit-only.", fg="red", err=True)
+    if dry_run:
+        if nbgrader_gradebook is not None or force:
+            raise UserError("--dry-run writes no grades and regrades only what changed: leave out "
+                            "--nbgrader-gradebook and --force")
+        changes = preview_regrade(course, assignment, students, submissions, course.secret(secret_file),
+                                  gradebook_path, jobs=jobs or default_jobs(), sandbox=sandbox,
+                                  say=lambda line: click.echo(line, err=True), due=due)
+        for change in changes:
+            click.echo(regrade.describe(change))
+        out.mkdir(parents=True, exist_ok=True)
+        task_names = [t.name for t in course.assignment(assignment).tasks]
+        (out / "regrade-preview.csv").write_text(regrade.preview_csv(changes, task_names), encoding="utf-8")
+        click.echo(f"{len(changes)} students' scores would change; written to {out / 'regrade-preview.csv'}. "
+                   "Nothing else was written: no grades, no reports.")
+        return
     run = grade_class(course, assignment, students, submissions, out, course.secret(secret_file),
-                      jobs=jobs or default_jobs(), sandbox=kind, gradebook_path=gradebook_path, force=force,
-                      say=lambda line: click.echo(line, err=True))
+                      jobs=jobs or default_jobs(), sandbox=sandbox, gradebook_path=gradebook_path, force=force,
+                      say=lambda line: click.echo(line, err=True), due=due)
     if nbgrader_gradebook is not None:
         count = record_grades(course, assignment, students, submissions, out, gradebook_path, nbgrader_gradebook)
         click.echo(f"Recorded {count} submissions in the nbgrader gradebook {nbgrader_gradebook}.")
     click.echo(f"{run.graded} graded, {run.ungradable} ungradable, {run.missing} without a submission"
                f"{f', {run.skipped} unchanged since the last run' if run.skipped else ''} "
-               f"in {run.seconds:.1f} s (sandbox: {kind}).")
+               f"in {run.seconds:.1f} s (sandbox: {sandbox}).")
     click.echo(f"Reports: {out}/<student_id>/report.html   Grades: {out / 'grades.csv'}   Summary: {out / 'summary.html'}")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import importlib.util
 import os
 import secrets
@@ -69,7 +70,7 @@ class Course:
         if not (folder / "__init__.py").is_file():
             known = ", ".join(self.assignment_names()) or "none"
             raise UserError(f"no assignment {name!r} in {self.root / 'assignments'} (known: {known})")
-        module_name = f"_course_assignment_{name}"
+        module_name = self.assignment_package(name)
         if module_name not in sys.modules:
             spec = importlib.util.spec_from_file_location(
                 module_name, folder / "__init__.py", submodule_search_locations=[str(folder)]
@@ -78,6 +79,11 @@ class Course:
             sys.modules[module_name] = module
             spec.loader.exec_module(module)
         return sys.modules[module_name].ASSIGNMENT
+
+    def assignment_package(self, name: str) -> str:
+        """The import name of an assignment's package, one per course folder: a process that
+        serves two courses with an assignment of the same name must not share one module."""
+        return f"_course_{hashlib.sha256(str(self.root).encode()).hexdigest()[:16]}_{name}"
 
     def assignment_dir(self, name: str) -> Path:
         return self.root / "assignments" / name

@@ -16,7 +16,7 @@ from .batch import grade_class
 from .course import Course
 from .notebooks import build_notebook, notebook_bytes, with_cell
 from .roster import Roster
-from .sandbox import choose_kind
+from .sandbox import choose_sandbox
 from .variants import Variant
 
 DEMO_SECRET = b"demo-course-secret: not for real classes"
@@ -65,9 +65,9 @@ def sample_class(course: Course, assignment: str, secret: bytes) -> tuple[Roster
         plans.append((mistake.slug, lambda v, m=mistake: notebook_bytes(with_cell(
             build_notebook(course, definition, v, solutions=True), m.task, m.source))))
     rows, files = [], {}
-    for number, (kind, make) in enumerate(plans, start=1):
+    for number, (case, make) in enumerate(plans, start=1):
         sid = f"s{number:03d}"
-        rows.append({"student_id": sid, "name": f"Sample Student {number}", "demo_case": kind})
+        rows.append({"student_id": sid, "name": f"Sample Student {number}", "demo_case": case})
         if make is not None:
             files[sid] = make(Variant.derive(secret, assignment, sid))
     return Roster(("student_id", "name", "demo_case"), tuple(rows)), files
@@ -75,7 +75,7 @@ def sample_class(course: Course, assignment: str, secret: bytes) -> tuple[Roster
 
 def run_demo(out: Path, jobs: int, say: Callable[[str], None] = print, course: Course | None = None) -> None:
     course = course or _bundled_course()
-    kind, why = choose_kind(require_sandbox=False)
+    sandbox, why = choose_sandbox(require_sandbox=False)
     if why:
         say(f"WARNING: {why}; the demo grades with rlimit-only isolation.")
     for assignment in course.assignment_names():
@@ -90,7 +90,7 @@ def run_demo(out: Path, jobs: int, say: Callable[[str], None] = print, course: C
             f"{r['student_id']},{r['name']},{r['demo_case']}\n" for r in roster.rows), encoding="utf-8")
         say(f"== {assignment}: {len(roster.rows)} sample students ({', '.join(r['demo_case'] for r in roster.rows)})")
         run = grade_class(course, assignment, roster, submissions, folder / "reports", DEMO_SECRET,
-                          jobs=jobs, sandbox=kind, force=True, say=say)
+                          jobs=jobs, sandbox=sandbox, force=True, say=say)
         say(f"   {run.graded} graded, {run.ungradable} ungradable, {run.missing} missing in {run.seconds:.1f} s")
         say(f"   class summary: {(folder / 'reports' / 'summary.html').resolve()}")
         say(f"   student reports: {(folder / 'reports').resolve()}/<student_id>/report.html")

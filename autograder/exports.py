@@ -15,6 +15,7 @@ import io
 from .assignment import Assignment
 from .errors import UserError
 from .gradebook import _num, grades_csv
+from .records import Report
 from .roster import Roster
 
 FORMATS = ("csv", "canvas", "moodle")
@@ -31,21 +32,21 @@ CANVAS_FROM_ROSTER = {
 MOODLE_IDENTIFIERS = ("email", "idnumber", "username")
 
 
-def export(fmt: str, assignment: Assignment, reports: list[dict], roster: Roster, canvas_id: str | None = None) -> str:
-    graded = {r["student_id"] for r in reports}
+def export(fmt: str, assignment: Assignment, reports: list[Report], roster: Roster, canvas_id: str | None = None) -> str:
+    graded = {r.student_id for r in reports}
     missing = [sid for sid in roster.student_ids if sid not in graded]
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         raise UserError(f"the gradebook has no grade of {assignment.name} for {shown}; run `autograder grade` first")
     if fmt == "csv":
         return grades_csv(reports, [t.name for t in assignment.tasks], list(roster.rows), list(roster.columns))
-    by_student = {r["student_id"]: r for r in reports}
+    by_student = {r.student_id: r for r in reports}
     if fmt == "canvas":
         return _canvas(assignment, by_student, roster, canvas_id)
     return _moodle(assignment, by_student, roster)
 
 
-def _canvas(assignment: Assignment, by_student: dict, roster: Roster, canvas_id: str | None) -> str:
+def _canvas(assignment: Assignment, by_student: dict[str, Report], roster: Roster, canvas_id: str | None) -> str:
     title = f"{assignment.name} ({canvas_id})" if canvas_id else assignment.name
     out, writer = _writer()
     writer.writerow([*CANVAS_STUDENT_COLUMNS, title])
@@ -56,11 +57,11 @@ def _canvas(assignment: Assignment, by_student: dict, roster: Roster, canvas_id:
             student[2] = row["student_id"]  # Canvas needs an id to match; a university id is usually the SIS one
         if not student[0] and row.get("last_name"):
             student[0] = f"{row['last_name']}, {row.get('first_name', '')}".strip(", ")
-        writer.writerow([*student, _num(by_student[row["student_id"]]["score"])])
+        writer.writerow([*student, _num(by_student[row["student_id"]].score)])
     return out.getvalue()
 
 
-def _moodle(assignment: Assignment, by_student: dict, roster: Roster) -> str:
+def _moodle(assignment: Assignment, by_student: dict[str, Report], roster: Roster) -> str:
     identifier = next((c for c in MOODLE_IDENTIFIERS if c in roster.columns), None)
     source = identifier or "student_id"
     extra = [c for c in roster.columns if c != source]
@@ -69,8 +70,8 @@ def _moodle(assignment: Assignment, by_student: dict, roster: Roster) -> str:
     writer.writerow([identifier or "idnumber", assignment.name, *(f"{assignment.name}: {t}" for t in tasks), *extra])
     for row in roster.rows:
         report = by_student[row["student_id"]]
-        scores = {t["name"]: t["score"] for t in report["tasks"]}
-        writer.writerow([row[source], _num(report["score"]), *(_num(scores.get(t, 0.0)) for t in tasks),
+        scores = report.task_scores()
+        writer.writerow([row[source], _num(report.score), *(_num(scores.get(t, 0.0)) for t in tasks),
                          *(row.get(c, "") for c in extra)])
     return out.getvalue()
 

@@ -22,8 +22,9 @@ from pathlib import Path, PurePosixPath
 from . import __version__
 from .course import Course
 from .errors import UserError
-from .grading import Submission, Unit, grade
-from .sandbox import PACKAGE_DIR, choose_kind
+from .grading import Unit, grade
+from .records import Report, Submission, TaskResult
+from .sandbox import PACKAGE_DIR, choose_sandbox
 from .variants import Variant
 
 ROOT_ENV = "AUTOGRADER_GRADESCOPE_ROOT"  # a test's stand-in for /autograder
@@ -108,10 +109,10 @@ def run(root: Path, name: str) -> dict:
     student = _student_id(root / "submission_metadata.json")
     variant = Variant.derive(course.secret(course.root / "course.key"), name, student)
     submission, notes = _submission(root / "submission", name)
-    kind, why = choose_kind(require_sandbox=False)
-    report = grade(Unit(str(course.root), name, student, variant.key, submission, kind))
+    sandbox, why = choose_sandbox(require_sandbox=False)
+    report = grade(Unit(str(course.root), name, student, variant.key, submission, sandbox))
     if why:
-        notes.append(f"Sandbox: {kind} ({why}).")
+        notes.append(f"Sandbox: {sandbox} ({why}).")
     results = results_json(report, notes)
     (root / "results").mkdir(parents=True, exist_ok=True)
     (root / "results" / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
@@ -143,44 +144,43 @@ def _submission(folder: Path, name: str) -> tuple[Submission | None, list[str]]:
     return Submission(str(PurePosixPath("submission", chosen.relative_to(folder).as_posix())), chosen.read_bytes()), notes
 
 
-def results_json(report: dict, notes: list[str]) -> dict:
+def results_json(report: Report, notes: list[str]) -> dict:
     """Gradescope's results.json: one test per task, the whole-submission text in `output`."""
-    lines = [f"{report['title']}: {report['score']:g} of {report['max_score']:g} points."]
-    if report["status"] != "graded":
-        lines.append(str(report["reason"]))
-    lines += [f"Warning: {w}" for w in report["warnings"]]
-    lines += [f"Cell {e['cell']}: {e['error']}" for e in report.get("cell_errors", [])]
+    lines = [f"{report.title}: {report.score:g} of {report.max_score:g} points."]
+    if report.status != "graded":
+        lines.append(str(report.reason))
+    lines += [f"Warning: {w}" for w in report.warnings]
+    lines += [f"Cell {e.cell}: {e.error}" for e in report.cell_errors]
     lines += notes
     return {
-        "score": report["score"],
+        "score": report.score,
         "output": "\n".join(lines),
         "output_format": "text",
         "test_output_format": "text",
         "stdout_visibility": "hidden",
-        "extra_data": {"variant": report["variant"], "grader_version": report["grader_version"],
-                       "sandbox": report["sandbox"]},
-        "tests": [_test(task) for task in report["tasks"]],
+        "extra_data": {"variant": report.variant, "grader_version": report.grader_version, "sandbox": report.sandbox},
+        "tests": [_test(task) for task in report.tasks],
     }
 
 
-def _test(task: dict) -> dict:
+def _test(task: TaskResult) -> dict:
     lines = []
-    for check in task["checks"]:
-        mark = "PASS" if check["passed"] else "FAIL"
-        hidden = " (hidden check)" if check.get("visibility") == "hidden" else ""
-        lines.append(f"{mark} {check['name']}{hidden}: {check['score']:g}/{check['max_score']:g}. {check['message']}")
-        if check.get("mistake") and not check["passed"]:
-            lines.append(f"     Known mistake: {check['mistake']}")
-        if not check["passed"]:
-            lines += [f"     {key}: {value}" for key, value in (check.get("details") or {}).items()]
+    for check in task.checks:
+        mark = "PASS" if check.passed else "FAIL"
+        hidden = " (hidden check)" if check.visibility == "hidden" else ""
+        lines.append(f"{mark} {check.name}{hidden}: {check.score:g}/{check.max_score:g}. {check.message}")
+        if check.mistake and not check.passed:
+            lines.append(f"     Known mistake: {check.mistake}")
+        if not check.passed:
+            lines += [f"     {key}: {value}" for key, value in check.details.items()]
     output = "\n".join(lines)
     if len(output) > OUTPUT_LIMIT:
         output = output[:OUTPUT_LIMIT] + "\n… (cut; the full report is with your TA)"
     return {
-        "name": task["name"],
-        "score": task["score"],
-        "max_score": task["max_score"],
-        "status": "passed" if task["score"] >= task["max_score"] else "failed",
+        "name": task.name,
+        "score": task.score,
+        "max_score": task.max_score,
+        "status": "passed" if task.score >= task.max_score else "failed",
         "output": output,
         "visibility": "visible",
     }

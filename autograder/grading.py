@@ -1,15 +1,15 @@
 """Grading one submission: a pure unit of work, submission bytes and variant in, report out.
 
 The notebook's code runs in a sandboxed worker (`sandbox.Worker`); the checks are built
-and judged here, in the trusted process. A crash or a timeout costs the check that
-caused it: the worker is restarted (without the cell or function that hung) and the
-remaining checks go on.
+and judged here, in the trusted process. A cell or function that crashes the process or
+hangs costs its own checks only: it is not run again, the worker is restarted without it
+when the next function is asked, and the remaining checks go on (see `SubmissionRun`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -26,20 +26,9 @@ from .notebooks import (
     read_submission,
     strip_magics,
 )
-from .sandbox import Limits, Worker, WorkerDied, WorkerTimeout
+from .records import CellError, Report, Submission, TaskResult, score
+from .sandbox import Limits, Worker, WorkerDied, WorkerTimeout, warm
 from .variants import Variant
-
-MAX_RESTARTS = 8
-
-
-@dataclass(frozen=True)
-class Submission:
-    file: str  # where it came from, for people: "submissions/s001.ipynb" or "class.zip:s001.ipynb"
-    data: bytes
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -110,17 +99,38 @@ def _metadata_warnings(nb, student_id: str, fingerprint: str) -> list[str]:
 
 # --- running calls ----------------------------------------------------------------------
 
-class SubmissionRun:
-    """The sandboxed side of one submission, restarted as often as crashes require."""
+# What a switched-off function raises in a restarted process. Compiled apart from the
+# cells, so that the error points at the line of the student's code that called it.
+SWITCHED_OFF = "SwitchedOff"
+_SWITCH_OFF_STUB = ("def {name}(*args, **kwargs):\n"
+                    "    raise type({exc!r}, (Exception,), {{}})({name!r})\n")
+_CALLED_SWITCHED_OFF = re.compile(SWITCHED_OFF + r": (\w+)(?: \((line \d+ of cell .*)\))?\Z", re.S)
+# Starts in a row that ran none of the cells: the sandbox itself is failing, not the student.
+FUTILE_STARTS = 2
 
-    def __init__(self, kind: str, limits: Limits, cells: list[dict]):
-        self.kind, self.limits, self.cells = kind, limits, cells
+
+class SubmissionRun:
+    """The sandboxed side of one submission, restarted when a cell or a function breaks it.
+
+    A cell that ends the process or hangs is skipped from then on. A function that does
+    is switched off for the rest of the submission: its later calls fail at once with the
+    first failure's message, and the next process (started only when another function is
+    asked) defines it as a function that raises, so that a function calling it fails at
+    once too, saying why, instead of breaking the process again. Every restart is thus
+    paid for by one broken cell or one broken function, and there are finitely many; a
+    start that gets nowhere (the sandbox fails before the first cell) is tried once more,
+    and then the remaining calls fail at once, saying so.
+    """
+
+    def __init__(self, sandbox: str, limits: Limits, cells: list[dict]):
+        self.sandbox, self.limits, self.cells = sandbox, limits, cells
         self.deadline = time.monotonic() + limits.submission_timeout
         self.cell_errors: dict[int, str] = {}
         self.skipped_cells: set[int] = set()
-        self.dead_functions: dict[str, str] = {}
+        # function -> (how it broke the process, the message its later calls fail with)
+        self.switched_off: dict[str, tuple[str, str]] = {}
+        self.unstartable = ""  # why the process cannot be started again, once that is so
         self.worker: Worker | None = None
-        self.starts = 0
         # Several checks may ask the same question (the symbolic Hessian, say); a student
         # function is a function of its inputs, so it is asked once.
         self.answers: dict[tuple, Outcome] = {}
@@ -129,41 +139,57 @@ class SubmissionRun:
         return max(0.0, min(limit, self.deadline - time.monotonic()))
 
     def _start(self) -> Worker | None:
-        while self.starts <= MAX_RESTARTS and self._remaining(1) > 0:
-            self.starts += 1
-            try:
-                worker = Worker(self.kind, self.limits)
-            except (WorkerDied, WorkerTimeout):
-                continue
+        """A worker that has run the cells; None, with `unstartable` saying why, when none can be had."""
+        futile = 0
+        while self._remaining(1) > 0:
             order = [i for i in range(len(self.cells)) if i not in self.skipped_cells]
-            worker.send({"op": "cells", "cells": [self.cells[i] for i in order]})
-            current = None
+            sent = [self.cells[i] for i in order] + self._switch_off_cells()
+            current, worker = None, None
             try:
+                worker = Worker(self.sandbox, self.limits)
+                worker.send({"op": "cells", "cells": sent})
                 while True:
                     message = worker.receive(self._remaining(self.limits.cell_timeout))
                     event = message.get("event")
                     if event == "cells_done":
                         return worker
                     index = message.get("index")
-                    if not isinstance(index, int) or not 0 <= index < len(order):
+                    if not isinstance(index, int) or not 0 <= index < len(sent):
                         raise WorkerDied("the grader's channel carried a malformed message")
-                    current = order[index]
-                    if event == "cell_done" and message.get("error"):
+                    current = order[index] if index < len(order) else None
+                    if event == "cell_done" and message.get("error") and current is not None:
                         self.cell_errors.setdefault(current, str(message["error"])[:500])
-            except WorkerTimeout:
-                worker.close()
+            except (WorkerDied, WorkerTimeout) as exc:
+                if worker is not None:
+                    worker.close()
                 if current is None:
-                    return None
+                    # Nothing of the student's to skip: the sandbox (or the grader's own cell) failed.
+                    futile += 1
+                    why = str(exc) or "it did not answer in time"
+                    if futile >= FUTILE_STARTS:
+                        self.unstartable = (f"the notebook's process could not be started ({why}), "
+                                            f"{FUTILE_STARTS} times in a row, so the grader stopped trying")
+                        return None
+                    continue
+                futile = 0
                 self.skipped_cells.add(current)
-                self.cell_errors[current] = (f"did not finish within {self.limits.cell_timeout:g} s "
-                                             "(an infinite loop?); the cell was skipped")
-            except WorkerDied as exc:
-                worker.close()
-                if current is None:
-                    return None
-                self.skipped_cells.add(current)
-                self.cell_errors[current] = f"ended the notebook's process: {exc}; the cell was skipped"
+                if isinstance(exc, WorkerTimeout):
+                    self.cell_errors[current] = (f"did not finish within {self.limits.cell_timeout:g} s "
+                                                 "(an infinite loop?); the cell was skipped")
+                else:
+                    self.cell_errors[current] = f"ended the notebook's process: {exc}; the cell was skipped"
+        self.unstartable = self._out_of_time()
         return None
+
+    def _out_of_time(self) -> str:
+        return f"the submission used up its {self.limits.submission_timeout:g} s time budget"
+
+    def _switch_off_cells(self) -> list[dict]:
+        if not self.switched_off:
+            return []
+        stubs = "".join(_SWITCH_OFF_STUB.format(name=name, exc=SWITCHED_OFF) for name in self.switched_off)
+        return [{"label": "(grader) switched-off functions",
+                 "source": f"exec(compile({stubs!r}, '<grader>', 'exec'))"}]
 
     def call(self, call: Call) -> Outcome:
         """The outcome of a call; a call made before (same function, inputs and kind) is not repeated."""
@@ -177,27 +203,39 @@ class SubmissionRun:
         return self.answers[key]
 
     def _call(self, call: Call, args: list) -> Outcome:
-        if call.function in self.dead_functions:
-            return Outcome("skipped", message=self.dead_functions[call.function])
+        if call.function in self.switched_off:
+            return Outcome("skipped", message=self.switched_off[call.function][1])
         if self._remaining(1) <= 0:
-            return Outcome("skipped", message=f"the submission used up its {self.limits.submission_timeout:g} s time budget")
+            return Outcome("skipped", message=self._out_of_time())
         if self.worker is None:
-            self.worker = self._start()
+            self.worker = None if self.unstartable else self._start()
             if self.worker is None:
-                return Outcome("crash", message="the notebook's process could not be (re)started")
+                return Outcome("skipped", message=self.unstartable)
         timeout = self._remaining(self.limits.call_timeout)
         try:
             self.worker.send({"op": "call", "function": call.function, "args": args, "expect": call.expect})
             message = self.worker.expect("result", timeout)
         except WorkerTimeout:
-            self._drop_worker()
-            self.dead_functions[call.function] = (f"{call.function} did not finish on an earlier input "
-                                                  f"within {timeout:g} s, so it was not called again")
-            return Outcome("timeout", message=f"no answer within {timeout:g} s (an infinite loop, or far too slow)")
+            why = f"no answer within {timeout:g} s (an infinite loop, or far too slow)"
+            self._switch_off(call.function, "timed out", why)
+            return Outcome("timeout", message=why)
         except WorkerDied as exc:
-            self._drop_worker()
+            self._switch_off(call.function, "crashed the process", str(exc))
             return Outcome("crash", message=str(exc))
-        return _outcome(message)
+        return self._blame_switched_off(call.function, _outcome(message))
+
+    def _switch_off(self, function: str, how: str, why: str) -> None:
+        self._drop_worker()
+        self.switched_off[function] = (how, f"{function} was not called again after it {how}: {why}")
+
+    def _blame_switched_off(self, function: str, outcome: Outcome) -> Outcome:
+        """An error raised by a switched-off function that `function` called, told as such."""
+        match = _CALLED_SWITCHED_OFF.match(outcome.message) if outcome.status == "error" else None
+        if match is None or match[1] not in self.switched_off or match[1] == function:
+            return outcome
+        used, where = match[1], f" (called at {match[2]})" if match[2] else ""
+        return Outcome("broken_dependency", message=f"{used}, which {function} uses, "
+                                                    f"{self.switched_off[used][0]} earlier{where}")
 
     def _drop_worker(self) -> None:
         if self.worker is not None:
@@ -229,8 +267,11 @@ def _plain_meta(meta: dict) -> dict:
         out["type"] = meta["type"][:100]
     if isinstance(meta.get("dtype"), str):
         out["dtype"] = meta["dtype"][:50]
-    if isinstance(meta.get("aliased_rows"), bool):
-        out["aliased_rows"] = meta["aliased_rows"]
+    observed = meta.get("observed")
+    if isinstance(observed, dict):
+        out["observed"] = {name[:100]: fact[:1000] if isinstance(fact, str) else fact
+                           for name, fact in list(observed.items())[:20]
+                           if isinstance(name, str) and (fact is None or isinstance(fact, (bool, int, float, str)))}
     calls = meta.get("calls")
     if isinstance(calls, list):
         out["calls"] = [c if isinstance(c, int) and not isinstance(c, bool) else None for c in calls[:20]]
@@ -242,45 +283,50 @@ def _plain_meta(meta: dict) -> dict:
 
 # --- the unit of work -----------------------------------------------------------------
 
-def grade(unit: Unit) -> dict:
+def grade(unit: Unit) -> Report:
     """The report of one student: graded, or ungradable with a reason. Never raises."""
     try:
         return _grade(unit)
     except Exception as exc:  # our bug must not stop the class; the TA sees it in one line
-        course = Course.at(unit.course_root)
-        assignment = course.assignment(unit.assignment)
-        report = _report_head(assignment, Variant(unit.assignment, unit.student_id, unit.variant_key), unit)
-        return _ungradable(report, assignment, f"The grader failed on this submission ({type(exc).__name__}: "
-                           f"{str(exc)[:200]}); this is the grader's fault, not the student's.")
+        return _grader_failed(unit, f"The grader failed on this submission ({type(exc).__name__}: "
+                                    f"{str(exc)[:200]}); this is the grader's fault, not the student's.")
 
 
-def _grade(unit: Unit) -> dict:
+def _grade(unit: Unit) -> Report:
     course = Course.at(unit.course_root)
     assignment = course.assignment(unit.assignment)
     variant = Variant(unit.assignment, unit.student_id, unit.variant_key)
-    report = _report_head(assignment, variant, unit)
     if unit.submission is None:
-        return _ungradable(report, assignment, "No submission was found for this student.", submitted=False)
+        return _ungradable(assignment, variant, unit, "No submission was found for this student.")
     try:
         nb, major = read_submission(unit.submission.data)
     except Unreadable as exc:
-        return _ungradable(report, assignment, f"The submission could not be read: {exc}.")
+        return _ungradable(assignment, variant, unit, f"The submission could not be read: {exc}.")
     context = course.context(assignment, variant)
     master = locked_cells(course, assignment, variant, context.params)
     cells, warnings = execution_plan(nb, master, unit.student_id, variant.fingerprint)
     if major == 3:
         warnings.insert(0, "The notebook was in the old nbformat 3 and was converted to nbformat 4 for grading.")
+    if assignment.observers:
+        # Sent with the cells, so that the observers live and die with this submission's worker.
+        cells.insert(0, {"label": "the assignment's observers", "observers": dict(assignment.observers)})
     checks = assignment.checks(context)
+    warm(unit.sandbox, unit.limits, assignment.warm_up)
     run = SubmissionRun(unit.sandbox, unit.limits, cells)
     try:
         verdicts = [_judge(check, [run.call(c) for c in check.calls]) for check in checks]
     finally:
         run.close()
-    report.update(status="graded", reason=None, warnings=warnings)
-    report["cell_errors"] = [{"cell": cells[i]["label"], "error": e} for i, e in sorted(run.cell_errors.items())]
-    report["tasks"] = _tasks(assignment, checks, verdicts)
-    report["score"] = round(sum(t["score"] for t in report["tasks"]), 6)
-    return report
+    tasks = _tasks(assignment, checks, verdicts)
+    return Report(
+        **_head(assignment.name, assignment.title, assignment.max_score, variant, unit),
+        status="graded",
+        reason=None,
+        score=score(sum(t.score for t in tasks)),
+        cell_errors=tuple(CellError(cells[i]["label"], e) for i, e in sorted(run.cell_errors.items())),
+        tasks=tasks,
+        warnings=tuple(warnings),
+    )
 
 
 def _judge(check: Check, outcomes: list[Outcome]) -> Verdict:
@@ -291,46 +337,58 @@ def _judge(check: Check, outcomes: list[Outcome]) -> Verdict:
                               "please tell your TA, this is our mistake, not yours.", mistake=None)
 
 
-def _tasks(assignment: Assignment, checks: list[Check], verdicts: list[Verdict]) -> list[dict]:
+def _tasks(assignment: Assignment, checks: list[Check], verdicts: list[Verdict]) -> tuple[TaskResult, ...]:
     tasks = []
     for task in assignment.tasks:
         pairs = [(c, v) for c, v in zip(checks, verdicts) if c.task == task.name]
-        results = score_checks([c for c, _ in pairs], [v for _, v in pairs], task.points)
         weights = sum(c.weight for c, _ in pairs) or 1.0
         passed = sum(c.weight for c, v in pairs if v.passed)
-        tasks.append({
-            "name": task.name,
-            "summary": task.summary,
+        tasks.append(TaskResult(
+            name=task.name,
+            summary=task.summary,
             # From the weights, not the rounded shares, so that full marks are exactly full.
-            "score": round(task.points * passed / weights, 6),
-            "max_score": task.points,
-            "checks": [r.as_json() for r in results],
-        })
-    return tasks
+            score=score(task.points * passed / weights),
+            max_score=task.points,
+            checks=tuple(score_checks([c for c, _ in pairs], [v for _, v in pairs], task.points)),
+        ))
+    return tuple(tasks)
 
 
-def _report_head(assignment: Assignment, variant: Variant, unit: Unit) -> dict:
+def _head(name: str, title: str, max_score: float, variant: Variant, unit: Unit) -> dict:
+    """The facts every report has, graded or not."""
+    submission = unit.submission
     return {
         "student_id": unit.student_id,
-        "assignment": assignment.name,
-        "title": assignment.title,
-        "status": "ungradable",
-        "reason": None,
-        "submitted": unit.submission is not None,
-        "score": 0.0,
-        "max_score": assignment.max_score,
+        "assignment": name,
+        "title": title,
+        "submitted": submission is not None,
+        "max_score": max_score,
         "sandbox": unit.sandbox,
         "variant": variant.fingerprint,
         "grader_version": __version__,
-        "submission": None if unit.submission is None else {"file": unit.submission.file, "sha256": unit.submission.sha256},
-        "cell_errors": [],
-        "tasks": [],
-        "warnings": [],
+        "submission": None if submission is None else submission.submitted_file,
+        "late": submission is not None and submission.late,
+        "submitted_at": None if submission is None else submission.submitted_at,
     }
 
 
-def _ungradable(report: dict, assignment: Assignment, reason: str, submitted: bool = True) -> dict:
-    report.update(status="ungradable", reason=reason, submitted=submitted)
-    report["tasks"] = [{"name": t.name, "summary": t.summary, "score": 0.0, "max_score": t.points, "checks": []}
-                       for t in assignment.tasks]
-    return report
+def _ungradable(assignment: Assignment, variant: Variant, unit: Unit, reason: str) -> Report:
+    return Report(
+        **_head(assignment.name, assignment.title, assignment.max_score, variant, unit),
+        status="ungradable",
+        reason=reason,
+        score=0.0,
+        tasks=tuple(TaskResult(t.name, t.summary, 0.0, t.points) for t in assignment.tasks),
+    )
+
+
+def _grader_failed(unit: Unit, reason: str) -> Report:
+    """The report when grading itself failed: it must not need what may have failed (the course
+    or the assignment may be what is broken), so it uses them only if they load."""
+    variant = Variant(unit.assignment, unit.student_id, unit.variant_key)
+    try:
+        assignment = Course.at(unit.course_root).assignment(unit.assignment)
+    except Exception:  # the very thing that failed: a report without the assignment's tasks
+        return Report(**_head(unit.assignment, unit.assignment, 0.0, variant, unit), status="ungradable",
+                      reason=reason, score=0.0)
+    return _ungradable(assignment, variant, unit, reason)

@@ -20,10 +20,10 @@ from pathlib import Path
 from .course import Course
 from .errors import UserError
 from .gradebook import Gradebook
-from .grading import Submission
 from .notebooks import build_notebook, cell_grade_id, template_cells, write_notebook
+from .records import Submission
 from .roster import Roster
-from .submissions import find_submissions
+from .intake import find_submissions
 from .variants import Variant
 
 SOURCE_ID = "(nbgrader source)"
@@ -79,7 +79,7 @@ def record_grades(course: Course, name: str, roster: Roster, submissions: Path, 
     ours = Gradebook(our_gradebook)
     reports = ours.reports(name, roster.student_ids)
     ours.close()
-    found = find_submissions(submissions, name, roster.student_ids).by_student
+    found = find_submissions(submissions, name, roster).by_student
     assignment = course.assignment(name)
     cells = {task.name: f"{task.name}_selfcheck" for task in assignment.tasks}
     rows = {row["student_id"]: row for row in roster.rows}
@@ -91,15 +91,15 @@ def record_grades(course: Course, name: str, roster: Roster, submissions: Path, 
         for task in assignment.tasks:
             gb.update_or_create_grade_cell(cells[task.name], name, name, max_score=task.points, cell_type="code")
         for report in reports:
-            sid = report["student_id"]
-            if not report.get("submitted", True):
+            sid = report.student_id
+            if not report.submitted:
                 continue  # nbgrader's own way of saying "no submission" is having none
             row = rows.get(sid, {})
             gb.update_or_create_student(sid, **{f: row[f] for f in STUDENT_FIELDS if row.get(f)})
             grades = _grades(gb, api, name, sid, list(cells.values()))
-            for task in report["tasks"]:
-                grade = grades[cells[task["name"]]]
-                grade.auto_score = task["score"]
+            for task in report.tasks:
+                grade = grades[cells[task.name]]
+                grade.auto_score = task.score
                 grade.needs_manual_grade = False
             gb.db.commit()
             _copy_files(root, name, sid, found.get(sid), Path(out) / sid / "report.html")

@@ -66,7 +66,7 @@ def tex(value: Any) -> str:
     import sympy  # only notebooks that are written need LaTeX; grading starts faster without it
 
     if isinstance(value, np.ndarray):
-        value = sympy.Matrix(value.tolist()) if value.ndim == 2 else sympy.Matrix(value.tolist())
+        value = sympy.Matrix(value.tolist())
     if isinstance(value, float):
         return sympy.latex(sympy.Float(value, 6)).rstrip("0") if value != int(value) else str(int(value))
     return sympy.latex(value)
@@ -178,9 +178,9 @@ def locked_cells(course: Course, assignment: Assignment, variant: Variant, param
             for c in template_cells(course, assignment, variant, solutions=False, context=context)]
 
 
-_DEPENDENT = (jinja2.nodes.Assign, jinja2.nodes.AssignBlock, jinja2.nodes.Include, jinja2.nodes.Import,
-              jinja2.nodes.FromImport, jinja2.nodes.Extends, jinja2.nodes.Macro, jinja2.nodes.CallBlock,
-              jinja2.nodes.Block)
+# Statements by which one cell could change what another renders to.
+_DEPENDENT = (jinja2.nodes.Assign, jinja2.nodes.AssignBlock, jinja2.nodes.Import, jinja2.nodes.FromImport,
+              jinja2.nodes.Extends, jinja2.nodes.Macro, jinja2.nodes.CallBlock, jinja2.nodes.Block)
 
 
 @functools.lru_cache(maxsize=16)
@@ -205,15 +205,31 @@ def _cell_chunks(course: Course, name: str) -> list[tuple[str, str, set[str], ji
         chunks.append((marker, "\n".join(lines)))
     compiled = []
     for marker, body in chunks:
-        try:
-            tree = env.parse(body)
-        except jinja2.TemplateSyntaxError:
-            return None  # a statement that spans cells
-        if any(True for _ in tree.find_all(_DEPENDENT)) or "%%%" in body:
+        names = _independent_names(env, body)
+        if names is None:
             return None
-        compiled.append((marker, MARKER.match(marker).group(1), jinja2.meta.find_undeclared_variables(tree),
-                         env.from_string(body)))
+        compiled.append((marker, MARKER.match(marker).group(1), names, env.from_string(body)))
     return compiled
+
+
+def _independent_names(env: jinja2.Environment, source: str, depth: int = 0) -> set[str] | None:
+    """The names a cell's text uses (its includes' too), or None when it may change another cell
+    or make cells of its own: a statement that sets, defines or imports, or a marker line."""
+    try:
+        tree = env.parse(source)
+    except jinja2.TemplateSyntaxError:
+        return None  # a statement that spans cells
+    if depth > 5 or "%%%" in source or any(True for _ in tree.find_all(_DEPENDENT)):
+        return None
+    names = set(jinja2.meta.find_undeclared_variables(tree))
+    for include in tree.find_all(jinja2.nodes.Include):
+        if not isinstance(include.template, jinja2.nodes.Const) or not isinstance(include.template.value, str):
+            return None  # which template it includes is only known when rendering
+        included = _independent_names(env, env.loader.get_source(env, include.template.value)[0], depth + 1)
+        if included is None:
+            return None
+        names |= included
+    return names
 
 
 def nbgrader_metadata(cell: TemplateCell, assignment: Assignment) -> dict:
@@ -280,7 +296,6 @@ def notebook_bytes(nb) -> bytes:
     import nbformat
 
     return nbformat.writes(nb).encode("utf-8")
-
 
 
 # --- reading a submission -----------------------------------------------------------

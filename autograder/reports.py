@@ -1,10 +1,10 @@
-"""report.json, report.html and summary.html, rendered from plain dicts.
+"""report.json, report.html and summary.html, rendered from the records of a grade.
 
-The page is drawn from the same dict that is written to report.json, so the two cannot
-disagree. Much of that dict came from a student: messages quote their values, cell
+The page is drawn from the same record that is written to report.json, so the two cannot
+disagree. Much of that record came from a student: messages quote their values, cell
 errors quote their code, a reason may quote their file. Every string is therefore cut
 to a bounded length with control and bidi characters made visible before it reaches a
-template, and the templates escape it (jinja2 autoescape). No timestamps: the same dict
+template, and the templates escape it (jinja2 autoescape). No timestamps: the same record
 gives the same bytes.
 
 Templates are looked up in the course's ``templates/`` folder first, then in the
@@ -14,17 +14,19 @@ templates shipped with this repository, so a course overrides `report.html.j2` o
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import math
 import os
 import re
-import statistics
 from functools import lru_cache
+from itertools import zip_longest
 from pathlib import Path
 
 import jinja2
 
 from . import plots
+from .records import CheckResult, Report, TaskResult
+from .summary import ClassSummary, IntakeNotes, Similarity, StudentLine, is_number, percent as _percent
 
 BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TEXT_LIMIT = 4000  # characters of any one string shown
@@ -45,29 +47,32 @@ DETAIL_LABELS = {
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
-def render_report_html(report: dict, templates: Path | str | None = None) -> str:
+def render_report_html(report: Report, templates: Path | str | None = None) -> str:
     """One student's report as a self-contained HTML page."""
-    view = _report_view(_plain(report, _text))
+    view = _report_view(_bounded(report))
     return _environment(str(templates or BUNDLED_TEMPLATES)).get_template("report.html.j2").render(report=view)
 
 
-def render_summary_html(summary: dict, templates: Path | str | None = None) -> str:
+def render_summary_html(summary: ClassSummary, templates: Path | str | None = None) -> str:
     """The class summary as a self-contained HTML page."""
-    view = _summary_view(_plain(summary, _text))
+    view = _summary_view(_bounded(summary))
     return _environment(str(templates or BUNDLED_TEMPLATES)).get_template("summary.html.j2").render(summary=view)
 
 
-def write_report(report: dict, folder: Path | str, templates: Path | str | None = None) -> None:
-    """Write folder/report.json and folder/report.html, both from the same plain data.
+def report_json(report: Report) -> str:
+    """The text of report.json: strict JSON, keys sorted, so the same report gives the same bytes."""
+    return json.dumps(report.to_json(), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_report(report: Report, folder: Path | str, templates: Path | str | None = None) -> None:
+    """Write folder/report.json and folder/report.html, both from the same record.
 
     Each file is written whole or not at all, so an interrupted run leaves no half report.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    data = _plain(report)
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-    _write_whole(folder / "report.json", text)
-    _write_whole(folder / "report.html", render_report_html(data, templates))
+    _write_whole(folder / "report.json", report_json(report))
+    _write_whole(folder / "report.html", render_report_html(report, templates))
 
 
 def _write_whole(path: Path, text: str) -> None:
@@ -92,32 +97,30 @@ def _environment(course_templates: str) -> jinja2.Environment:
 
 # --- one student's report -----------------------------------------------------------
 
-def _report_view(r: dict) -> dict:
+def _report_view(r: Report) -> dict:
     """What report.html.j2 shows; `r` is the report with its strings already bounded."""
-    submission = r.get("submission") or {}
-    known = {"student_id", "assignment", "title", "status", "reason", "submitted", "score", "max_score",
-             "sandbox", "variant", "grader_version", "submission", "cell_errors", "tasks", "warnings"}
-    facts = [("Student", r.get("student_id")), ("Assignment", r.get("assignment")),
-             ("Submitted file", submission.get("file")), ("SHA-256 of the file", submission.get("sha256")),
-             ("Variant", r.get("variant")), ("Sandbox", r.get("sandbox")), ("Grader version", r.get("grader_version"))]
-    # Keys the grader adds later are shown too, plainly, rather than silently dropped.
-    facts += [(key, value) for key, value in sorted(r.items())
-              if key not in known and isinstance(value, (str, int, float, bool))]
-    cell_errors, more_errors = _limited(r.get("cell_errors") or [])
-    warnings, more_warnings = _limited(r.get("warnings") or [])
-    tasks = [_task_view(task) for task in r.get("tasks") or []]
+    submission = r.submission
+    facts = [("Student", r.student_id), ("Assignment", r.assignment),
+             ("Submitted file", submission and submission.file), ("Submitted at", r.submitted_at),
+             ("SHA-256 of the file", submission and submission.sha256),
+             ("Variant", r.variant), ("Sandbox", r.sandbox), ("Grader version", r.grader_version)]
+    if r.late:
+        facts.append(("Handed in", "late"))
+    cell_errors, more_errors = _limited(list(r.cell_errors))
+    warnings, more_warnings = _limited(list(r.warnings))
+    tasks = [_task_view(task) for task in r.tasks]
     return {
-        "student_id": r.get("student_id") or "unknown student",
-        "assignment": r.get("assignment") or "",
-        "title": r.get("title") or r.get("assignment") or "Grading report",
-        "graded": r.get("status") == "graded",
-        "submitted": r.get("submitted", True) is not False,
-        "reason": r.get("reason"),
-        "score": r.get("score"),
-        "max_score": r.get("max_score"),
-        "percent": _percent(r.get("score"), r.get("max_score")),
-        "sandbox": r.get("sandbox"),
-        "weak_sandbox": r.get("sandbox") == "rlimit-only",
+        "student_id": r.student_id or "unknown student",
+        "assignment": r.assignment or "",
+        "title": r.title or r.assignment or "Grading report",
+        "graded": r.status == "graded",
+        "submitted": r.submitted,
+        "reason": r.reason,
+        "score": r.score,
+        "max_score": r.max_score,
+        "percent": _percent(r.score, r.max_score),
+        "sandbox": r.sandbox,
+        "weak_sandbox": r.sandbox == "rlimit-only",
         "warnings": warnings,
         "more_warnings": more_warnings,
         "cell_errors": cell_errors,
@@ -128,36 +131,37 @@ def _report_view(r: dict) -> dict:
     }
 
 
-def _task_view(task: dict) -> dict:
-    checks = [_check_view(check) for check in task.get("checks") or []]
+def _task_view(task: TaskResult) -> dict:
+    checks = [_check_view(check) for check in task.checks]
     return {
-        "name": task.get("name") or "task",
-        "summary": task.get("summary"),
-        "score": task.get("score"),
-        "max_score": task.get("max_score"),
-        "percent": _percent(task.get("score"), task.get("max_score")),
+        "name": task.name or "task",
+        "summary": task.summary,
+        "score": task.score,
+        "max_score": task.max_score,
+        "percent": _percent(task.score, task.max_score),
         "passed": sum(check["passed"] for check in checks),
         "checks": checks,
+        "override": task.override,
     }
 
 
-def _check_view(check: dict) -> dict:
-    passed = check.get("passed") is True
-    details = check.get("details") or {}
+def _check_view(check: CheckResult) -> dict:
+    details = check.details
     order = list(DETAIL_LABELS) + sorted(k for k in details if k not in DETAIL_LABELS)
-    rows = [(DETAIL_LABELS.get(key, key.replace("_", " ").capitalize()), _text(details[key]))
+    rows = [(DETAIL_LABELS.get(key, key.replace("_", " ").capitalize()),
+             details[key] if isinstance(details[key], str) else _text(details[key]))
             for key in order if details.get(key) not in (None, "")]
     return {
-        "name": check.get("name") or "check",
-        "passed": passed,
-        "hidden": check.get("visibility") == "hidden",
-        "score": check.get("score"),
-        "max_score": check.get("max_score"),
-        "message": check.get("message") or "",
-        "mistake": check.get("mistake"),
+        "name": check.name or "check",
+        "passed": check.passed is True,
+        "hidden": check.visibility == "hidden",
+        "score": check.score,
+        "max_score": check.max_score,
+        "message": check.message,
+        "mistake": check.mistake,
         # A passing check stays one line: its message already says what was right.
-        "details": [] if passed else rows,
-        "figure": _figure(check.get("figure")),
+        "details": [] if check.passed else rows,
+        "figure": _figure(check.figure),
     }
 
 
@@ -174,81 +178,85 @@ def _figure(spec) -> dict | None:
 
 # --- the class summary --------------------------------------------------------------
 
-def _summary_view(s: dict) -> dict:
+def _summary_view(s: ClassSummary) -> dict:
     """What summary.html.j2 shows; `s` is the summary with its strings already bounded."""
-    students = [_student_view(student) for student in s.get("students") or []]
-    submitted = [st for st in students if st["submitted"]]
-    scores = [float(st["score"]) for st in submitted if _is_number(st["score"])]
-    max_score = s.get("max_score")
-    checks = [
-        {**check, "total": check.get("passed", 0) + check.get("failed", 0),
-         "percent": _percent(check.get("passed", 0), check.get("passed", 0) + check.get("failed", 0))}
-        for check in s.get("checks") or []
-    ]
-    checks.sort(key=lambda c: (c["percent"], str(c.get("task")), str(c.get("name"))))
-    mistakes = sorted(s.get("mistakes") or [], key=lambda m: (-m.get("students", 0), str(m.get("mistake"))))
-    tasks = [{**task, "percent": _percent(task.get("mean_score"), task.get("max_score"))} for task in s.get("tasks") or []]
+    students = [_student_view(student) for student in s.students]
     return {
-        "assignment": s.get("assignment") or "",
-        "title": s.get("title") or s.get("assignment") or "Class summary",
-        "max_score": max_score,
-        "grader_version": s.get("grader_version"),
-        "sandbox": s.get("sandbox"),
-        "weak_sandbox": s.get("sandbox") == "rlimit-only",
-        "counts": {
-            "students": len(students),
-            "graded": sum(st["state"] == "graded" for st in students),
-            "ungradable": sum(st["state"] == "ungradable" for st in students),
-            "missing": sum(st["state"] == "missing" for st in students),
-            "flagged": sum(bool(st["warnings"]) for st in students),
-        },
-        "mean": statistics.fmean(scores) if scores else None,
-        "median": statistics.median(scores) if scores else None,
-        "scored": len(scores),
-        "histogram": plots.histogram(scores, max_score),
-        "tasks": tasks,
-        "checks": checks,
-        "mistakes": mistakes,
+        "assignment": s.assignment,
+        "title": s.title or s.assignment or "Class summary",
+        "max_score": s.max_score,
+        "grader_version": s.grader_version,
+        "sandbox": s.sandbox,
+        "weak_sandbox": s.sandbox == "rlimit-only",
+        "counts": s.counts,
+        "mean": s.mean,
+        "median": s.median,
+        "scored": len(s.scores),
+        "histogram": plots.histogram(list(s.scores), s.max_score),
+        "tasks": s.tasks,
+        "checks": s.checks,
+        "mistakes": s.mistakes,
         "students": students,
         "ungradable": [st for st in students if st["state"] == "ungradable"],
         "flagged": [st for st in students if st["warnings"]],
         "missing": [st for st in students if st["state"] == "missing"],
+        "late": [st for st in students if st["late"]],
+        "intake": _intake_view(s.intake),
+        "similarity": _similarity_view(s.similarity),
     }
 
 
-def _student_view(student: dict) -> dict:
-    submitted = student.get("submitted", True) is not False
-    state = "missing" if not submitted else "graded" if student.get("status") == "graded" else "ungradable"
-    warnings, more = _limited(student.get("warnings") or [])
+def _similarity_view(similarity: Similarity | None) -> dict | None:
+    if similarity is None:
+        return None
+    pairs, more_pairs = _limited(list(similarity.pairs))
     return {
-        "student_id": str(student.get("student_id", "")),
-        "state": state,
-        "submitted": submitted,
-        "score": student.get("score"),
-        "max_score": student.get("max_score"),
-        "percent": _percent(student.get("score"), student.get("max_score")),
-        "reason": student.get("reason"),
+        "threshold": _percent(similarity.threshold, 1),
+        "signals": similarity.signals,
+        "pairs": [{"students": pair.students, "percent": _percent(pair.score, 1),
+                   "shares": [_percent(x, 1) for x in pair.shares],
+                   # the two sides line by line, as rows of the side-by-side table
+                   "rows": list(zip_longest(*pair.sides, fillvalue=None))} for pair in pairs],
+        "more_pairs": more_pairs,
+        "clusters": similarity.clusters,
+    }
+
+
+def _intake_view(intake: IntakeNotes | None) -> dict | None:
+    if intake is None:
+        return None
+    problems, more = _limited(list(intake.problems))
+    return {"layout": intake.layout, "rule": intake.rule, "problems": problems, "more": more}
+
+
+def _student_view(student: StudentLine) -> dict:
+    warnings, more = _limited(list(student.warnings))
+    return {
+        "student_id": student.student_id,
+        "state": student.state,
+        "score": student.score,
+        "max_score": student.max_score,
+        "percent": student.percent,
+        "reason": student.reason,
         "warnings": warnings,
         "more_warnings": more,
+        "late": student.late,
     }
 
 
 # --- bounded, printable values ------------------------------------------------------
 
-def _plain(value, text=str):
-    """Plain JSON data: numpy values as Python ones, nan and ±inf as the strings "nan",
-    "inf", "-inf" (JSON has no such numbers; plots reads the strings back), and every
-    string passed through `text` (for pages: cut and made printable)."""
+def _bounded(value):
+    """The same record or data with every string cut and made printable (see `_text`)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: _bounded(getattr(value, f.name))
+                                             for f in dataclasses.fields(value) if f.init})
     if isinstance(value, dict):
-        return {str(key): _plain(item, text) for key, item in value.items()}
+        return {_text(str(key)): _bounded(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(item, text) for item in value]
-    if hasattr(value, "tolist"):  # numpy arrays and scalars
-        return _plain(value.tolist(), text)
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
+        return type(value)(_bounded(item) for item in value)
     if isinstance(value, str):
-        return text(value)
+        return _text(value)
     return value
 
 
@@ -264,19 +272,11 @@ def _limited(items: list) -> tuple[list, int]:
     return items[:LIST_LIMIT], max(0, len(items) - LIST_LIMIT)
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _points(value) -> str:
     """17.5 → "17.5", 20.0 → "20", 3.333333 → "3.33"; a missing score → "–"."""
-    if not _is_number(value):
+    if not is_number(value):
         return "–"
     text = f"{value:.2f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
 
 
-def _percent(part, whole) -> float:
-    if not (_is_number(part) and _is_number(whole)) or whole <= 0:
-        return 0.0
-    return round(100 * min(max(part / whole, 0.0), 1.0), 1)

@@ -126,27 +126,28 @@ def _fresh_uid() -> int:
 class Zygote:
     """The warm sandboxed process that forks one worker per submission (see sandbox_worker)."""
 
-    def __init__(self, kind: str, limits: Limits):
-        self.kind = kind
-        self._host_tmp = None if kind == "bwrap" else tempfile.mkdtemp(prefix="autograder-sandbox-")
+    def __init__(self, sandbox: str, limits: Limits):
+        self.sandbox = sandbox
+        self._host_tmp = None if sandbox == "bwrap" else tempfile.mkdtemp(prefix="autograder-sandbox-")
         if self._host_tmp:
             os.chmod(self._host_tmp, 0o755)
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        workroot = "/tmp" if kind == "bwrap" else self._host_tmp
+        workroot = "/tmp" if sandbox == "bwrap" else self._host_tmp
         self.proc = subprocess.Popen(
             self._command(theirs.fileno(), workroot, limits), pass_fds=(theirs.fileno(),),
             env=_environment(os.path.join(workroot, ".zygote")), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, cwd=workroot, start_new_session=True,
         )
         theirs.close()
+        self.warmed: set[str] = set()
         if self._ask(None, [], limits.start_timeout) != {"event": "ready"}:
             self.close()
             raise WorkerDied("the sandbox could not start")
 
     def _command(self, control_fd: int, workroot: str, limits: Limits) -> list[str]:
-        root = SANDBOX_PACKAGE_ROOT if self.kind == "bwrap" else str(PACKAGE_DIR.parent)
+        root = SANDBOX_PACKAGE_ROOT if self.sandbox == "bwrap" else str(PACKAGE_DIR.parent)
         argv = [sys.executable, "-I", "-B", "-c", BOOT.format(root=root), str(control_fd), workroot]
-        if self.kind != "bwrap":
+        if self.sandbox != "bwrap":
             return argv
         # /tmp first: a course checked out under /tmp must have its environment mounted on top of it.
         # It is not world-writable: each worker writes only in its own folder below it.
@@ -190,10 +191,20 @@ class Zygote:
     def reap(self, pid: int, uid: int | None) -> dict:
         return self._ask({"op": "reap", "pid": pid, "uid": uid}, [], 30) or {"exit": None}
 
+    def warm(self, code: str, timeout: float) -> bool:
+        """Run an assignment's warm-up here, once; False when it did not answer in time (the
+        zygote is then ended, since it may be stuck in the warm-up)."""
+        if code not in self.warmed:
+            if self._ask({"op": "warm", "code": code}, [], timeout) is None:
+                self.close()
+                return False
+            self.warmed.add(code)
+        return True
+
     def close(self) -> None:
         self.control.close()  # the zygote's cue to end, reaping what it started
         try:
-            self.proc.wait(timeout=2)
+            self.proc.wait(timeout=1)
         except subprocess.TimeoutExpired:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -207,17 +218,37 @@ class Zygote:
 _zygotes: dict[tuple, Zygote] = {}
 
 
-def zygote(kind: str, limits: Limits) -> Zygote:
-    """This process's zygote for a kind of sandbox, started on first use and after a death."""
+def zygote(sandbox: str, limits: Limits) -> Zygote:
+    """This process's zygote for a sandbox ("bwrap" or "rlimit-only"), started on first use and after a death."""
     # Keyed by pid too: a forked pool worker must not share its parent's zygote.
-    key = (os.getpid(), kind, limits.tmp_bytes)
+    key = (os.getpid(), sandbox, limits.tmp_bytes)
     current = _zygotes.get(key)
     if current is None or not current.alive():
-        _zygotes[key] = current = Zygote(kind, limits)
+        _zygotes[key] = current = Zygote(sandbox, limits)
         # Ended and waited for when this process ends (pool processes too, which skip atexit),
         # so that the zygote's time is counted where it was spent and nothing is left behind.
         multiprocessing.util.Finalize(current, current.close, exitpriority=1)
     return current
+
+
+_cold: set[str] = set()  # warm-ups that hung once: not tried again in this process
+
+
+def warm(sandbox: str, limits: Limits, code: str) -> None:
+    """Have this process's zygote run an assignment's warm-up (`Assignment.warm_up`) before it
+    forks the next worker, so that every worker starts with that first-use cost paid.
+
+    The warm-up is course code and runs inside the sandbox, where students' code runs: it must
+    hold nothing secret. Failing or hanging costs nothing but the time it meant to save.
+    """
+    if not code or code in _cold:
+        return
+    try:
+        warmed = zygote(sandbox, limits).warm(code, limits.start_timeout)
+    except WorkerDied:
+        return  # no zygote: starting a worker will say so, for the check that needs it
+    if not warmed:
+        _cold.add(code)
 
 
 def _environment(home: str) -> dict:
@@ -232,15 +263,15 @@ def _environment(home: str) -> dict:
 class Worker:
     """One sandboxed worker process, for (part of) one submission: forked by the zygote."""
 
-    def __init__(self, kind: str, limits: Limits):
-        self.kind = kind
+    def __init__(self, sandbox: str, limits: Limits):
+        self.sandbox = sandbox
         self.limits = limits
         # As root, the worker becomes a fresh uid: process limits then count only its own
         # processes, and files readable by root alone (course.key) are out of its reach.
         # Outside bubblewrap that needs a Python installation others can read (not /root).
-        can_drop = os.getuid() == 0 and (kind == "bwrap" or _readable_by_all(sys.base_prefix, sys.prefix, PACKAGE_DIR))
+        can_drop = os.getuid() == 0 and (sandbox == "bwrap" or _readable_by_all(sys.base_prefix, sys.prefix, PACKAGE_DIR))
         self.uid = _fresh_uid() if can_drop else None
-        self.zygote = zygote(kind, limits)
+        self.zygote = zygote(sandbox, limits)
         to_worker_r, self._to_worker = os.pipe()
         self._from_worker, from_worker_w = os.pipe()
         self.pid = self.zygote.spawn([to_worker_r, from_worker_w], self._limits_message())
@@ -366,7 +397,7 @@ def describe_signal(number: int) -> str:
     return meanings.get(number, f"it was ended by {name}")
 
 
-def choose_kind(require_sandbox: bool) -> tuple[str, str]:
+def choose_sandbox(require_sandbox: bool) -> tuple[str, str]:
     """("bwrap", "") when isolation works; ("rlimit-only", why) otherwise, unless it is required."""
     ok, why = bwrap_status()
     if ok:

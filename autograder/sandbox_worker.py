@@ -7,7 +7,7 @@ reference value, and whatever it sends is decoded strictly and judged in the gra
 a submission that tampers with this process can only spoil its own answers.
 
 Imports: the standard library, numpy, and this package's wire and surfaces modules
-(the zygote below preloads sympy and matplotlib for the students).
+(each assignment's warm-up, run in the zygote below, imports what its students use).
 """
 
 from __future__ import annotations
@@ -115,17 +115,41 @@ def _safe_str(obj: Any, limit: int = 500) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def run_cells(channel: Channel, namespace: dict, cells: list) -> None:
+def run_cells(channel: Channel, namespace: dict, observers: dict, cells: list) -> None:
+    """Run the cells in order; an entry with "observers" instead of "source" installs the
+    assignment's observers (see `compile_observers`) for the calls that follow."""
     for index, cell in enumerate(cells):
         channel.send({"event": "cell_start", "index": index})
         error = None
         try:
-            code = compile(cell["source"], f"<cell {cell['label']}>", "exec")
-            exec(code, namespace)
+            if "observers" in cell:
+                observers.update(compile_observers(cell["observers"]))
+            else:
+                exec(compile(cell["source"], f"<cell {cell['label']}>", "exec"), namespace)
         except BaseException as exc:  # notebook semantics: report and go on to the next cell
             error = describe_exception(exc)
         channel.send({"event": "cell_done", "index": index, "error": error})
     channel.send({"event": "cells_done"})
+
+
+# --- observing return values --------------------------------------------------------------
+
+def compile_observers(sources: dict) -> dict:
+    """An assignment's observers: name → a Python expression in `value` (the raw value a
+    student function returned) and `np`, whose plain result the grader receives as a fact."""
+    return {str(name): compile(source, f"<observer {name}>", "eval") for name, source in sources.items()}
+
+
+def observe(observers: dict, value: Any) -> dict:
+    facts = {}
+    for name, code in observers.items():
+        try:
+            fact = eval(code, {"np": np, "value": value})
+        except Exception:  # a fact that cannot be observed on this value is not reported
+            continue
+        if fact is None or isinstance(fact, (bool, int, float, str)):
+            facts[name] = fact
+    return facts
 
 
 # --- answering calls ------------------------------------------------------------------
@@ -207,13 +231,18 @@ class Unsupported(Exception):
     pass
 
 
+MAX_INTEGER_BITS = 190  # about 57 digits: the wire carries integers of at most 60
+
+
 def expression_tree(sympy, expr, count: list) -> tuple:
     count[0] += 1
     if count[0] > wire.MAX_TREE_NODES:
         raise Unsupported("the expression is too large")
-    if isinstance(expr, sympy.Integer):
-        return ("int", str(int(expr)))
-    if isinstance(expr, sympy.Rational):
+    if isinstance(expr, sympy.Rational):  # Integer included
+        if max(abs(int(expr.p)), abs(int(expr.q))).bit_length() > MAX_INTEGER_BITS:
+            raise Unsupported("an integer of more than 57 digits is too large for a symbolic answer")
+        if isinstance(expr, sympy.Integer):
+            return ("int", str(int(expr)))
         return ("rat", str(int(expr.p)), str(int(expr.q)))
     if isinstance(expr, sympy.Float):
         return ("float", repr(float(expr)))
@@ -242,7 +271,7 @@ CONVERTERS = {
 }
 
 
-def call(namespace: dict, request: dict) -> dict:
+def call(namespace: dict, request: dict, observers: dict | None = None) -> dict:
     name = request["function"]
     function = namespace.get(name)
     if function is None:
@@ -256,8 +285,8 @@ def call(namespace: dict, request: dict) -> dict:
         meta = {"type": type(result).__name__}
         if isinstance(result, np.ndarray):
             meta["dtype"] = str(result.dtype)
-        if isinstance(result, (list, tuple)) and len(result) > 1 and all(isinstance(r, np.ndarray) for r in result):
-            meta["aliased_rows"] = len({id(r) for r in result}) < len(result)
+        if observers:
+            meta["observed"] = observe(observers, result)
         value = CONVERTERS[request["expect"]](result)
     except BaseException as exc:
         return {"status": "error", "message": describe_exception(exc)}
@@ -279,38 +308,31 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 def serve(channel: Channel) -> None:
     """Answer the grader until it says exit: this is one worker's whole life."""
     namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
+    observers: dict = {}
     channel.send({"event": "ready"})
     while True:
         request = channel.receive()
         if request is None or request.get("op") == "exit":
             break
         if request["op"] == "cells":
-            run_cells(channel, namespace, request["cells"])
+            run_cells(channel, namespace, observers, request["cells"])
         elif request["op"] == "call":
-            channel.send({"event": "result", **call(namespace, request)})
+            channel.send({"event": "result", **call(namespace, request, observers)})
 
 
 # --- the zygote ---------------------------------------------------------------------------
 #
-# One warm process per sandbox and grading process: it imports numpy, sympy and matplotlib
-# once, then forks a fresh worker for every submission (and every restart after a crash).
-# Each worker gets its own uid (when the zygote may change uid), its own empty folder, its
-# own limits, and is killed together with everything it started when the grader is done.
-
-PRELOAD = ("numpy", "sympy", "matplotlib.pyplot")
+# One warm process per sandbox and grading process: it has numpy imported (and runs each
+# assignment's warm-up once, on request), then forks a fresh worker for every submission (and
+# every restart after a crash). Each worker gets its own uid (when the zygote may change uid),
+# its own empty folder, its own limits, and is killed together with everything it started
+# when the grader is done.
 
 
 def zygote_main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     workroot = sys.argv[2]
     _die_with_parent()
-    import importlib
-
-    for module in PRELOAD:
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            pass  # a student who imports it will see the ImportError in their own cell
     _warm_up()
     _send_control(control, {"event": "ready"})
     while True:
@@ -331,24 +353,26 @@ def zygote_main() -> None:
             _send_control(control, {"pid": pid})
         elif request["op"] == "reap":
             _send_control(control, _reap(request["pid"], request.get("uid"), workroot))
+        elif request["op"] == "warm":
+            _send_control(control, {"event": "warmed", "error": _run_warm_up(request["code"])})
     os._exit(0)
 
 
 def _warm_up() -> None:
-    """Pay once, here, what the first use of sympy and numpy.linalg costs in every process
-    (lazy imports, dispatch tables): a forked worker starts with it done."""
-    try:
-        import sympy
-
-        a, b = sympy.symbols("a b")
-        m = sympy.hessian((sympy.Float(1.5) - a * b * sympy.Float(2.0)) ** 2, (a, b))
-        sympy.expand(m[0, 1])
-        m.subs({a: 0.5, b: 1.0}).evalf()
-        expression_tree(sympy, m[0, 1], [0])
-    except Exception:
-        pass  # without sympy the students' own imports will say so
+    """Pay once, here, what the first use of numpy.linalg costs in every process (lazy
+    imports, dispatch tables): a forked worker starts with it done. What an assignment's
+    own work costs at first use, its `warm_up` pays (see `_run_warm_up`)."""
     np.linalg.eigh(np.eye(2))
     np.linalg.solve(np.eye(2), np.ones(2))
+
+
+def _run_warm_up(code: str) -> str | None:
+    """Run an assignment's warm-up (course code, never a student's) before the next fork."""
+    try:
+        exec(compile(code, "<warm-up>", "exec"), {"__name__": "__warm_up__"})
+    except Exception as exc:  # a warm-up only saves time: a failing one costs nothing else
+        return describe_exception(exc)
+    return None
 
 
 def _send_control(control, message: dict) -> None:

@@ -163,8 +163,9 @@ def stage_profile(assignment: str, submissions: Path, sample: int, course: Path)
     import importlib
 
     from autograder import reports
-    from autograder.grading import Submission, Unit, grade
-    from autograder.sandbox import choose_kind
+    from autograder.grading import Unit, grade
+    from autograder.records import Submission
+    from autograder.sandbox import choose_sandbox
 
     wall: dict[str, float] = {}
     cpu: dict[str, float] = {}
@@ -200,7 +201,7 @@ def stage_profile(assignment: str, submissions: Path, sample: int, course: Path)
             put = object.__setattr__ if module_name is None else setattr  # past the frozen dataclass
             originals.append((put, owner, attribute, getattr(owner, attribute)))
             put(owner, attribute, timed(label, getattr(owner, attribute)))
-    kind = choose_kind(False)[0]
+    kind = choose_sandbox(False)[0]
     paths = sorted(submissions.glob("*.ipynb"))[: sample + 1]
     units = [Unit(str(course), assignment, p.stem, Variant.derive(SECRET.encode(), assignment, p.stem).key,
                   Submission(p.name, p.read_bytes()), kind) for p in paths]

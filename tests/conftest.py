@@ -1,20 +1,40 @@
-"""Shared fixtures: the repository's own course, a toy course for engine tests, the sandbox kind."""
+"""Shared fixtures: the repository's own course, a toy course for engine tests, the sandbox ("bwrap", or "rlimit-only" without bubblewrap)."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from autograder.course import Course
-from autograder.grading import Submission, Unit, grade
-from autograder.notebooks import build_notebook
-from autograder.notebooks import notebook_bytes, with_cell
-from autograder.sandbox import Limits, choose_kind
+from autograder.grading import Unit, grade
+from autograder.notebooks import build_notebook, notebook_bytes, with_cell
+from autograder.records import Report, Submission
+from autograder.sandbox import Limits, choose_sandbox
 from autograder.variants import Variant
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = b"test-secret"
+
+
+@pytest.fixture(autouse=True)
+def _only_slow_tests_start_processes(request, monkeypatch):
+    """`make quick` runs the tests not marked slow in under a minute: a test that starts a process
+    (the sandbox, a command, a browser) must say so with @pytest.mark.slow, or it fails here."""
+    if request.node.get_closest_marker("slow") is not None:
+        yield
+        return
+    started = []
+
+    def refuse(self, args, *rest, **kwargs):
+        started.append(args)
+        raise AssertionError(f"{request.node.nodeid} starts a process; mark it @pytest.mark.slow")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+    yield
+    # Checked again here: grading turns any exception, this one too, into an ungradable report.
+    assert not started, f"{request.node.nodeid} starts a process ({started[0]!r}); mark it @pytest.mark.slow"
 
 
 @pytest.fixture(scope="session")
@@ -28,8 +48,8 @@ def toy() -> Course:
 
 
 @pytest.fixture(scope="session")
-def sandbox_kind() -> str:
-    return choose_kind(require_sandbox=False)[0]
+def sandbox() -> str:
+    return choose_sandbox(require_sandbox=False)[0]
 
 
 def submission_of(course: Course, assignment: str, student: str, solutions: bool = True, cells: dict | None = None,
@@ -42,11 +62,17 @@ def submission_of(course: Course, assignment: str, student: str, solutions: bool
     return notebook_bytes(nb)
 
 
-def grade_bytes(course: Course, assignment: str, student: str, data: bytes | None, kind: str,
-                limits: Limits = Limits()) -> dict:
+def grade_report(course: Course, assignment: str, student: str, data: bytes | None, sandbox: str,
+                 limits: Limits = Limits()) -> Report:
     variant = Variant.derive(SECRET, assignment, student)
     sub = None if data is None else Submission(f"{student}.ipynb", data)
-    return grade(Unit(str(course.root), assignment, student, variant.key, sub, kind, limits))
+    return grade(Unit(str(course.root), assignment, student, variant.key, sub, sandbox, limits))
+
+
+def grade_bytes(course: Course, assignment: str, student: str, data: bytes | None, sandbox: str,
+                limits: Limits = Limits()) -> dict:
+    """The report as report.json holds it."""
+    return grade_report(course, assignment, student, data, sandbox, limits).to_json()
 
 
 def task_scores(report: dict) -> dict[str, float]:

@@ -11,10 +11,11 @@ import json
 import numpy as np
 import pytest
 
-from autograder.demo import load_mistakes
-
-from conftest import ROOT, grade_bytes, submission_of, task_scores
 from autograder.course import Course
+from autograder.demo import load_mistakes
+from autograder.variants import Variant
+
+from conftest import ROOT, SECRET, grade_bytes, submission_of, task_scores
 
 pytestmark = pytest.mark.slow
 
@@ -24,14 +25,14 @@ MISTAKES = [(a, m) for a in ASSIGNMENTS for m in load_mistakes(Course(ROOT), a)]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_reference_gets_full_marks_and_stub_zero_for_30_students(course, sandbox_kind, assignment):
+def test_reference_gets_full_marks_and_stub_zero_for_30_students(course, sandbox, assignment):
     for student in STUDENTS:
-        full = grade_bytes(course, assignment, student, submission_of(course, assignment, student), sandbox_kind)
+        full = grade_bytes(course, assignment, student, submission_of(course, assignment, student), sandbox)
         failed = [c["message"] for t in full["tasks"] for c in t["checks"] if not c["passed"]]
         assert failed == [] and full["score"] == pytest.approx(full["max_score"]), (student, failed)
         assert full["cell_errors"] == [] and full["warnings"] == []
         stub = grade_bytes(course, assignment, student,
-                           submission_of(course, assignment, student, solutions=False), sandbox_kind)
+                           submission_of(course, assignment, student, solutions=False), sandbox)
         assert stub["score"] == 0, student
         assert all("NotImplementedError" in c["message"] for t in stub["tasks"] for c in t["checks"])
 
@@ -42,10 +43,10 @@ def test_there_are_at_least_ten_named_mistakes_per_assignment():
 
 
 @pytest.mark.parametrize("assignment, mistake", MISTAKES, ids=[f"{a}:{m.slug}" for a, m in MISTAKES])
-def test_each_known_mistake_costs_only_its_own_task_and_is_named(course, sandbox_kind, assignment, mistake):
+def test_each_known_mistake_costs_only_its_own_task_and_is_named(course, sandbox, assignment, mistake):
     student = STUDENTS[sum(mistake.slug.encode()) % 7]
     data = submission_of(course, assignment, student, cells={mistake.task: mistake.source})
-    report = grade_bytes(course, assignment, student, data, sandbox_kind)
+    report = grade_bytes(course, assignment, student, data, sandbox)
     maxima = {t["name"]: t["max_score"] for t in report["tasks"]}
     scores = task_scores(report)
     assert scores[mistake.task] < maxima[mistake.task]
@@ -57,18 +58,18 @@ def test_each_known_mistake_costs_only_its_own_task_and_is_named(course, sandbox
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_the_same_submission_gives_a_byte_identical_report(course, sandbox_kind, assignment):
+def test_the_same_submission_gives_a_byte_identical_report(course, sandbox, assignment):
     mistake = next(m for a, m in MISTAKES if a == assignment)
     data = submission_of(course, assignment, STUDENTS[0], cells={mistake.task: mistake.source})
-    one, two = (json.dumps(grade_bytes(course, assignment, STUDENTS[0], data, sandbox_kind), sort_keys=True)
+    one, two = (json.dumps(grade_bytes(course, assignment, STUDENTS[0], data, sandbox), sort_keys=True)
                 for _ in range(2))
     assert one == two
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_a_notebook_of_another_student_is_graded_against_the_submitter_and_flagged(course, sandbox_kind, assignment):
+def test_a_notebook_of_another_student_is_graded_against_the_submitter_and_flagged(course, sandbox, assignment):
     a, b = STUDENTS[0], STUDENTS[1]
-    report = grade_bytes(course, assignment, b, submission_of(course, assignment, b, owner=a), sandbox_kind)
-    assert report["variant"] != grade_bytes(course, assignment, a, None, sandbox_kind)["variant"]
+    report = grade_bytes(course, assignment, b, submission_of(course, assignment, b, owner=a), sandbox)
+    assert report["variant"] == Variant.derive(SECRET, assignment, b).fingerprint  # the submitter's, not the owner's
     assert any(f"generated for student {a}, not for {b}" in w for w in report["warnings"])
     assert report["score"] == pytest.approx(report["max_score"])  # the reference is right for any variant

@@ -7,10 +7,12 @@ package, which `make test` installs when it can.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
 import pytest
+from PIL import Image, ImageOps
 
 from autograder.batch import grade_class
 from autograder.demo import load_mistakes
@@ -34,7 +36,7 @@ def chromium(tmp_path, *args):
 
 
 @pytest.fixture(scope="module")
-def pages(course, tmp_path_factory, sandbox_kind):
+def pages(course, tmp_path_factory, sandbox):
     out = tmp_path_factory.mktemp("graded")
     folder = out / "subs"
     folder.mkdir()
@@ -42,7 +44,7 @@ def pages(course, tmp_path_factory, sandbox_kind):
     (folder / "m1.ipynb").write_bytes(submission_of(course, "momentum_nag", "m1", cells={mistake.task: mistake.source}))
     (folder / "m2.ipynb").write_bytes(submission_of(course, "momentum_nag", "m2"))
     roster = Roster(("student_id",), ({"student_id": "m1"}, {"student_id": "m2"}, {"student_id": "m3"}))
-    grade_class(course, "momentum_nag", roster, folder, out / "reports", SECRET, jobs=1, sandbox=sandbox_kind,
+    grade_class(course, "momentum_nag", roster, folder, out / "reports", SECRET, jobs=1, sandbox=sandbox,
                 say=lambda line: None)
     return {"report": out / "reports" / "m1" / "report.html", "summary": out / "reports" / "summary.html"}
 
@@ -64,7 +66,13 @@ def test_page_renders_without_errors_and_shows_its_content(pages, tmp_path, page
 def test_page_screenshots_and_prints(pages, tmp_path, page):
     shot, pdf = tmp_path / "page.png", tmp_path / "page.pdf"
     assert chromium(tmp_path, f"--screenshot={shot}", "--window-size=1100,1600", pages[page].as_uri()).returncode == 0
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 30_000
+    with Image.open(shot) as image:
+        assert image.size == (1100, 1600)
+        ink = ImageOps.invert(image.convert("L")).point(lambda v: 255 if v > 128 else 0)  # dark pixels: text, lines
+        box = ink.getbbox()
+    # Text from the top of the window to its bottom: the page was drawn and fills the screen.
+    assert box is not None and box[1] < 100 and box[3] > 1500
     assert chromium(tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", pages[page].as_uri()).returncode == 0
     data = pdf.read_bytes()
-    assert data.startswith(b"%PDF") and data.count(b"/Type /Page") >= 2
+    pages_printed = len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", data))
+    assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF") and pages_printed >= 1

@@ -43,8 +43,9 @@ def run(*args):
 def test_list_shows_points_per_task():
     result = run("list", "--course", TOY)
     assert result.exit_code == 0
-    assert result.output.splitlines()[0] == "toy  (4 points)  Toy assignment"
-    assert "scaled" in result.output and "3" in result.output
+    assert result.output.splitlines() == ["toy  (4 points)  Toy assignment",
+                                          "    scaled                         3  multiply by SCALE",
+                                          "    value_at_origin                1  evaluate f at 0"]
 
 
 def test_generate_writes_one_notebook_per_student(tmp_path, secret_file):
@@ -85,6 +86,7 @@ def write_class(folder, toy, ids, **cells):
         (folder / f"{sid}.ipynb").write_bytes(submission_of(toy, "toy", sid, cells=cells))
 
 
+@pytest.mark.slow
 def test_grade_writes_reports_grades_and_summary_from_a_zip(tmp_path, toy, secret_file):
     write_class(tmp_path / "subs", toy, ["a1", "b2"])
     (tmp_path / "subs" / "b2.ipynb").write_text("not json")
@@ -107,6 +109,7 @@ def test_grade_writes_reports_grades_and_summary_from_a_zip(tmp_path, toy, secre
     assert (tmp_path / "out" / "summary.html").read_text().startswith("<!DOCTYPE html>")
 
 
+@pytest.mark.slow
 def test_regrade_skips_unchanged_and_regrades_changed(tmp_path, toy, secret_file):
     write_class(tmp_path / "subs", toy, ["a1", "b2"])
     args = ["grade", "toy", tmp_path / "subs", "--roster", roster(tmp_path, ["a1", "b2"]), "--out", tmp_path / "out",
@@ -121,6 +124,7 @@ def test_regrade_skips_unchanged_and_regrades_changed(tmp_path, toy, secret_file
     assert "unchanged since the last run" not in run(*args, "--force").output
 
 
+@pytest.mark.slow
 def test_require_sandbox_refuses_without_bubblewrap(tmp_path, toy, secret_file, monkeypatch):
     monkeypatch.setattr("autograder.sandbox.bwrap_status", lambda: (False, "bubblewrap (bwrap) is not installed"))
     write_class(tmp_path / "subs", toy, ["a1"])
@@ -136,30 +140,34 @@ def test_require_sandbox_refuses_without_bubblewrap(tmp_path, toy, secret_file, 
 @pytest.mark.slow
 def test_kill_9_mid_run_loses_nothing_and_the_next_run_completes(tmp_path, toy, secret_file):
     ids = [f"k{n:02d}" for n in range(12)]
-    write_class(tmp_path / "subs", toy, ids, value_at_origin="import time\ntime.sleep(0.4)\n"
-                "def value_at_origin(f):\n    return float(f(np.zeros(2)))")
+    write_class(tmp_path / "subs", toy, ids)
+    # The fourth student's notebook hangs in a cell, so the run stops there with exactly three
+    # grades stored until the grader's cell limit (30 s) skips the cell: the kill comes in that
+    # window, whatever the machine's load. Afterwards the student hands in a working notebook.
+    (tmp_path / "subs" / "k03.ipynb").write_bytes(submission_of(toy, "toy", "k03", cells={
+        "value_at_origin": "import time\nwhile True:\n    time.sleep(1)"}))
     args = [sys.executable, "-m", "autograder.cli", "grade", "toy", str(tmp_path / "subs"), "--roster",
             str(roster(tmp_path, ids)), "--out", str(tmp_path / "out"), "--jobs", "1", "--course", str(TOY),
             "--secret-file", str(secret_file)]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     book = tmp_path / "out" / "gradebook.sqlite"
     deadline = time.monotonic() + 120
-    done_before = 0
-    while time.monotonic() < deadline and done_before < 3:
+    stored = 0
+    while time.monotonic() < deadline and stored < 3 and proc.poll() is None:
         time.sleep(0.1)
         if book.exists():
             try:
-                done_before = sqlite3.connect(book).execute("SELECT COUNT(*) FROM grades").fetchone()[0]
+                stored = sqlite3.connect(book).execute("SELECT COUNT(*) FROM grades").fetchone()[0]
             except sqlite3.OperationalError:
-                pass
+                pass  # the grader is creating its tables
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert 3 <= done_before < len(ids)
-    kept = sqlite3.connect(book).execute("SELECT COUNT(*) FROM grades").fetchone()[0]
-    assert kept >= done_before
+    graded = [row[0] for row in sqlite3.connect(book).execute("SELECT student_id FROM grades ORDER BY student_id")]
+    assert graded == ["k00", "k01", "k02"]
+    write_class(tmp_path / "subs", toy, ["k03"])
     finish = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert finish.returncode == 0, finish.stderr
-    assert f"{len(ids)} graded" in finish.stdout and f"{kept} unchanged since the last run" in finish.stdout
+    assert f"{len(ids)} graded" in finish.stdout and "3 unchanged since the last run" in finish.stdout
     assert all(json.loads((tmp_path / "out" / sid / "report.json").read_text())["score"] == 4.0 for sid in ids)
 
 

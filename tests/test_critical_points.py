@@ -46,7 +46,7 @@ def assignment(course):
 
 def module(course, name: str):
     course.assignment(NAME)
-    return importlib.import_module(f"_course_assignment_{NAME}.{name}")
+    return importlib.import_module(f"{course.assignment_package(NAME)}.{name}")
 
 
 def context(course, assignment, student: str) -> GradingContext:
@@ -320,6 +320,7 @@ print(json.dumps(report))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("solutions", [True, False])
 def test_notebook_self_checks(course, assignment, solutions):
     variant = Variant.derive(b"test secret", NAME, "s001")

@@ -100,14 +100,17 @@ def test_grading_renders_the_given_cells_exactly_as_the_notebook_has_them(course
 
 
 def test_cells_that_depend_on_each_other_are_rendered_whole(tmp_path):
-    """A value set in one cell, or a given cell that needs the notebook's expectations: the
-    template is rendered whole, and grading runs what the notebook holds."""
+    """A value set in one cell, a given cell that needs the notebook's expectations, a cell that
+    includes more cells: the template is rendered whole, and grading runs what the notebook holds."""
     course_dir = tmp_path / "course"
     shutil.copytree(Path(__file__).parent / "fixtures" / "toy_course", course_dir)
     template = course_dir / "assignments" / "toy" / "notebook.j2"
     original = template.read_text()
+    (course_dir / "templates").mkdir(exist_ok=True)
+    (course_dir / "templates" / "more.j2").write_text("%%% given more\nMORE = 1\n")
     edits = [("%%% markdown\n{% set SCALE = 7 %}\n", "SCALE = {{ py(SCALE) }}", "SCALE = 7"),
-             ("%%% markdown\n", "SCALE = {{ py(SCALE) }} * {{ py(expected_at_one) }}", " * [")]
+             ("%%% markdown\n", "SCALE = {{ py(SCALE) }} * {{ py(expected_at_one) }}", " * ["),
+             ('%%% markdown\n{% include "more.j2" %}\n', "SCALE = {{ py(SCALE) }}", "SCALE = ")]
     for markdown, constants, shows in edits:
         template.write_text(original.replace("%%% markdown\n", markdown, 1).replace("SCALE = {{ py(SCALE) }}", constants))
         toy = Course(course_dir)
@@ -118,48 +121,56 @@ def test_cells_that_depend_on_each_other_are_rendered_whole(tmp_path):
         assert shows in next(c.source for c in whole if c.grade_id == "constants")
 
 
-def test_correct_submission_gets_full_marks(toy, sandbox_kind):
-    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1"), sandbox_kind)
+@pytest.mark.slow
+@pytest.mark.smoke  # the end-to-end case of `make quick`
+def test_correct_submission_gets_full_marks(toy, sandbox):
+    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1"), sandbox)
     assert report["status"] == "graded", report
     assert report["score"] == report["max_score"] == 4.0
     assert report["warnings"] == [] and report["cell_errors"] == []
 
 
-def test_stub_scores_zero_and_says_not_implemented(toy, sandbox_kind):
-    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", solutions=False), sandbox_kind)
+@pytest.mark.slow
+def test_stub_scores_zero_and_says_not_implemented(toy, sandbox):
+    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", solutions=False), sandbox)
     assert report["score"] == 0
     message = report["tasks"][0]["checks"][0]["message"]
     assert message.startswith("scaled(x = [") and "raised NotImplementedError" in message
 
 
-def test_named_mistake_and_message_fields(toy, sandbox_kind):
+@pytest.mark.slow
+def test_named_mistake_and_message_fields(toy, sandbox):
     data = submission_of(toy, "toy", "s1", cells={"scaled": "def scaled(x):\n    return np.asarray(x, dtype=float)"})
-    report = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
+    report = grade_bytes(toy, "toy", "s1", data, sandbox)
     assert task_scores(report) == {"scaled": 0.0, "value_at_origin": 1.0}
     check = report["tasks"][0]["checks"][0]
     assert check["mistake"] == "the unscaled input"
     assert {"input", "got", "expected", "error", "tolerance"} <= set(check["details"])
 
 
-def test_notebook_for_another_student_is_graded_against_own_variant_and_flagged(toy, sandbox_kind):
+@pytest.mark.slow
+def test_notebook_for_another_student_is_graded_against_own_variant_and_flagged(toy, sandbox):
     data = submission_of(toy, "toy", "s1", owner="s2")
-    report = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
+    report = grade_bytes(toy, "toy", "s1", data, sandbox)
     assert report["score"] == 4.0  # the locked constants are s1's again, and the functions read them
     assert any("generated for student s2" in w for w in report["warnings"])
 
 
-def test_same_submission_gives_byte_identical_report(toy, sandbox_kind):
+@pytest.mark.slow
+def test_same_submission_gives_byte_identical_report(toy, sandbox):
     data = submission_of(toy, "toy", "s1", cells={"scaled": "def scaled(x):\n    return 2 * np.asarray(x)"})
-    one = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
-    two = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
+    one = grade_bytes(toy, "toy", "s1", data, sandbox)
+    two = grade_bytes(toy, "toy", "s1", data, sandbox)
     assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
 
 
-def test_inputs_modified_in_place_lose_the_check(toy, sandbox_kind):
+@pytest.mark.slow
+def test_inputs_modified_in_place_lose_the_check(toy, sandbox):
     data = submission_of(toy, "toy", "s1", cells={"scaled": "def scaled(x):\n    x *= SCALE\n    return x"})
-    report = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
+    report = grade_bytes(toy, "toy", "s1", data, sandbox)
     check = report["tasks"][0]["checks"][0]
     assert not check["passed"] and check["mistake"] == "input modified in place"
+    assert check["message"].startswith("scaled(x = [") and "changed its first argument in place" in check["message"]
 
 
 @pytest.mark.parametrize("data, reason", [
@@ -170,8 +181,8 @@ def test_inputs_modified_in_place_lose_the_check(toy, sandbox_kind):
     (b'{"cells": []}', "not a Jupyter notebook"),
     (b'{"nbformat": 5, "cells": []}', "nbformat version 5"),
 ])
-def test_unreadable_submissions_get_a_reason(toy, sandbox_kind, data, reason):
-    report = grade_bytes(toy, "toy", "s1", data, sandbox_kind)
+def test_unreadable_submissions_get_a_reason(toy, sandbox, data, reason):
+    report = grade_bytes(toy, "toy", "s1", data, sandbox)
     assert report["status"] == "ungradable" and report["score"] == 0
     assert reason in report["reason"]
 
@@ -198,17 +209,19 @@ def test_grading_reads_a_notebook_without_importing_nbformat(toy, tmp_path):
     assert done.stdout.strip() == "[]"
 
 
-def test_a_correct_cell_that_prints_warnings_keeps_full_marks(toy, sandbox_kind):
+@pytest.mark.slow
+def test_a_correct_cell_that_prints_warnings_keeps_full_marks(toy, sandbox):
     noisy = ("import sys, warnings\nnp.log(np.zeros(1))\nwarnings.warn('careful')\nprint('note', file=sys.stderr)\n"
              "def scaled(x):\n    np.float64(1.0) / np.float64(0.0)\n    return SCALE * np.asarray(x, dtype=float)")
-    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", cells={"scaled": noisy}), sandbox_kind)
+    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", cells={"scaled": noisy}), sandbox)
     assert task_scores(report) == {"scaled": 3.0, "value_at_origin": 1.0}
     assert report["cell_errors"] == []
 
 
-def test_magics_and_shell_lines_do_not_run(toy, sandbox_kind):
+@pytest.mark.slow
+def test_magics_and_shell_lines_do_not_run(toy, sandbox):
     cell = "%matplotlib inline\n!pip install torch\n" + "def scaled(x):\n    %time 1\n    return SCALE * np.asarray(x, dtype=float)"
-    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", cells={"scaled": cell}), sandbox_kind)
+    report = grade_bytes(toy, "toy", "s1", submission_of(toy, "toy", "s1", cells={"scaled": cell}), sandbox)
     assert task_scores(report)["scaled"] == 3.0 and report["cell_errors"] == []
 
 
@@ -222,3 +235,73 @@ def test_without_root_the_process_limit_is_what_the_user_runs_plus_the_sandbox_s
     assert worker._limits_message()["rlimits"]["RLIMIT_NPROC"] == 374
     monkeypatch.undo()
     assert sandbox._tasks_of(os.getuid()) >= 1  # this very test is one of them
+
+
+def test_two_courses_with_an_assignment_of_the_same_name_do_not_share_it(toy, tmp_path):
+    import shutil
+
+    from autograder.course import Course
+
+    other = tmp_path / "other_course"
+    shutil.copytree(toy.root, other, ignore=shutil.ignore_patterns("__pycache__", "course.key"))
+    init = other / "assignments" / "toy" / "__init__.py"
+    init.write_text(init.read_text().replace('title="Toy assignment"', 'title="Another toy"'))
+    assert Course(other).assignment("toy").title == "Another toy"
+    assert toy.assignment("toy").title == "Toy assignment"
+    assert Course(other).assignment_package("toy") != toy.assignment_package("toy")
+
+
+# --- what an assignment asks of the sandbox ---------------------------------------------
+
+@pytest.mark.slow
+def test_the_sandbox_observes_the_facts_an_assignment_declares(sandbox):
+    from autograder.checks import Call
+    from autograder.grading import SubmissionRun
+    from autograder.sandbox import Limits
+
+    observers = {"same_object": "len({id(v) for v in value}) == 1", "length": "len(value)", "broken": "1 / 0"}
+    cells = [{"label": "observers", "observers": observers},
+             {"label": "student", "source": "import numpy as np\nrow = np.zeros(2)\n"
+                                            "def rows(n):\n    return [row] * int(n)"}]
+    run = SubmissionRun(sandbox, Limits(), cells)
+    try:
+        outcome = run.call(Call("rows", (3.0,), "array"))
+    finally:
+        run.close()
+    assert outcome.status == "ok" and outcome.value.shape == (3, 2)
+    assert outcome.meta["observed"] == {"same_object": True, "length": 3}  # one that raises is left out
+
+
+@pytest.mark.slow
+def test_an_assignments_warm_up_runs_once_before_the_workers_fork(sandbox):
+    from autograder.checks import Call
+    from autograder.grading import SubmissionRun
+    from autograder.sandbox import Limits, warm
+
+    limits = Limits()
+    warm(sandbox, limits, "import sys\nsys.warmed_by_the_assignment = getattr(sys, 'warmed_by_the_assignment', 0) + 1\n")
+    warm(sandbox, limits, "import sys\nsys.warmed_by_the_assignment = getattr(sys, 'warmed_by_the_assignment', 0) + 1\n")
+    cells = [{"label": "student", "source": "import sys\ndef warmed():\n    return sys.warmed_by_the_assignment"}]
+    run = SubmissionRun(sandbox, limits, cells)
+    try:
+        assert run.call(Call("warmed", (), "data")).value == 1
+    finally:
+        run.close()
+
+
+@pytest.mark.parametrize("name", ["critical_points", "momentum_nag"])
+def test_the_assignments_warm_ups_run_without_error(course, name):
+    exec(compile(course.assignment(name).warm_up, f"<warm-up of {name}>", "exec"), {})
+
+
+def test_when_grading_itself_fails_the_report_says_so_and_nothing_raises(tmp_path):
+    from autograder.grading import Unit, grade
+    from autograder.records import Submission
+
+    # The course folder is gone: the very thing the fallback report would have used.
+    unit = Unit(str(tmp_path / "no_course"), "toy", "s1", Variant.derive(SECRET, "toy", "s1").key,
+                Submission("s1.ipynb", b"{}"), "bwrap")
+    report = grade(unit)
+    assert (report.status, report.submitted, report.score, report.tasks) == ("ungradable", True, 0.0, ())
+    assert report.reason.startswith("The grader failed on this submission (UserError: ")
+    assert report.reason.endswith("this is the grader's fault, not the student's.")

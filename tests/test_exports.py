@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from autograder.cli import main
 from autograder.gradebook import Gradebook
+from autograder.records import Report, TaskResult
 
 from conftest import ROOT
 
@@ -14,11 +15,10 @@ TOY = ROOT / "tests" / "fixtures" / "toy_course"
 ROSTER = "student_id,name,email,section\ns1,\"Lovelace, Ada\",ada@example.org,A\ns2,\"Turing, Alan\",alan@example.org,B\n"
 
 
-def report(sid: str, scaled: float, origin: float, status: str = "graded") -> dict:
-    tasks = [{"name": "scaled", "score": scaled, "max_score": 3.0, "checks": []},
-             {"name": "value_at_origin", "score": origin, "max_score": 1.0, "checks": []}]
-    return {"assignment": "toy", "student_id": sid, "submission": None, "variant": "v", "status": status,
-            "score": scaled + origin, "max_score": 4.0, "tasks": tasks}
+def report(sid: str, scaled: float, origin: float, status: str = "graded") -> Report:
+    tasks = (TaskResult("scaled", "", scaled, 3.0), TaskResult("value_at_origin", "", origin, 1.0))
+    return Report(sid, "toy", "Toy assignment", status, None, True, scaled + origin, 4.0, "bwrap", "v", "0.1.0",
+                  None, tasks=tasks)
 
 
 @pytest.fixture()
@@ -43,9 +43,9 @@ def test_csv_is_our_grades_csv(tmp_path, gradebook):
     result, out = export(tmp_path, gradebook, ROSTER, "--format", "csv")
     assert result.exit_code == 0, result.output
     assert out.read_text().splitlines() == [
-        "student_id,score,max_score,scaled,value_at_origin,status,name,email,section",
-        's1,3.5,4,2.5,1,graded,"Lovelace, Ada",ada@example.org,A',
-        's2,0,4,0,0,ungradable,"Turing, Alan",alan@example.org,B',
+        "student_id,score,max_score,scaled,value_at_origin,status,late,name,email,section",
+        's1,3.5,4,2.5,1,graded,,"Lovelace, Ada",ada@example.org,A',
+        's2,0,4,0,0,ungradable,,"Turing, Alan",alan@example.org,B',
     ]
 
 

@@ -20,6 +20,7 @@ from autograder.gradescope import ROOT_ENV
 from conftest import ROOT, SECRET, submission_of
 
 TOY = ROOT / "tests" / "fixtures" / "toy_course"
+pytestmark = pytest.mark.slow  # run_autograder is a script: every case starts it
 # Gradescope's documented results.json fields (gradescope-autograders.readthedocs.io/en/latest/specs/).
 TOP_FIELDS = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
               "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}

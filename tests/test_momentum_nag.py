@@ -19,6 +19,7 @@ import pytest
 from autograder import sandbox_worker, surfaces, wire
 from autograder.assignment import GradingContext
 from autograder.checks import Outcome, Verdict, run_judge
+from autograder.course import Course
 from autograder.notebooks import build_notebook
 from autograder.variants import Variant
 
@@ -27,11 +28,13 @@ from conftest import ROOT, SECRET
 NAME = "momentum_nag"
 MISTAKES = sorted((ROOT / "assignments" / NAME / "mistakes").glob("*.py"))
 STUDENTS = ("s001", "s002", "alice", "bob", "zoë")
+# What the sandbox observes for this assignment, compiled as the worker compiles it.
+OBSERVERS = sandbox_worker.compile_observers(Course(ROOT).assignment(NAME).observers)
 
 
 def part(course, module: str):
     course.assignment(NAME)
-    return importlib.import_module(f"_course_assignment_{NAME}.{module}")
+    return importlib.import_module(f"{course.assignment_package(NAME)}.{module}")
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +56,7 @@ def reference_namespace(course, params: dict) -> dict:
 def answer(namespace: dict, call) -> Outcome:
     request = wire.loads(wire.dumps({"function": call.function, "args": wire.encode(list(call.args)),
                                      "expect": call.expect})[4:])
-    reply = wire.loads(wire.dumps(sandbox_worker.call(namespace, request))[4:])
+    reply = wire.loads(wire.dumps(sandbox_worker.call(namespace, request, OBSERVERS))[4:])
     if reply["status"] != "ok":
         return Outcome(reply["status"], message=reply["message"])
     return Outcome("ok", value=wire.decode(reply["value"]), meta=reply["meta"])
@@ -115,7 +118,7 @@ def test_reference_passes_every_check_with_pictures(course, graded):
         json.dumps(figure, allow_nan=False)
         assert figure["kind"] == "contour" and len(figure["paths"]) == 2
         assert all(len(p["points"]) <= 200 for p in figure["paths"])
-        assert all(min(c["values"]) >= 0 for c in figure["loss_curves"])
+        assert figure["loss_curves"] and all(min(c["values"]) >= 0 for c in figure["loss_curves"])
 
 
 @pytest.mark.parametrize("path", MISTAKES, ids=[p.stem for p in MISTAKES])
@@ -199,7 +202,8 @@ def test_aliased_rows_and_too_many_calls(course, graded):
     namespace = reference_namespace(course, params)
     check = next(c for c in checks if c.task == "momentum")
     outcome = answer(namespace, check.calls[0])
-    aliased = Outcome("ok", value=outcome.value, meta={**outcome.meta, "aliased_rows": True})
+    assert outcome.meta["observed"] == {"aliased_rows": False}
+    aliased = Outcome("ok", value=outcome.value, meta={**outcome.meta, "observed": {"aliased_rows": True}})
     assert run_judge(check, [aliased]).mistake == "every row the same array object"
     chatty = Outcome("ok", value=outcome.value, meta={**outcome.meta, "calls": [10_000, None, None, None, None]})
     verdict = run_judge(check, [chatty])
@@ -225,32 +229,40 @@ def test_counts_accept_integral_floats(course, graded):
 
 # --- the notebook ------------------------------------------------------------------------
 
-def _run_code_cells(nb) -> subprocess.CompletedProcess:
-    cells = [c.source for c in nb.cells if c.cell_type == "code" and c.metadata["autograder"]["role"] != "show"]
-    script = "\n".join(
-        f"try:\n    exec(compile({s!r}, 'cell{i}', 'exec'))\nexcept BaseException as e:\n"
-        f"    print('FAILED', {i}, type(e).__name__)" for i, s in enumerate(cells))
-    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-
-
-def test_solution_notebook_passes_its_self_checks_and_stub_does_not(course):
-    assignment = course.assignment(NAME)
-    variant = Variant.derive(SECRET, NAME, "s002")
-    solved = _run_code_cells(build_notebook(course, assignment, variant, solutions=True))
-    assert solved.returncode == 0 and "FAILED" not in solved.stdout and "✗" not in solved.stdout
-    assert solved.stdout.count("All self-checks passed.") == 5
-    stub = _run_code_cells(build_notebook(course, assignment, variant, solutions=False))
-    assert stub.stdout.count("NotImplementedError") == 5  # each self-check calls its stub; defining one is fine
+def _run_code_cells(nb) -> tuple[list[tuple[str, str]], str]:
+    """Every code cell in order, as Jupyter would run them (plots drawn off screen): each
+    cell's role with "ok" or the exception it raised, and what the cells printed."""
+    cells = [(c.metadata["autograder"]["role"], c.source) for c in nb.cells if c.cell_type == "code"]
+    script = "import matplotlib\nmatplotlib.use('Agg')\n" + "\n".join(
+        f"try:\n    exec(compile({source!r}, 'cell{i}', 'exec'))\n    print('CELL', {i}, 'ok')\n"
+        f"except BaseException as e:\n    print('CELL', {i}, type(e).__name__)" for i, (_, source) in enumerate(cells))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    statuses = dict(line.split()[1:] for line in done.stdout.splitlines() if line.startswith("CELL "))
+    return [(role, statuses.get(str(i), "no output")) for i, (role, _) in enumerate(cells)], done.stdout
 
 
 @pytest.mark.slow
-def test_graded_end_to_end_in_the_sandbox(course, sandbox_kind):
+def test_solution_notebook_passes_its_self_checks_and_stub_does_not(course):
+    assignment = course.assignment(NAME)
+    variant = Variant.derive(SECRET, NAME, "s002")
+    solved, printed = _run_code_cells(build_notebook(course, assignment, variant, solutions=True))
+    assert {status for _, status in solved} == {"ok"} and "✗" not in printed
+    assert printed.count("All self-checks of ") == len(assignment.tasks) == 5
+    stub, _ = _run_code_cells(build_notebook(course, assignment, variant, solutions=False))
+    # Each self-check calls its stub, and so do the plots; defining a stub and the given cells are fine.
+    assert [status for role, status in stub if role == "selfcheck"] == ["NotImplementedError"] * 5
+    assert {status for role, status in stub if role in ("given", "solution")} == {"ok"}
+    assert {status for role, status in stub if role == "show"} <= {"ok", "NotImplementedError"}
+
+
+@pytest.mark.slow
+def test_graded_end_to_end_in_the_sandbox(course, sandbox):
     from conftest import grade_bytes, submission_of, task_scores
 
     _, _, code = mistake_file(ROOT / "assignments" / NAME / "mistakes" / "look_ahead_reported.py")
-    perfect = grade_bytes(course, NAME, "s001", submission_of(course, NAME, "s001"), sandbox_kind)
+    perfect = grade_bytes(course, NAME, "s001", submission_of(course, NAME, "s001"), sandbox)
     assert perfect["score"] == perfect["max_score"] == 20.0
-    pytorch = grade_bytes(course, NAME, "s001", submission_of(course, NAME, "s001", cells={"nesterov": code}), sandbox_kind)
+    pytorch = grade_bytes(course, NAME, "s001", submission_of(course, NAME, "s001", cells={"nesterov": code}), sandbox)
     assert task_scores(pytorch) == {"gradient_descent": 3.0, "momentum": 4.0, "nesterov": 0.0, "minibatch_sgd": 5.0,
                                     "steps_to_tolerance": 3.0}
     nag = next(t for t in pytorch["tasks"] if t["name"] == "nesterov")

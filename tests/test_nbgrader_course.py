@@ -60,6 +60,7 @@ def test_student_notebooks_pass_nbgraders_validator(request, course_name, assign
         assert all(cell.metadata["nbgrader"]["schema_version"] == 3 for cell in nb.cells)
 
 
+@pytest.mark.slow
 def test_generate_assignment_releases_our_stubs_and_registers_grade_cells(nbgrader_course, toy):
     source = nbformat.read(nbgrader_course / "source" / "toy" / "toy.ipynb", as_version=4)
     solution = next(c for c in source.cells if c.metadata["nbgrader"]["grade_id"] == "scaled")
@@ -74,6 +75,7 @@ def test_generate_assignment_releases_our_stubs_and_registers_grade_cells(nbgrad
     assert cells == {"scaled_selfcheck": 3.0}  # the toy's second task has no self-check cell
 
 
+@pytest.mark.slow
 def test_grade_records_task_scores_that_nbgrader_exports(nbgrader_course, toy, tmp_path):
     submitted = nbgrader_course / "submitted"
     for sid, solutions in (("s1", True), ("s2", False)):

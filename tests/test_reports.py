@@ -4,6 +4,7 @@ drawn readably and said in words, and the key lines keep their wording."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import html as markup
 import json
 import re
@@ -11,6 +12,10 @@ import re
 import pytest
 
 from autograder import plots, reports
+from autograder.records import Override, Report
+from autograder.assignment import Assignment, Task
+from autograder.summary import (ClassSummary, CopySignal, IntakeNotes, SideLine, SimilarPair, Similarity, StudentLine,
+                                class_summary)
 
 HOSTILE = '<script>alert("x")</script>'
 
@@ -57,7 +62,8 @@ def check(passed=True, **changes):
     return result
 
 
-def report(**changes):
+def report(**changes) -> Report:
+    """A report as report.json would hold it, with `changes` to its keys, read into its record."""
     result = {
         "student_id": "s001",
         "assignment": "critical_points",
@@ -79,39 +85,38 @@ def report(**changes):
         "warnings": [],
     }
     result.update(changes)
-    return result
+    return Report.from_json(result)
 
 
-def summary(**changes):
-    result = {
-        "assignment": "critical_points",
-        "title": "Critical points and saddles",
-        "max_score": 20.0,
-        "grader_version": "0.1.0",
-        "sandbox": "bwrap",
-        "students": [
-            {"student_id": "s001", "status": "graded", "submitted": True, "score": 17.5, "max_score": 20.0,
-             "reason": None, "warnings": []},
-            {"student_id": "s002", "status": "graded", "submitted": True, "score": 12.0, "max_score": 20.0,
-             "reason": None, "warnings": ["this notebook was generated for student s001"]},
-            {"student_id": "s003", "status": "ungradable", "submitted": True, "score": 0.0, "max_score": 20.0,
-             "reason": "the submitted file is not valid JSON", "warnings": []},
-            {"student_id": "s004", "status": "ungradable", "submitted": False, "score": 0.0, "max_score": 20.0,
-             "reason": "no submission", "warnings": []},
-        ],
-        "tasks": [{"name": "numerical_gradient", "max_score": 3.0, "mean_score": 2.25}],
-        "checks": [
-            {"task": "numerical_gradient", "name": "mostly passed", "passed": 9, "failed": 1},
-            {"task": "numerical_gradient", "name": "mostly failed", "passed": 1, "failed": 9},
-            {"task": "numerical_gradient", "name": "half passed", "passed": 5, "failed": 5},
-        ],
-        "mistakes": [
-            {"mistake": "rare mistake", "task": "escape_direction", "students": 1},
-            {"mistake": "forward differences", "task": "numerical_gradient", "students": 7},
-        ],
-    }
-    result.update(changes)
-    return result
+def class_reports() -> list[Report]:
+    """Four students: two graded (one flagged), one ungradable, one without a submission."""
+    def task(name, score, max_score, *checks):
+        return {"name": name, "summary": "", "score": score, "max_score": max_score, "checks": list(checks)}
+
+    forward = {"passed": False, "mistake": "forward differences"}
+    return [
+        report(student_id="s001", score=17.5, tasks=[
+            task("numerical_gradient", 3.0, 3.0, check(name="mostly passed"), check(name="half passed"),
+                 check(name="mostly failed", **forward)),
+            task("escape_direction", 14.5, 17.0)]),
+        report(student_id="s002", score=12.0, warnings=["this notebook was generated for student s001"], tasks=[
+            task("numerical_gradient", 1.5, 3.0, check(name="mostly passed"), check(name="half passed", **forward),
+                 check(name="mostly failed", **forward)),
+            task("escape_direction", 10.5, 17.0, check(name="direction", passed=False, mistake="rare mistake"))]),
+        report(student_id="s003", status="ungradable", score=0.0, reason="the submitted file is not valid JSON",
+               tasks=[task("numerical_gradient", 0.0, 3.0), task("escape_direction", 0.0, 17.0)]),
+        report(student_id="s004", status="ungradable", submitted=False, score=0.0, submission=None,
+               reason="No submission was found for this student.", tasks=[]),
+    ]
+
+
+ASSIGNMENT = Assignment("critical_points", "Critical points and saddles",
+                        (Task("numerical_gradient", 3.0, ""), Task("escape_direction", 17.0, "")),
+                        parameters=None, notebook_context=None, checks=None)
+
+
+def summary(**changes) -> ClassSummary:
+    return dataclasses.replace(class_summary(ASSIGNMENT, class_reports(), "bwrap", "0.1.0"), **changes)
 
 
 def visible_text(html: str) -> str:
@@ -133,7 +138,6 @@ def everywhere_hostile():
         warnings=[HOSTILE],
         cell_errors=[{"cell": HOSTILE, "error": HOSTILE}],
         submission={"file": HOSTILE, "sha256": HOSTILE},
-        extra_key=HOSTILE,
         tasks=[{"name": HOSTILE, "summary": HOSTILE, "score": 0, "max_score": 1, "checks": [
             check(passed=False, name=HOSTILE, message=HOSTILE, mistake=HOSTILE,
                   details={"input": HOSTILE, "got": HOSTILE, HOSTILE: HOSTILE}, figure=figure),
@@ -149,21 +153,41 @@ def test_student_text_in_a_report_stays_inert():
 
 
 def test_student_text_in_the_summary_stays_inert():
-    hostile = summary()
-    hostile["title"] = HOSTILE
-    hostile["students"][2]["reason"] = HOSTILE
-    hostile["students"][1]["warnings"] = [HOSTILE]
-    hostile["mistakes"][0]["mistake"] = HOSTILE
-    hostile["checks"][0]["name"] = HOSTILE
+    plain = summary()
+    students = list(plain.students)
+    students[2] = dataclasses.replace(students[2], reason=HOSTILE)
+    students[1] = dataclasses.replace(students[1], warnings=(HOSTILE,))
+    hostile = dataclasses.replace(
+        plain, title=HOSTILE, students=tuple(students),
+        mistakes=(dataclasses.replace(plain.mistakes[0], mistake=HOSTILE), *plain.mistakes[1:]),
+        checks=(dataclasses.replace(plain.checks[0], name=HOSTILE), *plain.checks[1:]))
     html = reports.render_summary_html(hostile)
     assert "<script" not in html
     assert "&lt;script&gt;" in html
 
 
+def test_late_students_intake_notes_and_copied_work_reach_the_page_through_the_summary():
+    marked = class_reports()
+    marked[1] = dataclasses.replace(marked[1], late=True)
+    side = (SideLine(3, "x = 1", False), SideLine(None, "…", False), SideLine(7, HOSTILE, True))
+    s = class_summary(ASSIGNMENT, marked, "bwrap", "0.1.0",
+                      intake=IntakeNotes("Canvas download", "the latest upload counts", (f"{HOSTILE}.ipynb: no one",)),
+                      similarity=Similarity(0.5, (CopySignal(("s001", "s002"), f"s001's code holds {HOSTILE}"),),
+                                            (SimilarPair(("s001", "s002"), 0.9, (0.9, 0.75), (side, side[2:])),),
+                                            (("s001", "s002", "s003"),)))
+    assert s.counts.late == 1 and [st.student_id for st in s.students if st.late] == ["s002"]
+    html = reports.render_summary_html(s)
+    text = visible_text(html)
+    assert "⏰ Late 1" in text and "⏰ Late (1) s002" in text
+    assert f"not graded alone (1) Canvas download; the latest upload counts. {HOSTILE}.ipynb: no one" in text
+    assert "s001 and s002 : 90.0% (90.0% of s001's code, 75.0% of s002's)" in text
+    assert "Clusters (1) s001, s002, s003" in text
+    assert "<script" not in html and html.count("&lt;script&gt;") == 4  # the file, the signal, both sides' line
+    assert "Possibly copied work" not in reports.render_summary_html(summary())
+
+
 def test_a_student_id_cannot_escape_its_link():
-    html = reports.render_summary_html(summary(students=[
-        {"student_id": 'x"><b>', "status": "graded", "submitted": True, "score": 1, "max_score": 2,
-         "reason": None, "warnings": []}]))
+    html = reports.render_summary_html(summary(students=(StudentLine('x"><b>', "graded", 1, 2, 50.0, None, ()),)))
     assert 'href="x%22%3E%3Cb%3E/report.html"' in html
     assert "<b>" not in html
 
@@ -405,13 +429,14 @@ def test_summary_key_lines():
         "Mean score 9.83", "Median score 12",
         "Scores of the 3 submitted notebooks",
         "numerical_gradient 2.25 3 75.0%",
+        "forward differences numerical_gradient 2",
         "✗ Ungradable submissions (1) Student Reason s003 the submitted file is not valid JSON",
         "⚠ Flagged submissions (1) Student Warnings s002 this notebook was generated for student s001",
         "– No submission (1) s004",
         "s002 ✓ graded ⚠ flagged 12 / 20 60.0%",
     ]:
         assert line in text, line
-    # Worst check first, most common mistake first.
+    # Worst check first, most common mistake first (a student counts once per mistake).
     assert text.index("mostly failed") < text.index("half passed") < text.index("mostly passed")
     assert text.index("forward differences") < text.index("rare mistake")
     assert 'href="s001/report.html"' in html and 'href="s004/report.html"' in html

@@ -74,7 +74,3 @@ def contour(surf: Surf, center, radius: float, title: str, paths=(), points=()) 
         "paths": [{"label": label, "points": [[float(a), float(b)] for a, b in pts]} for label, pts in paths],
         "points": [{"label": label, "xy": [float(xy[0]), float(xy[1])]} for label, xy in points],
     }
-
-
-def finite_point(value) -> bool:
-    return isinstance(value, np.ndarray) and value.shape == (2,) and bool(np.all(np.isfinite(value)))

@@ -22,4 +22,11 @@ ASSIGNMENT = Assignment(
     parameters=parameters,
     notebook_context=notebook_context,
     checks=checks,
+    warm_up="import matplotlib.pyplot\n",
+    observers={
+        # A list of arrays that are all one object: θ appended to the trajectory, then changed
+        # in place (known.ALIASED). Seen only on the raw value; as an array it is just wrong rows.
+        "aliased_rows": "isinstance(value, (list, tuple)) and len(value) > 1 and "
+                        "all(isinstance(r, np.ndarray) for r in value) and len({id(r) for r in value}) < len(value)",
+    },
 )

@@ -74,7 +74,7 @@ def trajectory(outcome: Outcome, expected: np.ndarray, shows: str, mistakes: Cal
     got = outcome.value
     expected = np.asarray(expected, dtype=float)
     details = {"input": shows, "expected": show(expected), "got": show(got)}
-    if outcome.meta.get("aliased_rows") is True and len(expected) > 1:
+    if outcome.meta.get("observed", {}).get("aliased_rows") is True and len(expected) > 1:
         return mistake_verdict(known.ALIASED, shows, what, details)
     if not isinstance(got, np.ndarray):
         return Verdict(False, f"For {shows}: {what} should be an array of shape {expected.shape}, "
