@@ -308,7 +308,8 @@ MAX_SUBMISSION_BYTES = 200 * 1024 * 1024
 
 
 def read_submission(data: bytes):
-    """Parse submitted bytes as a notebook, or say in one sentence why that is impossible."""
+    """Parse submitted bytes as a notebook (a dict in nbformat 4's JSON form, sources joined, and
+    its major version), or say in one sentence why that is impossible."""
     if not data.strip():
         raise Unreadable("the submitted file is empty")
     if len(data) > MAX_SUBMISSION_BYTES:

@@ -21,6 +21,7 @@ what they share is at least `THRESHOLD` of either one's remaining code, and at l
 from __future__ import annotations
 
 import builtins
+import functools
 import io
 import keyword
 import tokenize
@@ -29,9 +30,17 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
-from copydetect.utils import find_fingerprint_overlap, get_copied_slices, get_token_coverage, winnow
 
 from ..summary import SideLine, SimilarPair
+
+@functools.lru_cache(maxsize=None)
+def _copydetect():
+    """copydetect's functions, imported when first needed: the package imports matplotlib's pyplot
+    on the way, half a second that every command would otherwise pay at start."""
+    import copydetect.utils
+
+    return copydetect.utils
+
 
 K = 25  # characters of tokenised code per fingerprint: copydetect's default noise threshold
 WINDOW = 6  # copydetect's default: any match of 30 characters is found
@@ -57,14 +66,15 @@ class Fingerprint:
 
 
 def fingerprint(code: str, boilerplate: set | frozenset = frozenset()) -> Fingerprint:
+    utils = _copydetect()
     filtered, line_of = normalise(code)
     hashes = _kgram_hashes(filtered)
-    selected, positions = winnow(hashes, WINDOW, remove_duplicates=False) if len(hashes) else (hashes, hashes)
+    selected, positions = utils.winnow(hashes, WINDOW, remove_duplicates=False) if len(hashes) else (hashes, hashes)
     idx: dict[int, list[int]] = defaultdict(list)
     for value, position in zip(selected.tolist(), positions.tolist()):
         if value not in boilerplate:
             idx[value].append(position)
-    return Fingerprint(code, line_of, dict(idx), get_token_coverage(idx, K, len(filtered)))
+    return Fingerprint(code, line_of, dict(idx), utils.get_token_coverage(idx, K, len(filtered)))
 
 
 def normalise(code: str) -> tuple[str, np.ndarray]:
@@ -111,7 +121,7 @@ def common_hashes(prints: dict[str, Fingerprint]) -> set:
 
 def without(fp: Fingerprint, drop: set) -> Fingerprint:
     idx = {h: i for h, i in fp.hash_idx.items() if h not in drop}
-    return Fingerprint(fp.raw_code, fp.line_of, idx, get_token_coverage(idx, K, len(fp.line_of)))
+    return Fingerprint(fp.raw_code, fp.line_of, idx, _copydetect().get_token_coverage(idx, K, len(fp.line_of)))
 
 
 def similar_pairs(prints: dict[str, Fingerprint]) -> list[SimilarPair]:
@@ -126,8 +136,9 @@ def similar_pairs(prints: dict[str, Fingerprint]) -> list[SimilarPair]:
         if count * WINDOW < MIN_OVERLAP // 2:
             continue  # too few shared fingerprints to reach the floor; spares the exact comparison
         fa, fb = prints[a], prints[b]
-        idx_a, idx_b = find_fingerprint_overlap(fa.hashes, fb.hashes, fa.hash_idx, fb.hash_idx)
-        slices_a, slices_b = get_copied_slices(idx_a, K), get_copied_slices(idx_b, K)
+        utils = _copydetect()
+        idx_a, idx_b = utils.find_fingerprint_overlap(fa.hashes, fb.hashes, fa.hash_idx, fb.hash_idx)
+        slices_a, slices_b = utils.get_copied_slices(idx_a, K), utils.get_copied_slices(idx_b, K)
         overlap = int(np.sum(slices_a[1] - slices_a[0]))
         sim_a = overlap / fa.coverage if fa.coverage else 0.0
         sim_b = int(np.sum(slices_b[1] - slices_b[0])) / fb.coverage if fb.coverage else 0.0
