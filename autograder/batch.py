@@ -87,6 +87,12 @@ class GradeRun:
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
+    @property
+    def per_second(self) -> float:
+        """Students given a report in this run, per second of it (the unchanged ones not counted)."""
+        done = self.graded + self.ungradable + self.missing - self.skipped
+        return done / self.seconds if self.seconds > 0 else 0.0
+
 
 def _grade_and_render(unit: Unit, out: str, templates: str) -> Report:
     report = grade(unit)

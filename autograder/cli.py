@@ -146,7 +146,7 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
         click.echo(f"Recorded {count} submissions in the nbgrader gradebook {nbgrader_gradebook}.")
     click.echo(f"{run.graded} graded, {run.ungradable} ungradable, {run.missing} without a submission"
                f"{f', {run.skipped} unchanged since the last run' if run.skipped else ''} "
-               f"in {run.seconds:.1f} s (sandbox: {sandbox}).")
+               f"in {run.seconds:.1f} s, {run.per_second:.1f} per second (sandbox: {sandbox}).")
     click.echo(f"Reports: {out}/<student_id>/report.html   Grades: {out / 'grades.csv'}   Summary: {out / 'summary.html'}")
 
 
