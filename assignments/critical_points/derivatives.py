@@ -73,7 +73,8 @@ def _loss_gradient_check(surf: Surf, x: float, name: str, points: np.ndarray, vi
         verdicts = []
         for call, outcome, w in zip(calls, outcomes, points):
             g = exact_grad(w)
-            verdict = compare(outcome.value, g, shows=call.shows, mistakes=gradient_mistakes(g, x), **GRADIENT_TOL)
+            verdict = compare(outcome.value, g, shows=call.shows, mistakes=gradient_mistakes(g, x),
+                              passed_details=len(points) == 1, **GRADIENT_TOL)
             verdicts.append(noted(verdict, reproduce=f"loss_gradient(np.array({exact(w)})) with your X and Y_HAT"))
         return batch(verdicts, "points")
 
@@ -162,7 +163,7 @@ def _num_gradient_check(ctx, name: str, inputs: list, tol: dict, visibility: str
             step = 1e-5 if h is None else h
             # Small h: the exact gradient is the target. Large h: the central formula itself.
             expected = obj.grad(theta) if h is None else ctx.reference.numerical_gradient(obj.f, theta.copy(), h)
-            verdict = compare(outcome.value, expected, shows=call.shows, **tol)
+            verdict = compare(outcome.value, expected, shows=call.shows, passed_details=len(inputs) == 1, **tol)
             if not verdict.passed:  # only a wrong answer needs the mistakes' values, to name one
                 mistakes = num_gradient_mistakes(obj.f, theta, step, obj.grad(theta))
                 verdict = compare(outcome.value, expected, shows=call.shows, mistakes=mistakes, **tol)
@@ -220,16 +221,17 @@ SYMMETRISE_ADVICE = ("A Hessian is symmetric (∂²f/∂θi∂θj = ∂²f/∂θ
                      "triangle of the matrix you give it. Finish with H = (H + H.T) / 2.")
 
 
-def hessian_verdict(value, expected, shows: str, tol: dict, accepted=(), mistakes=list) -> Verdict:
+def hessian_verdict(value, expected, shows: str, tol: dict, accepted=(), mistakes=list,
+                    passed_details: bool = True) -> Verdict:
     """The verdict on a numerical Hessian; `mistakes()` gives the known mistakes' values, asked
-    for only when the answer is wrong."""
+    for only when the answer is wrong (and `passed_details` as for `compare`)."""
     n = expected.shape[0]
     arr, problem = as_array(value, (n, n), "your Hessian")
     if arr is None:
         return Verdict(False, f"For {shows}: {problem}.", details={"input": shows, "got": show(value)})
     for target in (expected, *accepted):
         if close(arr, target, **tol)[0]:
-            return compare(arr, target, shows=shows, **tol)
+            return compare(arr, target, shows=shows, passed_details=passed_details, **tol)
     if asymmetry(arr) > 1e-8:
         base = compare(arr, expected, shows=shows, **tol)
         return Verdict(False, f"For {shows}: your Hessian is not symmetric (‖H − Hᵀ‖ = {np.linalg.norm(arr - arr.T):.3g}) "
@@ -304,7 +306,8 @@ def _num_hessian_check(ctx, name: str, inputs: list, visibility: str) -> Check:
                 expected = ctx.reference.numerical_hessian(obj.f, theta.copy(), h)
                 accepted, tol = (hessian_of_gradient(obj.f, theta, h),), PROBE_TOL
             mistakes = lambda: hessian_mistakes(obj.f, theta, step, obj.hess(theta))  # noqa: E731
-            verdict = hessian_verdict(outcome.value, expected, call.shows, tol, accepted, mistakes)
+            verdict = hessian_verdict(outcome.value, expected, call.shows, tol, accepted, mistakes,
+                                      passed_details=len(inputs) == 1)
             if h is not None and not verdict.passed and verdict.mistake is None:
                 verdict = exact_at_large_h(verdict, outcome.value, obj.hess(theta), NUM_HESS_TOL, "Hessian step h ignored",
                                            HESSIAN_H_IGNORED)

@@ -115,8 +115,9 @@ class OptimiserCase:
     def call(self) -> Call:
         return Call(self.method.task, self.args, "array", self.shows)
 
-    def judge(self, outcome: Outcome) -> tuple[Verdict, str]:
-        verdict = judges.trajectory(outcome, self.expected, self.shows, lambda: self.mistakes)
+    def judge(self, outcome: Outcome, passed_details: bool = True) -> tuple[Verdict, str]:
+        verdict = judges.trajectory(outcome, self.expected, self.shows, lambda: self.mistakes,
+                                    passed_details=passed_details)
         if not verdict.passed:
             verdict = _with(verdict, details={"reproduce": self.reproduce})
         return verdict, judges.calls_note(outcome, self.case["steps"])
@@ -124,7 +125,7 @@ class OptimiserCase:
 
 def _many(task: str, cases: list[OptimiserCase], summary: str, weight: float, name: str) -> Check:
     def judge(outcomes):
-        results = [case.judge(o) for case, o in zip(cases, outcomes)]
+        results = [case.judge(o, passed_details=False) for case, o in zip(cases, outcomes)]
         return judges.first_failure([v for v, _ in results], summary, [n for _, n in results])
 
     return Check(task, name, tuple(c.call() for c in cases), judge, weight=weight)
@@ -198,9 +199,9 @@ class SgdCase:
     def call(self) -> Call:
         return Call("minibatch_sgd", self.args, "array", self.shows)
 
-    def judge(self, outcome: Outcome) -> tuple[Verdict, str]:
+    def judge(self, outcome: Outcome, passed_details: bool = True) -> tuple[Verdict, str]:
         verdict = judges.trajectory(outcome, self.expected, self.shows, lambda: self.mistakes,
-                                    what="your iterate history", rows_name="updates")
+                                    what="your iterate history", rows_name="updates", passed_details=passed_details)
         return (verdict if verdict.passed else _with(verdict, details={"reproduce": self.reproduce})), ""
 
 
@@ -250,7 +251,7 @@ def sgd_checks(ctx: GradingContext) -> list[Check]:
 
 def _many_sgd(cases: list[SgdCase], summary: str, weight: float, name: str) -> Check:
     def judge(outcomes):
-        return judges.first_failure([c.judge(o)[0] for c, o in zip(cases, outcomes)], summary)
+        return judges.first_failure([c.judge(o, passed_details=False)[0] for c, o in zip(cases, outcomes)], summary)
 
     return Check("minibatch_sgd", name, tuple(c.call() for c in cases), judge, weight=weight)
 
