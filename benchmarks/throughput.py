@@ -127,9 +127,14 @@ def nbgrader_seconds(assignment: str, submissions: Path, ids: list[str], work: P
         target.mkdir(parents=True)
         shutil.copy(submissions / f"{sid}.ipynb", target / f"{assignment}.ipynb")
     started = time.perf_counter()
-    subprocess.run([str(BIN / "nbgrader"), "autograde", assignment, "--force"], cwd=course_dir, env=env(),
-                   capture_output=True)
-    return time.perf_counter() - started
+    done = subprocess.run([str(BIN / "nbgrader"), "autograde", assignment, "--force"], cwd=course_dir, env=env(),
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    graded = len(list((course_dir / "autograded").glob(f"*/{assignment}/{assignment}.ipynb")))
+    if done.returncode != 0 or graded != len(ids):
+        raise SystemExit(f"nbgrader autograded {graded} of {len(ids)} notebooks (exit {done.returncode}): "
+                         f"{done.stderr[-2000:]}")
+    return seconds
 
 
 def against_nbgrader(assignment: str, size: int, repeat: int, nbgrader_size: int, work: Path, course: Path) -> None:

@@ -22,8 +22,11 @@ from __future__ import annotations
 
 import builtins
 import functools
+import importlib
+import importlib.util
 import io
 import keyword
+import sys
 import tokenize
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -35,8 +38,17 @@ from ..summary import SideLine, SimilarPair
 
 @functools.lru_cache(maxsize=None)
 def _copydetect():
-    """copydetect's functions, imported when first needed: the package imports matplotlib's pyplot
-    on the way, half a second that every command would otherwise pay at start."""
+    """copydetect's winnowing functions (its `utils` module), imported when first needed and
+    without running the package's __init__, which imports matplotlib's pyplot for copydetect's
+    own HTML reports: half a second of a grade run, and as much again to tear down at exit."""
+    if "copydetect" not in sys.modules:
+        spec = importlib.util.find_spec("copydetect")
+        if spec is not None:
+            sys.modules["copydetect"] = importlib.util.module_from_spec(spec)  # the package, not run
+            try:
+                return importlib.import_module("copydetect.utils")
+            finally:
+                del sys.modules["copydetect"]  # a later `import copydetect` runs the package as usual
     import copydetect.utils
 
     return copydetect.utils
