@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test quick bench bench-quick clean
+.PHONY: demo serve test quick bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ demo: $(STAMP)
 	$(call need,bwrap,bubblewrap)
 	$(BIN)/autograder demo --out demo-output
 
+# The course server on the bundled sample class; prints sign-in links for a student and a TA.
+serve: $(STAMP)
+	$(call need,bwrap,bubblewrap)
+	$(BIN)/autograder serve --demo
+
 test: $(STAMP)
 	$(call need,bwrap,bubblewrap)
 	$(call need,chromium,chromium fonts-dejavu-core)
@@ -47,4 +52,4 @@ bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py --quick
 
 clean:
-	rm -rf $(VENV) demo-output
+	rm -rf $(VENV) demo-output demo-server

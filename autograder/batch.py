@@ -26,6 +26,7 @@ from .gradebook import Gradebook, grades_csv
 from .grading import Unit, grade
 from .intake import Intake, find_submissions
 from .notebooks import build_notebook, write_notebook
+from .policy import Policy, apply_lateness
 from .records import Report, Submission
 from .roster import Roster
 from .sandbox import Limits
@@ -69,8 +70,10 @@ def grader_key(course: Course, name: str) -> str:
     """Changes whenever anything that could change a grade changes: engine, assignment, reference, templates."""
     digest = hashlib.sha256(__version__.encode())
     package = Path(__file__).resolve().parent
+    # The course's own templates (notebook cells, report pages) but not the server's pages
+    # in templates/server/, which change no grade.
     sources = sorted(package.glob("*.py")) + sorted(course.assignment_dir(name).rglob("*")) \
-        + sorted((course.root / "templates").rglob("*"))
+        + sorted((course.root / "templates").glob("*"))
     sources.append(course.root / "solutions" / f"{name}.py")
     for path in sources:
         if path.is_file() and "__pycache__" not in path.parts:
@@ -94,23 +97,38 @@ class GradeRun:
         return done / self.seconds if self.seconds > 0 else 0.0
 
 
-def _grade_and_render(unit: Unit, out: str, templates: str) -> Report:
+def _graded(unit: Unit, policy: Policy) -> Report:
+    """The report, with course.toml's late penalty when the submission is late (as the server does).
+    The intake, which compared the submission's time with the same due date, says whether it is."""
     report = grade(unit)
+    if unit.submission is None or not unit.submission.late:
+        return report
+    return apply_lateness(report, policy.lateness(unit.submission.submitted_at, flagged_late=True))
+
+
+def _grade_and_render(unit: Unit, out: str, templates: str, policy: Policy) -> Report:
+    report = _graded(unit, policy)
     reports.write_report(report, Path(out) / unit.student_id, Path(templates))
     return report
+
+
+def _key(course: Course, name: str, policy: Policy) -> str:
+    """The grader key, and the rules: a changed penalty re-renders every report."""
+    return f"{grader_key(course, name)}/{hashlib.sha256(repr(policy).encode()).hexdigest()[:8]}"
 
 
 def grade_class(
     course: Course, name: str, roster: Roster, submissions: Path, out: Path, secret: bytes, *,
     jobs: int, sandbox: str, gradebook_path: Path | None = None, force: bool = False,
     limits: Limits = Limits(), say: Callable[[str], None] = print, due: datetime | None = None,
+    policy: Policy = Policy(),
 ) -> GradeRun:
     assignment = course.assignment(name)
     started = time.monotonic()
     found = _intake(submissions, name, roster, due, say)
     run = GradeRun(problems=list(found.problems))
     book = Gradebook(gradebook_path or out / "gradebook.sqlite")
-    key = grader_key(course, name)
+    key = _key(course, name, policy)
     units = _stale_units(course, name, roster, found, secret, book, key, force, sandbox, limits,
                          lambda sid: (out / sid / "report.json").exists())
     run.skipped = len(roster.student_ids) - len(units)
@@ -118,7 +136,7 @@ def grade_class(
     # The class-wide review reads only the submissions: it runs beside the pool (a thread of this
     # process, which otherwise just stores reports), not after it on one core.
     review = _Beside(similarity.review, course, assignment, roster.student_ids, found.by_student, secret)
-    for report in _each_graded(units, jobs, f"grade {name}", _grade_and_render, str(out), templates,
+    for report in _each_graded(units, jobs, f"grade {name}", _grade_and_render, str(out), templates, policy,
                                started=review.start):
         book.store(report, key)
     all_reports = book.reports(name, roster.student_ids)
@@ -141,7 +159,7 @@ def grade_class(
 def preview_regrade(
     course: Course, name: str, roster: Roster, submissions: Path, secret: bytes, gradebook_path: Path, *,
     jobs: int, sandbox: str, limits: Limits = Limits(), say: Callable[[str], None] = print,
-    due: datetime | None = None,
+    due: datetime | None = None, policy: Policy = Policy(),
 ) -> list[regrade.Change]:
     """Grade what a run would regrade, writing nothing, and compare with the gradebook's reports.
 
@@ -151,13 +169,13 @@ def preview_regrade(
     found = _intake(submissions, name, roster, due, say)
     book = Gradebook.read_only(gradebook_path)
     try:
-        units = _stale_units(course, name, roster, found, secret, book, grader_key(course, name), False, sandbox,
+        units = _stale_units(course, name, roster, found, secret, book, _key(course, name, policy), False, sandbox,
                              limits, lambda sid: True)
         old = [r for r in (book.report(name, u.student_id) for u in units) if r is not None]
     finally:
         book.close()
     order = {sid: i for i, sid in enumerate(roster.student_ids)}
-    new = sorted(_each_graded(units, jobs, f"preview {name}", grade), key=lambda r: order[r.student_id])
+    new = sorted(_each_graded(units, jobs, f"preview {name}", _graded, policy), key=lambda r: order[r.student_id])
     return regrade.compare(old, new)
 
 

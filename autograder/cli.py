@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from .errors import UserError
 from .gradebook import Gradebook
 from .gradescope import build_bundle
 from .nbgrader_course import record_grades, write_source
+from .policy import read_policy
 from .roster import read_roster
 from .sandbox import choose_sandbox
 
@@ -123,13 +125,19 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
     if sandbox != "bwrap":
         click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation: it can read "
                     "files the grader can read. Every report says sandbox: rlimit-only.", fg="red", err=True)
+    course_rules = read_policy(course.root, course.assignment_names())
+    rules = course_rules.of(assignment)
+    if due is not None:  # the option wins over course.toml; a time without a zone is the course's
+        rules = replace(rules, due=due if due.tzinfo else due.replace(tzinfo=course_rules.zone))
+    else:
+        due = rules.due
     if dry_run:
         if nbgrader_gradebook is not None or force:
             raise UserError("--dry-run writes no grades and regrades only what changed: leave out "
                             "--nbgrader-gradebook and --force")
         changes = preview_regrade(course, assignment, students, submissions, course.secret(secret_file),
                                   gradebook_path, jobs=jobs or default_jobs(), sandbox=sandbox,
-                                  say=lambda line: click.echo(line, err=True), due=due)
+                                  say=lambda line: click.echo(line, err=True), due=due, policy=rules)
         for change in changes:
             click.echo(regrade.describe(change))
         out.mkdir(parents=True, exist_ok=True)
@@ -140,7 +148,7 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
         return
     run = grade_class(course, assignment, students, submissions, out, course.secret(secret_file),
                       jobs=jobs or default_jobs(), sandbox=sandbox, gradebook_path=gradebook_path, force=force,
-                      say=lambda line: click.echo(line, err=True), due=due)
+                      say=lambda line: click.echo(line, err=True), due=due, policy=rules)
     if nbgrader_gradebook is not None:
         count = record_grades(course, assignment, students, submissions, out, gradebook_path, nbgrader_gradebook)
         click.echo(f"Recorded {count} submissions in the nbgrader gradebook {nbgrader_gradebook}.")
@@ -197,6 +205,90 @@ def export(assignment: str, gradebook_path: Path, roster: Path, fmt: str, canvas
     out.write_text(exports.export(fmt, course.assignment(assignment), reports, students, canvas_assignment_id),
                    encoding="utf-8")
     click.echo(f"Wrote {out} ({fmt}, {len(students.student_ids)} students).")
+
+
+@main.command()
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The class roster (a student_id column).")
+@click.option("--staff", "staff_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The course staff (a staff_id column).")
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="The server's data folder.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="TOKENS.csv to write: id,role,token,url (keep it private).")
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True,
+              help="Where students reach the server: the start of every sign-in link.")
+@click.option("--revoke", metavar="ID", multiple=True, help="End this person's access (token and sessions); repeatable.")
+def tokens(roster: Path | None, staff_file: Path | None, data: Path, out: Path | None, base_url: str,
+           revoke: tuple[str, ...]) -> None:
+    """Issue a fresh sign-in token to every student and staff member (earlier ones stop working), or --revoke."""
+    from .server.auth import issue
+    from .server.people import everyone, read_staff
+    from .server.run import write_tokens
+    from .server.store import Store
+
+    store = Store(data / "autograder.sqlite")
+    if revoke:
+        for person in revoke:
+            if not store.revoke(person):
+                raise UserError(f"nobody with id {person!r} has a token in {data}")
+            click.echo(f"Revoked {person}: their link and every session of theirs no longer work.")
+        return
+    if roster is None or out is None:
+        raise UserError("tokens needs --roster and --out (or --revoke ID)")
+    people = everyone(read_roster(roster), read_staff(staff_file) if staff_file else [])
+    write_tokens(issue(store, people, base_url), out)
+    staff_count = sum(role == "staff" for role in people.values())
+    click.echo(f"Wrote {out}: sign-in links for {len(people) - staff_count} students and {staff_count} staff "
+               f"(mode 0600; earlier links no longer work).")
+
+
+@main.command()
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+@click.option("--staff", "staff_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The server's data folder (database and every file handed in).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Submissions graded at once [default: cores].")
+@click.option("--max-upload", default=None, help='Largest upload, e.g. "32 MiB" [default: course.toml, else 32 MiB].')
+@click.option("--max-queued", type=click.IntRange(1, 1000), default=None,
+              help="Attempts a student may have waiting at once [default: course.toml, else 3].")
+@click.option("--require-sandbox", is_flag=True, help="Refuse to start without bubblewrap isolation.")
+@click.option("--demo", is_flag=True, help="The bundled sample class, with sign-in links to click (data: demo-server/).")
+@course_option
+@secret_option
+def serve(roster: Path | None, staff_file: Path | None, data: Path | None, host: str, port: int, jobs: int | None,
+          max_upload: str | None, max_queued: int | None, require_sandbox: bool, demo: bool, course_dir: Path,
+          secret_file: Path | None) -> None:
+    """The course server: students hand in and read their reports; staff review, override, regrade, export."""
+    from .demo import DEMO_SECRET, bundled_course
+    from .policy import parse_size
+    from .server.people import read_staff
+    from .server.run import prepare_demo, serve as run_server
+    from .server.service import Settings
+
+    if demo:
+        course = bundled_course()
+        data = data or Path("demo-server")
+        roster, staff_file = prepare_demo(course, data, f"http://{host}:{port}", say=click.echo)
+        secret = DEMO_SECRET
+    else:
+        if roster is None or data is None:
+            raise UserError("serve needs --roster and --data (or --demo)")
+        course = Course(course_dir)
+        secret = course.secret(secret_file)
+    try:
+        upload = None if max_upload is None else parse_size(max_upload)
+    except ValueError as exc:
+        raise UserError(f"--max-upload {max_upload!r}: {exc}") from None
+    policy = read_policy(course.root, course.assignment_names()).with_options(max_upload=upload, max_queued=max_queued)
+    sandbox, why = choose_sandbox(require_sandbox)
+    if sandbox != "bwrap":
+        click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation.", fg="red", err=True)
+    settings = Settings(course.root, read_roster(roster), tuple(read_staff(staff_file)) if staff_file else (), data,
+                        secret, policy, jobs or default_jobs(), sandbox)
+    run_server(settings, host, port, say=click.echo)
 
 
 @main.command()

@@ -74,7 +74,7 @@ def sample_class(course: Course, assignment: str, secret: bytes) -> tuple[Roster
 
 
 def run_demo(out: Path, jobs: int, say: Callable[[str], None] = print, course: Course | None = None) -> None:
-    course = course or _bundled_course()
+    course = course or bundled_course()
     sandbox, why = choose_sandbox(require_sandbox=False)
     if why:
         say(f"WARNING: {why}; the demo grades with rlimit-only isolation.")
@@ -98,7 +98,7 @@ def run_demo(out: Path, jobs: int, say: Callable[[str], None] = print, course: C
     say(f"Demo done. Start with {(out / course.assignment_names()[0] / 'reports' / 'summary.html').resolve()}")
 
 
-def _bundled_course() -> Course:
+def bundled_course() -> Course:
     here = Path.cwd()
     if (here / "assignments").is_dir():
         return Course(here)

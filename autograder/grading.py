@@ -288,7 +288,7 @@ def grade(unit: Unit) -> Report:
     try:
         return _grade(unit)
     except Exception as exc:  # our bug must not stop the class; the TA sees it in one line
-        return _grader_failed(unit, f"The grader failed on this submission ({type(exc).__name__}: "
+        return grader_failed(unit, f"The grader failed on this submission ({type(exc).__name__}: "
                                     f"{str(exc)[:200]}); this is the grader's fault, not the student's.")
 
 
@@ -382,7 +382,7 @@ def _ungradable(assignment: Assignment, variant: Variant, unit: Unit, reason: st
     )
 
 
-def _grader_failed(unit: Unit, reason: str) -> Report:
+def grader_failed(unit: Unit, reason: str) -> Report:
     """The report when grading itself failed: it must not need what may have failed (the course
     or the assignment may be what is broken), so it uses them only if they load."""
     variant = Variant(unit.assignment, unit.student_id, unit.variant_key)

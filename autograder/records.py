@@ -257,6 +257,7 @@ class Report:
     tasks: tuple[TaskResult, ...] = ()
     warnings: tuple[str, ...] = ()
     late: bool = False  # the LMS download marked it late, or its time is after the due date; in JSON only when true
+    late_penalty: float = 0.0  # the fraction of the score a late attempt lost (course.toml); in JSON when not 0
     submitted_at: str | None = None  # ISO 8601, when the LMS download says; in JSON only when known
     # Those of `warnings` that came from comparing the whole class (copied work), not from the
     # student's file alone: a later run replaces them rather than adding to them. In JSON only when any.
@@ -321,6 +322,8 @@ class Report:
         }
         if self.late:
             out["late"] = True
+        if self.late_penalty:
+            out["late_penalty"] = self.late_penalty
         if self.submitted_at is not None:
             out["submitted_at"] = self.submitted_at
         if self.class_warnings:
@@ -347,6 +350,7 @@ class Report:
             tasks=tuple(TaskResult.from_json(t) for t in data.get("tasks") or ()),
             warnings=tuple(data.get("warnings") or ()),
             late=bool(data.get("late", False)),
+            late_penalty=float(data.get("late_penalty", 0.0)),
             submitted_at=data.get("submitted_at"),
             class_warnings=tuple(data.get("class_warnings") or ()),
         )

@@ -47,16 +47,19 @@ DETAIL_LABELS = {
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
-def render_report_html(report: Report, templates: Path | str | None = None) -> str:
-    """One student's report as a self-contained HTML page."""
+def render_report_html(report: Report, templates: Path | str | None = None, page: str = "report.html.j2",
+                       **context) -> str:
+    """One student's report as a self-contained HTML page (or as `page`, a template that extends
+    report.html.j2 and fills its blocks from `context`: the course server's page)."""
     view = _report_view(_bounded(report))
-    return _environment(str(templates or BUNDLED_TEMPLATES)).get_template("report.html.j2").render(report=view)
+    return _environment(str(templates or BUNDLED_TEMPLATES)).get_template(page).render(report=view, **context)
 
 
-def render_summary_html(summary: ClassSummary, templates: Path | str | None = None) -> str:
-    """The class summary as a self-contained HTML page."""
+def render_summary_html(summary: ClassSummary, templates: Path | str | None = None, page: str = "summary.html.j2",
+                        **context) -> str:
+    """The class summary as a self-contained HTML page (or as `page`, like `render_report_html`)."""
     view = _summary_view(_bounded(summary))
-    return _environment(str(templates or BUNDLED_TEMPLATES)).get_template("summary.html.j2").render(summary=view)
+    return _environment(str(templates or BUNDLED_TEMPLATES)).get_template(page).render(summary=view, **context)
 
 
 def report_json(report: Report) -> str:

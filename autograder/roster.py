@@ -24,27 +24,33 @@ class Roster:
 
 
 def read_roster(path: Path | str) -> Roster:
+    columns, rows = read_people(path, "student_id", "roster")
+    return Roster(columns, rows)
+
+
+def read_people(path: Path | str, column: str, what: str) -> tuple[tuple[str, ...], tuple[dict[str, str], ...]]:
+    """A CSV of people, one per row, keyed by `column`: ids checked, duplicates refused."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise UserError(f"cannot read the roster {path}: {exc.strerror}") from None
+        raise UserError(f"cannot read the {what} {path}: {exc.strerror}") from None
     reader = csv.DictReader(text.splitlines())
     columns = tuple(name.strip() for name in (reader.fieldnames or ()))
-    if "student_id" not in columns:
-        raise UserError(f"roster {path}: the header row has no student_id column (found: {', '.join(columns) or 'nothing'})")
+    if column not in columns:
+        raise UserError(f"{what} {path}: the header row has no {column} column (found: {', '.join(columns) or 'nothing'})")
     rows, seen = [], set()
     for line_no, raw in enumerate(reader, start=2):
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
-        sid = row["student_id"]
+        sid = row[column]
         if not sid:
             continue
         if not STUDENT_ID.match(sid):
-            raise UserError(f"roster {path}, line {line_no}: student_id {sid!r} may use only letters, digits and . _ @ + -")
+            raise UserError(f"{what} {path}, line {line_no}: {column} {sid!r} may use only letters, digits and . _ @ + -")
         if sid in seen:
-            raise UserError(f"roster {path}, line {line_no}: student_id {sid!r} appears twice")
+            raise UserError(f"{what} {path}, line {line_no}: {column} {sid!r} appears twice")
         seen.add(sid)
         rows.append(row)
     if not rows:
-        raise UserError(f"roster {path} lists no students")
-    return Roster(columns, tuple(rows))
+        raise UserError(f"{what} {path} lists nobody")
+    return columns, tuple(rows)

@@ -1,0 +1,73 @@
+"""Where grading runs: the seam between the server's queue and the machines that grade.
+
+An executor takes a `grading.Unit` and returns a `concurrent.futures.Future` of
+`(report, grader_key)`. The local one is a pool of `--jobs` processes, each with its own
+warm sandbox zygote, exactly as `grade --jobs` uses them. A cluster back end (Dask) fits
+the same three methods; the dispatcher needs nothing else.
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Protocol
+
+from ..batch import grader_key
+from ..course import Course
+from ..grading import Unit, grade
+from ..records import Report
+from ..sandbox import Limits, zygote
+
+
+class Executor(Protocol):
+    capacity: int  # units graded at once
+
+    def submit(self, unit: Unit) -> Future: ...
+
+    def restart(self) -> None:
+        """Start afresh, so that the next units are graded by the grader's code as it is now on disk."""
+
+    def close(self) -> None: ...
+
+
+def grade_unit(unit: Unit) -> tuple[Report, str]:
+    """Runs in a worker process: the report, and the key of the grader that made it."""
+    return grade(unit), _grader_key(unit.course_root, unit.assignment)
+
+
+@functools.lru_cache(maxsize=None)
+def _grader_key(course_root: str, assignment: str) -> str:
+    # Once per process: the code this process loaded is the code that graded.
+    return grader_key(Course.at(course_root), assignment)
+
+
+def _warm(kind: str) -> None:
+    """Import the engine and start the sandbox zygote before the first student waits for it."""
+    zygote(kind, Limits())
+
+
+class LocalPool:
+    def __init__(self, jobs: int, sandbox: str):
+        self.capacity = jobs
+        self.sandbox = sandbox
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        # forkserver, not fork: the server process has threads (a fork could copy a held lock).
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])  # each worker forks with the engine already imported
+        pool = ProcessPoolExecutor(max_workers=self.capacity, mp_context=context)
+        for _ in range(self.capacity):
+            pool.submit(_warm, self.sandbox)
+        return pool
+
+    def submit(self, unit: Unit) -> Future:
+        return self._pool.submit(grade_unit, unit)
+
+    def restart(self) -> None:
+        old, self._pool = self._pool, self._start()
+        old.shutdown(wait=False)  # its units in flight still finish and report
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

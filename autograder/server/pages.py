@@ -1,0 +1,402 @@
+"""The pages people click through: server-rendered jinja2 (autoescaped), forms that work without
+JavaScript, one small script of ours that polls an attempt's status while it is graded.
+
+Students: their assignments, one assignment (rules, notebook, upload, every attempt), one
+attempt (live status, then the report). Staff: the class table (sortable), a student
+(attempts, report, overrides), the class summary, exports, and regrades with a preview.
+Every form carries a token bound to the session, so another site cannot post it.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+from urllib.parse import quote
+
+import jinja2
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from .. import __version__, exports, regrade, reports
+from ..batch import grader_key
+from ..summary import class_summary
+from . import requests as rq
+from .auth import COOKIE, Person
+from .service import Refused, Service
+
+SORTS = {
+    "student": lambda r: r.student_id,
+    "score": lambda r: r.report.score,
+    "attempts": lambda r: r.attempts,
+    "late": lambda r: r.late,
+    "flags": lambda r: len(r.flags),
+    "overrides": lambda r: len(r.overrides),
+    "last": lambda r: r.counting.received_at if r.counting else "",
+}
+EXPORTS = {"csv": ("grades.csv", "text/csv"), "canvas": ("canvas.csv", "text/csv"), "moodle": ("moodle.csv", "text/csv")}
+
+
+@functools.lru_cache(maxsize=4)
+def _environment(course_templates: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([course_templates, str(reports.BUNDLED_TEMPLATES)]),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters["points"] = reports._points
+    env.filters["size"] = size
+    return env
+
+
+def size(count: int) -> str:
+    return f"{count} bytes" if count < 1024 else f"{count / 1024:.1f} KiB" if count < 2**20 else f"{count / 2**20:.1f} MiB"
+
+
+def _page(request: Request, template: str, status: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
+    svc = rq.service(request)
+    html = _environment(str(svc.course.root / "templates")).get_template(template).render(
+        **_common(request), **context)
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def _common(request: Request) -> dict:
+    who = getattr(request.state, "person", None)
+    session = request.cookies.get(COOKIE)
+    svc = rq.service(request)
+    return {"me": who, "csrf": svc.auth.form_token(session) if session else "", "version": __version__,
+            "assignments": svc.assignments, "when": svc.when}
+
+
+def error_page(request: Request, status: int, message: str, headers: dict) -> HTMLResponse:
+    return _page(request, "server/error.html.j2", status, headers, code=status, message=message)
+
+
+def _who(request: Request, role: str | None = None) -> Person:
+    found = {"staff": rq.staff, "student": rq.student}.get(role, rq.signed_in)(request)
+    request.state.person = found
+    return found
+
+
+async def _form(request: Request) -> dict:
+    """A posted form of our own pages: its fields, once its cross-site token is checked."""
+    form = await request.form(max_files=0, max_fields=20)
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    _check_form(request, fields.get("csrf"))
+    return fields
+
+
+def _check_form(request: Request, token: str | None) -> None:
+    if not rq.same_site(request) or not rq.service(request).auth.form_token_ok(request.cookies.get(COOKIE), token):
+        raise HTTPException(403, "this form was not sent from this site's own page (or your session changed); "
+                                 "reload the page and try again")
+
+
+# --- signing in and out ------------------------------------------------------------------
+
+def home(request: Request) -> Response:
+    who = rq.person(request)
+    request.state.person = who
+    if who is None:
+        return _page(request, "server/signin.html.j2", status=200, error=None)
+    svc = rq.service(request)
+    if who.staff:
+        counts = {name: _counts(svc, name) for name in svc.assignments}
+        waiting, running = svc.store.queue_length()
+        return _page(request, "server/staff_home.html.j2", counts=counts, waiting=waiting, running=running,
+                     policies={name: svc.policy(name) for name in svc.assignments})
+    rows = []
+    for name, assignment in svc.assignments.items():
+        standing = svc.standing(name, who.id)
+        rows.append({"name": name, "title": assignment.title, "policy": svc.policy(name), "standing": standing})
+    return _page(request, "server/student_home.html.j2", rows=rows)
+
+
+def _counts(svc: Service, name: str) -> dict:
+    attempts = svc.store.attempts(name)
+    return {"attempts": len(attempts), "students": len({a.student_id for a in attempts}),
+            "waiting": sum(a.status in ("queued", "running") for a in attempts)}
+
+
+def sign_in_link(request: Request) -> Response:
+    return _sign_in(request, request.query_params.get("token", ""))
+
+
+async def sign_in_form(request: Request) -> Response:
+    form = await request.form(max_files=0, max_fields=5)
+    if not rq.same_site(request):
+        raise HTTPException(403, "a sign-in from another site was refused")
+    return await run_in_threadpool(_sign_in, request, str(form.get("token", "")))
+
+
+def _sign_in(request: Request, token: str) -> Response:
+    svc = rq.service(request)
+    wait = svc.auth.throttle.blocked(rq.client(request))
+    if wait:
+        raise HTTPException(429, f"Too many failed sign-ins from your address; try again in {wait:.0f} s.",
+                            headers={"Retry-After": str(int(wait) + 1)})
+    found = svc.auth.by_token(token.strip()) if token.strip() else None
+    if found is None:
+        svc.auth.throttle.failed(rq.client(request))
+        request.state.person = None
+        return _page(request, "server/signin.html.j2", status=401,
+                     error="This sign-in link is not valid (any more). Use the newest link your course sent you, "
+                           "or ask your course staff for a new one.")
+    value, lifetime = svc.auth.open_session(found)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(COOKIE, value, max_age=lifetime, httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https", path="/")
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    await _form(request)
+    session = request.cookies.get(COOKIE)
+    if session:
+        await run_in_threadpool(rq.service(request).auth.close_session, session)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+# --- students ----------------------------------------------------------------------------
+
+def assignment_page(request: Request, error: str | None = None, status: int = 200) -> Response:
+    who = _who(request, "student")
+    svc = rq.service(request)
+    name = _assignment(request)
+    attempts = svc.store.attempts(name, who.id)
+    standing = svc.standing(name, who.id, attempts)
+    finals = {a.id: svc.final(a) for a in attempts}
+    return _page(request, "server/assignment.html.j2", status=status, name=name, assignment=svc.assignments[name],
+                 policy=svc.policy(name), attempts=list(reversed(attempts)), finals=finals, standing=standing,
+                 error=error)
+
+
+async def upload(request: Request) -> Response:
+    who = await run_in_threadpool(_who, request, "student")
+    svc = rq.service(request)
+    name = _assignment(request)
+    try:
+        filename, data, fields = await rq.read_notebook(request, svc.policy(name).max_upload)
+        _check_form(request, fields.get("csrf"))
+        submission_id = await run_in_threadpool(svc.hand_in, who, name, filename, data)
+    except Refused as exc:
+        return await run_in_threadpool(assignment_page, request, exc.message, exc.status)
+    except HTTPException as exc:
+        if exc.status_code in (400, 413):
+            return await run_in_threadpool(assignment_page, request, exc.detail, exc.status_code)
+        raise
+    return RedirectResponse(f"/submissions/{submission_id}", status_code=303)
+
+
+def attempt_page(request: Request) -> Response:
+    svc = rq.service(request)
+    attempt = _attempt(request)
+    info = svc.submission_json(attempt)
+    context = {"attempt": attempt, "info": info, "assignment": svc.assignments[attempt.assignment],
+               "counting": svc.standing(attempt.assignment, attempt.student_id).counting}
+    report = svc.final(attempt)
+    if report is None:
+        return _page(request, "server/waiting.html.j2", **context)
+    html = reports.render_report_html(report, svc.course.root / "templates", page="server/report.html.j2",
+                                      **_common(request), **context)
+    return HTMLResponse(html)
+
+
+def submitted_file(request: Request) -> Response:
+    svc = rq.service(request)
+    attempt = _attempt(request)
+    name = f"{attempt.student_id}-{attempt.assignment}-{attempt.id}.ipynb"
+    return Response(svc.blobs.get(attempt.sha256), media_type="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# --- staff -------------------------------------------------------------------------------
+
+def class_page(request: Request) -> Response:
+    _who(request, "staff")
+    svc = rq.service(request)
+    name = _assignment(request)
+    rows = svc.class_table(name)
+    sort = request.query_params.get("sort", "student")
+    descending = request.query_params.get("order") == "desc"
+    if sort in SORTS:
+        rows.sort(key=lambda r: (SORTS[sort](r), r.student_id), reverse=descending)
+    scores = [r.report.score for r in rows if r.counting]
+    return _page(request, "server/class.html.j2", name=name, assignment=svc.assignments[name], rows=rows,
+                 sort=sort, descending=descending, policy=svc.policy(name),
+                 mean=sum(scores) / len(scores) if scores else None, regrade_run=svc.store.latest_regrade(name))
+
+
+def student_page(request: Request) -> Response:
+    _who(request, "staff")
+    svc = rq.service(request)
+    name, sid = _assignment(request), _student(request)
+    attempts = svc.store.attempts(name, sid)
+    standing = svc.standing(name, sid, attempts)
+    finals = {a.id: svc.final(a) for a in attempts}
+    return _page(request, "server/student.html.j2", name=name, assignment=svc.assignments[name], sid=sid,
+                 attempts=list(reversed(attempts)), finals=finals, standing=standing,
+                 error=request.query_params.get("error"))
+
+
+async def override_form(request: Request) -> Response:
+    who = await run_in_threadpool(_who, request, "staff")
+    name, sid = _assignment(request), _student(request)
+    fields = await _form(request)
+    svc = rq.service(request)
+    back = f"/staff/{name}/students/{sid}"
+    try:
+        score = float(fields.get("score", ""))
+    except ValueError:
+        return _back_with(back, "The score must be a number.")
+    try:
+        await run_in_threadpool(svc.set_override, who, name, sid, fields.get("task", ""), score,
+                                fields.get("comment", ""))
+    except Refused as exc:
+        return _back_with(back, exc.message)
+    return RedirectResponse(back, status_code=303)
+
+
+async def delete_override_form(request: Request) -> Response:
+    who = await run_in_threadpool(_who, request, "staff")
+    name, sid = _assignment(request), _student(request)
+    await _form(request)
+    try:
+        await run_in_threadpool(rq.service(request).delete_override, who, name, sid, request.path_params["task"])
+    except Refused:
+        pass  # already gone: the page shows the state as it is
+    return RedirectResponse(f"/staff/{name}/students/{sid}", status_code=303)
+
+
+def _back_with(url: str, error: str) -> Response:
+    return RedirectResponse(f"{url}?error={quote(error)}", status_code=303)
+
+
+def summary_page(request: Request) -> Response:
+    _who(request, "staff")
+    svc = rq.service(request)
+    name = _assignment(request)
+    finals = [row.report for row in svc.class_table(name)]
+    summary = class_summary(svc.assignments[name], finals, svc.settings.sandbox, __version__)
+    html = reports.render_summary_html(summary, svc.course.root / "templates", page="server/summary.html.j2",
+                                       **_common(request), name=name)
+    return HTMLResponse(html)
+
+
+def export(request: Request) -> Response:
+    _who(request, "staff")
+    svc = rq.service(request)
+    name = _assignment(request)
+    fmt = request.path_params["fmt"]
+    if fmt not in EXPORTS:
+        raise HTTPException(404, f"no export {fmt[:40]!r} (there are: {', '.join(EXPORTS)})")
+    finals = [row.report for row in svc.class_table(name)]
+    text = exports.export(fmt, svc.assignments[name], finals, svc.settings.roster,
+                          request.query_params.get("canvas_assignment_id") or None)
+    filename, media = EXPORTS[fmt]
+    return Response(text, media_type=f"{media}; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}-{filename}"'})
+
+
+def regrade_page(request: Request) -> Response:
+    _who(request, "staff")
+    svc = rq.service(request)
+    name = _assignment(request)
+    run = svc.store.latest_regrade(name)
+    changes, unchanged = [], 0
+    if run is not None and run.state == "running" and run.done == run.total:
+        changes, unchanged = _preview(svc, name, run.id)
+    current = grader_key(svc.course, name)
+    attempts = [a for a in svc.store.attempts(name) if a.grader_key is not None]
+    stale = sum(a.grader_key != current for a in attempts)
+    return _page(request, "server/regrade.html.j2", name=name, assignment=svc.assignments[name], run=run,
+                 changes=changes, unchanged=unchanged, stale=stale, graded=len(attempts))
+
+
+def _preview(svc: Service, name: str, run: int) -> tuple[list[regrade.Change], int]:
+    """Each student's standing now against their standing with every attempt's new report,
+    the largest losses first."""
+    new_reports = svc.store.regrade_reports(run)
+    old, new = [], []
+    by_student: dict[str, list] = {}
+    for attempt in svc.store.attempts(name):
+        by_student.setdefault(attempt.student_id, []).append(attempt)
+    overrides = svc.store.overrides(name)
+    for sid, attempts in by_student.items():
+        old.append(svc.standing(name, sid, attempts, overrides.get(sid, [])).report)
+        regraded = [_replaced(a, new_reports.get(a.id)) for a in attempts]
+        new.append(svc.standing(name, sid, regraded, overrides.get(sid, [])).report)
+    changes = sorted(regrade.compare(old, new), key=lambda c: (c.new_score - (c.old_score or 0.0), c.student_id))
+    return changes, len(new) - len(changes)
+
+
+def _replaced(attempt, report):
+    return attempt if report is None else replace(attempt, report=report, status=report.status)
+
+
+async def regrade_start(request: Request) -> Response:
+    who = await run_in_threadpool(_who, request, "staff")
+    name = _assignment(request)
+    await _form(request)
+    await run_in_threadpool(rq.service(request).start_regrade, who, name)
+    return RedirectResponse(f"/staff/{name}/regrade", status_code=303)
+
+
+async def regrade_close(request: Request) -> Response:
+    who = await run_in_threadpool(_who, request, "staff")
+    name = _assignment(request)
+    fields = await _form(request)
+    svc = rq.service(request)
+    run = int(request.path_params["run"])
+    if fields.get("action") == "apply":
+        await run_in_threadpool(svc.store.apply_regrade, run, who.id)
+    else:
+        await run_in_threadpool(svc.store.discard_regrade, run, who.id)
+    return RedirectResponse(f"/staff/{name}/regrade", status_code=303)
+
+
+def _attempt(request: Request):
+    """The attempt named in the path, if the signed-in person may see it (else 404, as if there were none)."""
+    who = _who(request)
+    attempt = rq.service(request).store.attempt(request.path_params["id"])
+    if attempt is None or (not who.staff and attempt.student_id != who.id):
+        raise HTTPException(404, "There is no such submission.")
+    return attempt
+
+
+def _assignment(request: Request) -> str:
+    name = request.path_params["a"]
+    if rq.service(request).assignment(name) is None:
+        raise HTTPException(404, "There is no such assignment.")
+    return name
+
+
+def _student(request: Request) -> str:
+    sid = request.path_params["sid"]
+    if not rq.service(request).is_student(sid):
+        raise HTTPException(404, "There is no such student on the roster.")
+    return sid
+
+
+routes = [
+    Route("/", home),
+    Route("/signin", sign_in_link, methods=["GET"]),
+    Route("/signin", sign_in_form, methods=["POST"]),
+    Route("/signout", sign_out, methods=["POST"]),
+    Route("/assignments/{a}", assignment_page),
+    Route("/assignments/{a}/upload", upload, methods=["POST"]),
+    Route("/submissions/{id}", attempt_page),
+    Route("/submissions/{id}/file", submitted_file),
+    Route("/staff/{a}", class_page),
+    Route("/staff/{a}/students/{sid}", student_page),
+    Route("/staff/{a}/students/{sid}/overrides", override_form, methods=["POST"]),
+    Route("/staff/{a}/students/{sid}/overrides/{task}/delete", delete_override_form, methods=["POST"]),
+    Route("/staff/{a}/summary", summary_page),
+    Route("/staff/{a}/export/{fmt}", export),
+    Route("/staff/{a}/regrade", regrade_page, methods=["GET"]),
+    Route("/staff/{a}/regrade", regrade_start, methods=["POST"]),
+    Route("/staff/{a}/regrade/{run:int}", regrade_close, methods=["POST"]),
+]

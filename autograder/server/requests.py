@@ -1,0 +1,140 @@
+"""What every route needs from a request: who sent it, whether a form came from our own pages,
+and the uploaded notebook, read with its size bounded while it streams in."""
+
+from __future__ import annotations
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+
+from .auth import COOKIE, Person
+from .service import Service, too_large
+
+# Room for the multipart headers and the other small fields around the notebook itself.
+ENVELOPE = 64 * 1024
+# Past this many bytes an over-large upload is not even read to its end: the connection is closed.
+DRAIN_LIMIT = 256 * 2**20
+
+
+def service(request: Request) -> Service:
+    return request.app.state.service
+
+
+def client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def person(request: Request) -> Person | None:
+    """The signed-in person, from `Authorization: Bearer` or the session cookie. Failed tokens are
+    counted per client address; past the limit every token answers 429 for a while."""
+    svc = service(request)
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if header:
+        if scheme.lower() != "bearer" or not token.strip():
+            raise HTTPException(401, "the Authorization header must be 'Bearer <your token>'")
+        return _checked(request, lambda: svc.auth.by_token(token.strip()))
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        # An expired or revoked session is no guess at anything: it signs nobody in, and costs no try.
+        return svc.auth.by_session(cookie)
+    return None
+
+
+def _checked(request: Request, lookup) -> Person | None:
+    throttle = service(request).auth.throttle
+    wait = throttle.blocked(client(request))
+    if wait:
+        raise HTTPException(429, f"too many failed sign-ins from your address; try again in {wait:.0f} s",
+                            headers={"Retry-After": str(int(wait) + 1)})
+    found = lookup()
+    if found is None:
+        throttle.failed(client(request))
+    return found
+
+
+def signed_in(request: Request) -> Person:
+    found = person(request)
+    if found is None:
+        raise HTTPException(401, "sign in first: open the link your course sent you, or send 'Authorization: "
+                                 "Bearer <your token>'", headers={"WWW-Authenticate": "Bearer"})
+    return found
+
+
+def staff(request: Request) -> Person:
+    found = signed_in(request)
+    if not found.staff:
+        raise HTTPException(403, "this is for course staff only")
+    return found
+
+
+def student(request: Request) -> Person:
+    found = signed_in(request)
+    if found.staff:
+        raise HTTPException(403, "this is for students only (staff see students' work from the class table)")
+    return found
+
+
+def same_site(request: Request) -> bool:
+    """False for a state-changing request that a browser says came from another site."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True  # not a browser's cross-site request (scripts, curl)
+    return origin == f"{request.url.scheme}://{request.url.netloc}"
+
+
+async def read_notebook(request: Request, limit: int) -> tuple[str, bytes, dict[str, str]]:
+    """The multipart field `notebook` as (file name, bytes, the other fields). An upload over `limit` answers 413 as
+    soon as its declared length or the bytes received show it, before anything is kept."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + ENVELOPE:
+        await _drain(request)
+        raise HTTPException(413, too_large(limit))
+    received = 0
+
+    async def counting_receive():
+        nonlocal received
+        message = await request.receive()
+        received += len(message.get("body", b""))
+        if received > limit + ENVELOPE:
+            raise _TooLarge()
+        return message
+
+    try:
+        form = await Request(request.scope, counting_receive).form(max_files=2, max_fields=20)
+    except _TooLarge:
+        await _drain(request)
+        raise HTTPException(413, too_large(limit)) from None
+    except MultiPartException as exc:
+        raise HTTPException(400, f"the upload is not a valid multipart form ({exc.message})") from None
+    try:
+        upload = form.get("notebook")
+        if not isinstance(upload, UploadFile):
+            raise HTTPException(400, "send the notebook as the file of the multipart form field 'notebook'")
+        data = await upload.read(limit + 1)
+        if len(data) > limit:
+            raise HTTPException(413, too_large(limit))
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        return upload.filename or "notebook.ipynb", data, fields
+    finally:
+        await form.close()
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _drain(request: Request) -> None:
+    """Read what the client still sends (without keeping it), so that it hears our answer."""
+    total = 0
+    while total < DRAIN_LIMIT:
+        message = await request.receive()
+        if message["type"] != "http.request":
+            return
+        total += len(message.get("body", b""))
+        if not message.get("more_body"):
+            return
