@@ -112,7 +112,8 @@ class Canvas:
         self._parts: list[str] = []
 
     def _element(self, tag: str, attributes: dict, text: str | None = None) -> None:
-        attrs = "".join(f' {name.replace("_", "-")}="{escape(value)}"'
+        # Whole units are ints, which need no escaping; everything else is escaped.
+        attrs = "".join(f' {name.replace("_", "-")}="{value if type(value) is int else escape(value)}"'
                         for name, value in attributes.items() if value is not None)
         self._parts.append(f"<{tag}{attrs}/>" if text is None else f"<{tag}{attrs}>{escape(text)}</{tag}>")
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -97,17 +96,23 @@ def solutions_class(assignment: str, size: int, work: Path, course: Path) -> tup
 
 
 def grade_command(assignment: str, submissions: Path, roster_path: Path, out: Path, course: Path,
-                  jobs: int = 2) -> tuple[float, str]:
-    """Wall seconds of the whole command, start to exit, and its closing line."""
+                  jobs: int = 2) -> tuple[float, str, float]:
+    """Wall seconds of the whole command, start to exit; its closing line; and its peak memory,
+    the largest resident set (MiB) of any process of its tree that was waited for."""
     shutil.rmtree(out, ignore_errors=True)
     command = [str(BIN / "autograder"), "grade", assignment, str(submissions), "--roster", str(roster_path),
                "--out", str(out), "--jobs", str(jobs), "--course", str(course)]
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=env())
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"grade failed: {done.stderr[-2000:]}")
-    return seconds, done.stdout.strip().splitlines()[0]
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True, env=env())
+        _, status, usage = os.wait4(process.pid, 0)  # the rusage of this command's tree alone
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        if process.returncode != 0:
+            raise SystemExit(f"grade failed: {stderr.read()[-2000:]}")
+        return seconds, stdout.read().strip().splitlines()[0], usage.ru_maxrss / 1024
 
 
 def nbgrader_seconds(assignment: str, submissions: Path, ids: list[str], work: Path, course: Path) -> float:
@@ -142,7 +147,7 @@ def against_nbgrader(assignment: str, size: int, repeat: int, nbgrader_size: int
     machine the load changes during nbgrader's minutes, and the median of both sides meets it."""
     roster_path, submissions = solutions_class(assignment, size, work, course)
 
-    def ours(times: int) -> list[tuple[float, str, str]]:
+    def ours(times: int) -> list[tuple[float, str, float, str]]:
         return [(*grade_command(assignment, submissions, roster_path, work / "graded", course), load())
                 for _ in range(times)]
 
@@ -152,12 +157,11 @@ def against_nbgrader(assignment: str, size: int, repeat: int, nbgrader_size: int
         ids = [f"s{k:03d}" for k in range(1, nbgrader_size + 1)]
         theirs, at = nbgrader_seconds(assignment, submissions, ids, work, course), load()
         runs += ours(repeat)
-    median = statistics.median(s for s, _, _ in runs)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    median = statistics.median(s for s, _, _, _ in runs)
     print(f"  ours: a class of {size}, `grade --jobs 2` start to exit: {median:.2f} s, the median of "
-          f"{', '.join(f'{s:.2f} s ({lo})' for s, _, lo in runs)}" + (" (before and after nbgrader)" if theirs else ""))
+          f"{', '.join(f'{s:.2f} s ({lo})' for s, _, _, lo in runs)}" + (" (before and after nbgrader)" if theirs else ""))
     print(f"        {runs[-1][1]}")
-    print(f"        peak memory: {peak:.0f} MiB (largest resident set of one process)")
+    print(f"        peak memory: {max(p for _, _, p, _ in runs):.0f} MiB (largest resident set of one process)")
     if theirs is None:
         return
     theirs_class = theirs * size / nbgrader_size
@@ -263,10 +267,10 @@ def large_class(assignment: str, n: int, folder: Path, course: Course) -> list[s
 
 def large(assignment: str, n: int, work: Path, course: Path) -> None:
     ids = large_class(assignment, n, work / "large", Course(course))
-    seconds, line = grade_command(assignment, work / "large", roster(work, ids), work / "large-graded", course)
+    seconds, line, peak = grade_command(assignment, work / "large", roster(work, ids), work / "large-graded", course)
     hostile = sum(1 for k in range(n) if k % 100 == 50)
-    print(f"  a class of {n} ({hostile} hostile), `grade --jobs 2`: {seconds:.1f} s, {n / seconds:.1f} submissions/s "
-          f"({load()})\n        {line}")
+    print(f"  a class of {n} ({hostile} hostile), `grade --jobs 2`: {seconds:.1f} s, {n / seconds:.1f} submissions/s, "
+          f"peak memory {peak:.0f} MiB ({load()})\n        {line}")
 
 
 def main() -> None:
