@@ -1,6 +1,7 @@
 """Whole classes: generating every student's notebook, grading every submission.
 
-Grading fans out one `grading.Unit` per student over a standard process pool; each
+Grading fans out one `grading.Unit` per student over a standard process pool (or an
+executor that grades elsewhere, such as `cluster.ClusterExecutor.grade`); each
 finished report goes into the gradebook in its own transaction before the next one is
 awaited, so an interruption loses only work in flight. Reports, grades.csv and
 summary.html are written from the gradebook at the end.
@@ -8,6 +9,7 @@ summary.html are written from the gradebook at the end.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -16,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from tqdm import tqdm
 
@@ -81,6 +83,18 @@ def grader_key(course: Course, name: str) -> str:
     return digest.hexdigest()[:24]
 
 
+GradeUnits = Callable[[list[Unit], Path, Path, Policy], Iterable[Report]]
+"""Another place to grade (a Dask cluster): called with the units, `out`, the course's templates and
+the rules, it yields each unit's report once that student's report.json and report.html are in `out`."""
+
+
+@functools.lru_cache(maxsize=None)
+def loaded_grader_key(course_root: str, name: str) -> str:
+    """The grader key of the code this process loaded, computed once: a grading process
+    (pool, server or cluster worker) reports it with every grade it makes."""
+    return grader_key(Course.at(course_root), name)
+
+
 @dataclass
 class GradeRun:
     graded: int = 0
@@ -98,9 +112,12 @@ class GradeRun:
 
 
 def _graded(unit: Unit, policy: Policy) -> Report:
+    return with_lateness(grade(unit), unit, policy)
+
+
+def with_lateness(report: Report, unit: Unit, policy: Policy) -> Report:
     """The report, with course.toml's late penalty when the submission is late (as the server does).
     The intake, which compared the submission's time with the same due date, says whether it is."""
-    report = grade(unit)
     if unit.submission is None or not unit.submission.late:
         return report
     return apply_lateness(report, policy.lateness(unit.submission.submitted_at, flagged_late=True))
@@ -121,7 +138,7 @@ def grade_class(
     course: Course, name: str, roster: Roster, submissions: Path, out: Path, secret: bytes, *,
     jobs: int, sandbox: str, gradebook_path: Path | None = None, force: bool = False,
     limits: Limits = Limits(), say: Callable[[str], None] = print, due: datetime | None = None,
-    policy: Policy = Policy(),
+    policy: Policy = Policy(), executor: GradeUnits | None = None,
 ) -> GradeRun:
     assignment = course.assignment(name)
     started = time.monotonic()
@@ -133,11 +150,12 @@ def grade_class(
                          lambda sid: (out / sid / "report.json").exists())
     run.skipped = len(roster.student_ids) - len(units)
     templates = str(course.root / "templates")
-    # The class-wide review reads only the submissions: it runs beside the pool (a thread of this
-    # process, which otherwise just stores reports), not after it on one core.
+    # The class-wide review reads only the submissions: it runs beside the process pool (a thread
+    # of this process, which otherwise just stores reports), not after it on one core.
     review = _Beside(similarity.review, course, assignment, roster.student_ids, found.by_student, secret)
+    elsewhere = None if executor is None else executor(units, out, Path(templates), policy)
     for report in _each_graded(units, jobs, f"grade {name}", _grade_and_render, str(out), templates, policy,
-                               started=review.start):
+                               elsewhere=elsewhere, started=review.start):
         book.store(report, key)
     all_reports = book.reports(name, roster.student_ids)
     findings = review.result()
@@ -203,12 +221,18 @@ def _stale_units(course: Course, name: str, roster: Roster, found: Intake, secre
 
 
 def _each_graded(units: list[Unit], jobs: int, desc: str, work: Callable[..., Report], *args,
+                 elsewhere: Iterable[Report] | None = None,
                  started: Callable[[], None] = lambda: None) -> Iterator[Report]:
-    """Each unit's report as it finishes (in the process pool with `jobs` > 1); an ungradable one
-    is said in one line as it comes. `started` is called once the pool's processes exist."""
+    """Each unit's report as it finishes (in the process pool with `jobs` > 1, or as `elsewhere`
+    yields it); an ungradable one is said in one line as it comes. `started` is called once the
+    pool's processes exist."""
     progress = tqdm(total=len(units), desc=desc, unit="sub", disable=None)
     try:
-        if jobs <= 1 or len(units) <= 1:
+        if elsewhere is not None:
+            for report in elsewhere:
+                _tell(report, progress)
+                yield report
+        elif jobs <= 1 or len(units) <= 1:
             reports = (work(unit, *args) for unit in units)
             for report in reports:
                 _tell(report, progress)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import os
 import sys
@@ -32,6 +33,10 @@ course_option = click.option("--course", "course_dir", type=click.Path(file_okay
 secret_option = click.option("--secret-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
                              help="File holding the course secret (else $AUTOGRADER_SECRET, else course.key).")
 
+cluster_option = click.option(
+    "--cluster", "cluster_address", metavar="ADDRESS", default=None,
+    help="Grade on a Dask cluster instead: tcp://HOST:PORT of its scheduler, or local:N for N local "
+         "worker processes (needs the 'cluster' extra).")
 
 class Group(click.Group):
     def invoke(self, ctx):
@@ -116,13 +121,18 @@ def generate(assignment: str, roster: Path, out: Path, solutions: bool, jobs: in
                    "whose score would change, old and new per task.")
 @click.option("--due", type=DueDate(), default=None,
               help="Due date, e.g. 2025-03-14T23:59 or 2025-03-14T23:59+01:00: a submission time after it is late.")
+@cluster_option
 @course_option
 @secret_option
 def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int | None, gradebook_path: Path | None,
           force: bool, require_sandbox: bool, nbgrader_gradebook: Path | None, dry_run: bool, due: datetime | None,
-          course_dir: Path, secret_file: Path | None) -> None:
+          cluster_address: str | None, course_dir: Path, secret_file: Path | None) -> None:
     """Grade SUBMISSIONS (a folder, a .zip, or an LMS's bulk download: Canvas, Moodle, Blackboard,
     Gradescope) for every roster student; write reports, grades.csv, summary.html."""
+    if cluster_address is not None and jobs is not None:
+        raise click.UsageError("--jobs and --cluster exclude each other: a cluster grades with its workers' threads")
+    if cluster_address is not None and dry_run:
+        raise click.UsageError("--dry-run grades on this machine (--jobs): leave out --cluster")
     course = Course(course_dir)
     course.assignment(assignment)
     students = read_roster(roster)
@@ -152,16 +162,30 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
         click.echo(f"{len(changes)} students' scores would change; written to {out / 'regrade-preview.csv'}. "
                    "Nothing else was written: no grades, no reports.")
         return
-    run = grade_class(course, assignment, students, submissions, out, course.secret(secret_file),
-                      jobs=jobs or default_jobs(), sandbox=sandbox, gradebook_path=gradebook_path, force=force,
-                      say=lambda line: click.echo(line, err=True), due=due, policy=rules)
+    with _cluster(cluster_address, course, sandbox) as cluster:
+        run = grade_class(course, assignment, students, submissions, out, course.secret(secret_file),
+                          jobs=jobs or default_jobs(), sandbox=sandbox, gradebook_path=gradebook_path, force=force,
+                          say=lambda line: click.echo(line, err=True), due=due, policy=rules,
+                          executor=cluster and cluster.grade)
     if nbgrader_gradebook is not None:
         count = record_grades(course, assignment, students, submissions, out, gradebook_path, nbgrader_gradebook)
         click.echo(f"Recorded {count} submissions in the nbgrader gradebook {nbgrader_gradebook}.")
     click.echo(f"{run.graded} graded, {run.ungradable} ungradable, {run.missing} without a submission"
                f"{f', {run.skipped} unchanged since the last run' if run.skipped else ''} "
-               f"in {run.seconds:.1f} s, {run.per_second:.1f} per second (sandbox: {sandbox}).")
+               f"in {run.seconds:.1f} s, {run.per_second:.1f} per second "
+               f"(sandbox: {sandbox}{f'; cluster: {cluster_address}' if cluster_address else ''}).")
     click.echo(f"Reports: {out}/<student_id>/report.html   Grades: {out / 'grades.csv'}   Summary: {out / 'summary.html'}")
+
+
+def _cluster(address: str | None, course: Course, sandbox: str):
+    """The Dask cluster to grade on, or nothing (a context either way)."""
+    if address is None:
+        return contextlib.nullcontext()
+    try:
+        from .cluster import ClusterExecutor
+    except ModuleNotFoundError as exc:
+        raise UserError(f"--cluster needs Dask distributed ({exc}): pip install 'optim-autograder[cluster]'") from None
+    return ClusterExecutor(address, course, sandbox)
 
 
 @main.command("nbgrader-source")
@@ -262,11 +286,12 @@ def tokens(roster: Path | None, staff_file: Path | None, data: Path, out: Path |
               help="Attempts a student may have waiting at once [default: course.toml, else 3].")
 @click.option("--require-sandbox", is_flag=True, help="Refuse to start without bubblewrap isolation.")
 @click.option("--demo", is_flag=True, help="The bundled sample class, with sign-in links to click (data: demo-server/).")
+@cluster_option
 @course_option
 @secret_option
 def serve(roster: Path | None, staff_file: Path | None, data: Path | None, host: str, port: int, jobs: int | None,
-          max_upload: str | None, max_queued: int | None, require_sandbox: bool, demo: bool, course_dir: Path,
-          secret_file: Path | None) -> None:
+          max_upload: str | None, max_queued: int | None, require_sandbox: bool, demo: bool,
+          cluster_address: str | None, course_dir: Path, secret_file: Path | None) -> None:
     """The course server: students hand in and read their reports; staff review, override, regrade, export."""
     from .demo import DEMO_SECRET, bundled_course
     from .policy import parse_size
@@ -292,9 +317,13 @@ def serve(roster: Path | None, staff_file: Path | None, data: Path | None, host:
     sandbox, why = choose_sandbox(require_sandbox)
     if sandbox != "bwrap":
         click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation.", fg="red", err=True)
+    if cluster_address is not None and jobs is not None:
+        raise click.UsageError("--jobs and --cluster exclude each other: a cluster grades with its workers' threads")
     settings = Settings(course.root, read_roster(roster), tuple(read_staff(staff_file)) if staff_file else (), data,
                         secret, policy, jobs or default_jobs(), sandbox)
-    run_server(settings, host, port, say=click.echo)
+    # The queue stays in this server's database; a cluster only grades what the dispatcher hands it.
+    with _cluster(cluster_address, course, sandbox) as cluster:
+        run_server(settings, host, port, say=click.echo, executor=cluster)
 
 
 @main.command()

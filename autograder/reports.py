@@ -68,14 +68,21 @@ def report_json(report: Report) -> str:
 
 
 def write_report(report: Report, folder: Path | str, templates: Path | str | None = None) -> None:
-    """Write folder/report.json and folder/report.html, both from the same record.
+    """Write folder/report.json and folder/report.html, both from the same record."""
+    write_report_files(report_files(report, templates), folder)
 
-    Each file is written whole or not at all, so an interrupted run leaves no half report.
-    """
+
+def report_files(report: Report, templates: Path | str | None = None) -> dict[str, str]:
+    """The text of report.json and report.html (rendered where the grading ran, written elsewhere)."""
+    return {"report.json": report_json(report), "report.html": render_report_html(report, templates)}
+
+
+def write_report_files(files: dict[str, str], folder: Path | str) -> None:
+    """Each file is written whole or not at all, so an interrupted run leaves no half report."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    _write_whole(folder / "report.json", report_json(report))
-    _write_whole(folder / "report.html", render_report_html(report, templates))
+    for name in ("report.json", "report.html"):
+        _write_whole(folder / name, files[name])
 
 
 def _write_whole(path: Path, text: str) -> None:

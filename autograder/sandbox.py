@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,19 +217,32 @@ class Zygote:
 
 
 _zygotes: dict[tuple, Zygote] = {}
+_starting = threading.Lock()
 
 
 def zygote(sandbox: str, limits: Limits) -> Zygote:
-    """This process's zygote for a sandbox ("bwrap" or "rlimit-only"), started on first use and after a death."""
+    """This process's zygote for a sandbox ("bwrap" or "rlimit-only"), started on first use and after a death.
+
+    It dies with the thread that started it (PR_SET_PDEATHSIG), so start it from a thread
+    that lives as long as the process grades.
+    """
     # Keyed by pid too: a forked pool worker must not share its parent's zygote.
     key = (os.getpid(), sandbox, limits.tmp_bytes)
-    current = _zygotes.get(key)
-    if current is None or not current.alive():
-        _zygotes[key] = current = Zygote(sandbox, limits)
-        # Ended and waited for when this process ends (pool processes too, which skip atexit),
-        # so that the zygote's time is counted where it was spent and nothing is left behind.
-        multiprocessing.util.Finalize(current, current.close, exitpriority=1)
+    with _starting:
+        current = _zygotes.get(key)
+        if current is None or not current.alive():
+            _zygotes[key] = current = Zygote(sandbox, limits)
+            # Ended and waited for when this process ends (pool processes too, which skip atexit),
+            # so that the zygote's time is counted where it was spent and nothing is left behind.
+            multiprocessing.util.Finalize(current, current.close, exitpriority=1)
     return current
+
+
+def close_zygotes() -> None:
+    """End this process's zygotes (a cluster worker that shuts down)."""
+    with _starting:
+        for key in [k for k in _zygotes if k[0] == os.getpid()]:
+            _zygotes.pop(key).close()
 
 
 _cold: set[str] = set()  # warm-ups that hung once: not tried again in this process

@@ -8,13 +8,11 @@ the same three methods; the dispatcher needs nothing else.
 
 from __future__ import annotations
 
-import functools
 import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Protocol
 
-from ..batch import grader_key
-from ..course import Course
+from ..batch import loaded_grader_key
 from ..grading import Unit, grade
 from ..records import Report
 from ..sandbox import Limits, zygote
@@ -33,13 +31,7 @@ class Executor(Protocol):
 
 def grade_unit(unit: Unit) -> tuple[Report, str]:
     """Runs in a worker process: the report, and the key of the grader that made it."""
-    return grade(unit), _grader_key(unit.course_root, unit.assignment)
-
-
-@functools.lru_cache(maxsize=None)
-def _grader_key(course_root: str, assignment: str) -> str:
-    # Once per process: the code this process loaded is the code that graded.
-    return grader_key(Course.at(course_root), assignment)
+    return grade(unit), loaded_grader_key(unit.course_root, unit.assignment)
 
 
 def _warm(kind: str) -> None:

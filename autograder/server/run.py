@@ -21,6 +21,7 @@ from ..roster import read_roster
 from ..variants import Variant
 from .app import create_app
 from .auth import Person, issue
+from .executors import Executor
 from .people import everyone
 from .service import Service, Settings
 
@@ -28,12 +29,16 @@ DEMO_STAFF = "ta1"
 DEMO_NEWCOMER = "s006"  # the sample student who handed nothing in
 
 
-def serve(settings: Settings, host: str, port: int, say: Callable[[str], None] = print) -> None:
+def serve(settings: Settings, host: str, port: int, say: Callable[[str], None] = print,
+          executor: Executor | None = None) -> None:
+    """Serve until stopped; `executor` grades instead of the local pool (a Dask cluster)."""
     with _lock(settings.data):
-        app = create_app(settings)
+        app = create_app(settings, executor)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        graders = (f"{settings.jobs} grading process{'es' if settings.jobs != 1 else ''}" if executor is None
+                   else "grading on the Dask cluster")
         say(f"Course server for {settings.course_root} on http://{host}:{port}/ "
-            f"(data: {settings.data}, {settings.jobs} grading process{'es' if settings.jobs != 1 else ''}, "
+            f"(data: {settings.data}, {graders}, "
             f"sandbox: {settings.sandbox}). Ctrl-C stops it; nothing queued is lost.")
         # No access log: sign-in links carry tokens in their query string.
         uvicorn.Server(uvicorn.Config(app, host=host, port=port, access_log=False, log_level="info",
