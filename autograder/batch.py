@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -103,6 +104,12 @@ class GradeRun:
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
 
+    @property
+    def per_second(self) -> float:
+        """Students given a report in this run, per second of it (the unchanged ones not counted)."""
+        done = self.graded + self.ungradable + self.missing - self.skipped
+        return done / self.seconds if self.seconds > 0 else 0.0
+
 
 def _graded(unit: Unit, policy: Policy) -> Report:
     return with_lateness(grade(unit), unit, policy)
@@ -143,12 +150,15 @@ def grade_class(
                          lambda sid: (out / sid / "report.json").exists())
     run.skipped = len(roster.student_ids) - len(units)
     templates = str(course.root / "templates")
+    # The class-wide review reads only the submissions: it runs beside the process pool (a thread
+    # of this process, which otherwise just stores reports), not after it on one core.
+    review = _Beside(similarity.review, course, assignment, roster.student_ids, found.by_student, secret)
     elsewhere = None if executor is None else executor(units, out, Path(templates), policy)
     for report in _each_graded(units, jobs, f"grade {name}", _grade_and_render, str(out), templates, policy,
-                               elsewhere=elsewhere):
+                               elsewhere=elsewhere, started=review.start):
         book.store(report, key)
     all_reports = book.reports(name, roster.student_ids)
-    findings = similarity.review(course, assignment, roster.student_ids, found.by_student, secret, jobs)
+    findings = review.result()
     all_reports = [_with_class_warnings(report, findings.warnings.get(report.student_id, ()), book, key,
                                         out, templates) for report in all_reports]
     book.close()
@@ -211,28 +221,62 @@ def _stale_units(course: Course, name: str, roster: Roster, found: Intake, secre
 
 
 def _each_graded(units: list[Unit], jobs: int, desc: str, work: Callable[..., Report], *args,
-                 elsewhere: Iterable[Report] | None = None) -> Iterator[Report]:
+                 elsewhere: Iterable[Report] | None = None,
+                 started: Callable[[], None] = lambda: None) -> Iterator[Report]:
     """Each unit's report as it finishes (in the process pool with `jobs` > 1, or as `elsewhere`
-    yields it); an ungradable one is said in one line as it comes."""
+    yields it); an ungradable one is said in one line as it comes. `started` is called once the
+    pool's processes exist."""
     progress = tqdm(total=len(units), desc=desc, unit="sub", disable=None)
     try:
         if elsewhere is not None:
             for report in elsewhere:
                 _tell(report, progress)
                 yield report
-        elif jobs <= 1:
+        elif jobs <= 1 or len(units) <= 1:
             reports = (work(unit, *args) for unit in units)
             for report in reports:
                 _tell(report, progress)
                 yield report
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
-                for future in as_completed([pool.submit(work, unit, *args) for unit in units]):
+                futures = [pool.submit(work, unit, *args) for unit in units]
+                started()
+                for future in as_completed(futures):
                     report = future.result()
                     _tell(report, progress)
                     yield report
     finally:
         progress.close()
+
+
+class _Beside:
+    """A call run in a thread beside the process pool, started once the pool has forked (a fork
+    while this thread imports or holds a lock could leave the pool's processes stuck), or run
+    in place when nothing was started."""
+
+    def __init__(self, function: Callable, *args):
+        self._call = lambda: function(*args)
+        self._thread: threading.Thread | None = None
+        self._outcome: tuple = ()
+
+    def start(self) -> None:
+        def run():
+            try:
+                self._outcome = (self._call(), None)
+            except BaseException as exc:  # handed to whoever asks for the result
+                self._outcome = (None, exc)
+
+        self._thread = threading.Thread(target=run, name="beside the pool", daemon=True)
+        self._thread.start()
+
+    def result(self):
+        if self._thread is None:
+            return self._call()
+        self._thread.join()
+        value, error = self._outcome
+        if error is not None:
+            raise error
+        return value
 
 
 def _tell(report: Report, progress: tqdm) -> None:

@@ -22,9 +22,9 @@ from .notebooks import (
     Unreadable,
     cell_grade_id,
     cell_source,
+    locked_cells,
     read_submission,
     strip_magics,
-    template_cells,
 )
 from .records import CellError, Report, Submission, TaskResult, score
 from .sandbox import Limits, Worker, WorkerDied, WorkerTimeout, warm
@@ -56,7 +56,7 @@ def execution_plan(nb, master: list[TemplateCell], student_id: str, fingerprint:
     by_id = {c.grade_id: c for c in master}
     warnings = _metadata_warnings(nb, student_id, fingerprint)
     cells, seen = [], set()
-    for position, cell in enumerate(nb.cells, start=1):
+    for position, cell in enumerate(nb["cells"], start=1):
         if cell.get("cell_type") != "code":
             continue
         grade_id = cell_grade_id(cell)
@@ -303,7 +303,7 @@ def _grade(unit: Unit) -> Report:
     except Unreadable as exc:
         return _ungradable(assignment, variant, unit, f"The submission could not be read: {exc}.")
     context = course.context(assignment, variant)
-    master = template_cells(course, assignment, variant, solutions=False, context=context)
+    master = locked_cells(course, assignment, variant, context.params)
     cells, warnings = execution_plan(nb, master, unit.student_id, variant.fingerprint)
     if major == 3:
         warnings.insert(0, "The notebook was in the old nbformat 3 and was converted to nbformat 4 for grading.")

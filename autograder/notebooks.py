@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import json
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import nbformat
+import jinja2
+import jinja2.meta
+import jinja2.nodes
 import numpy as np
-import sympy
 
 from . import __version__
 from .assignment import Assignment, GradingContext
@@ -61,6 +63,8 @@ def py(value: Any) -> str:
 
 def tex(value: Any) -> str:
     """LaTeX for a number, array or sympy expression (no surrounding dollars)."""
+    import sympy  # only notebooks that are written need LaTeX; grading starts faster without it
+
     if isinstance(value, np.ndarray):
         value = sympy.Matrix(value.tolist())
     if isinstance(value, float):
@@ -117,6 +121,11 @@ def function_source(source: str, node: ast.FunctionDef, stub: bool) -> str:
     return "\n".join(head + [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"])
 
 
+def _template_values(assignment: Assignment, variant: Variant, params: dict) -> dict:
+    return {**params, "params": params, "assignment": assignment, "student_id": variant.student_id,
+            "fingerprint": variant.fingerprint, "py": py, "tex": tex}
+
+
 def template_cells(course: Course, assignment: Assignment, variant: Variant, solutions: bool,
                    context: GradingContext | None = None) -> list[TemplateCell]:
     """The student's notebook as cells: template rendered with their numbers, solution cells filled.
@@ -126,17 +135,8 @@ def template_cells(course: Course, assignment: Assignment, variant: Variant, sol
     """
     context = context or course.context(assignment, variant)
     params, reference = context.params, context.reference
-    context = {
-        **params,
-        **assignment.notebook_context(params, reference),
-        "params": params,
-        "assignment": assignment,
-        "student_id": variant.student_id,
-        "fingerprint": variant.fingerprint,
-        "py": py,
-        "tex": tex,
-    }
-    text = course.templates.get_template(f"{assignment.name}/notebook.j2").render(context)
+    values = {**_template_values(assignment, variant, params), **assignment.notebook_context(params, reference)}
+    text = course.templates.get_template(f"{assignment.name}/notebook.j2").render(values)
     source = course.solution_source(assignment.name)
     functions = course.solution_functions(assignment.name)
     cells = []
@@ -153,6 +153,85 @@ def template_cells(course: Course, assignment: Assignment, variant: Variant, sol
     return cells
 
 
+def locked_cells(course: Course, assignment: Assignment, variant: Variant, params: dict) -> list[TemplateCell]:
+    """The template's cells as grading needs them: every cell's role and id, and the sources of
+    the given cells (the code that grading runs); the other cells' sources are left empty.
+
+    Only the given cells are rendered, each on its own and with the student's constants alone,
+    so the notebook's expectations (`notebook_context`: self-check values, LaTeX, reference runs)
+    are not computed for every submission. A template whose cells are not independent (a
+    variable set in one cell, an include, a macro), or whose given cells need those
+    expectations, is rendered whole instead.
+    """
+    chunks = _cell_chunks(course, assignment.name)
+    values = _template_values(assignment, variant, params)
+    known = values.keys() | course.templates.globals.keys()
+    if chunks is not None and all(names <= known for _, role, names, _ in chunks if role == "given"):
+        parts = []
+        for marker, role, _, template in chunks:
+            parts += [marker, template.render(values) if role == "given" else ""]
+        cells = parse_cells("\n".join(parts))
+        if len(cells) == len(chunks):
+            return [c if c.role == "given" else TemplateCell(c.role, c.grade_id, "", c.task) for c in cells]
+    context = GradingContext(variant, params, course.reference(assignment.name, params))
+    return [c if c.role == "given" else TemplateCell(c.role, c.grade_id, "", c.task)
+            for c in template_cells(course, assignment, variant, solutions=False, context=context)]
+
+
+# Statements by which one cell could change what another renders to.
+_DEPENDENT = (jinja2.nodes.Assign, jinja2.nodes.AssignBlock, jinja2.nodes.Import, jinja2.nodes.FromImport,
+              jinja2.nodes.Extends, jinja2.nodes.Macro, jinja2.nodes.CallBlock, jinja2.nodes.Block)
+
+
+@functools.lru_cache(maxsize=16)
+def _cell_chunks(course: Course, name: str) -> list[tuple[str, str, set[str], jinja2.Template]] | None:
+    """The template cut at its marker lines into (marker, role, the names its lines use, their
+    template), or None when its cells could depend on each other and only the whole template
+    means anything."""
+    env = course.templates
+    source = env.loader.get_source(env, f"{name}/notebook.j2")[0]
+    chunks, marker, lines = [], None, []
+    for line in source.splitlines():
+        if MARKER.match(line):
+            if marker is not None:
+                chunks.append((marker, "\n".join(lines)))
+            marker, lines = line, []
+        elif marker is None:
+            if line.strip():
+                return None
+        else:
+            lines.append(line)
+    if marker is not None:
+        chunks.append((marker, "\n".join(lines)))
+    compiled = []
+    for marker, body in chunks:
+        names = _independent_names(env, body)
+        if names is None:
+            return None
+        compiled.append((marker, MARKER.match(marker).group(1), names, env.from_string(body)))
+    return compiled
+
+
+def _independent_names(env: jinja2.Environment, source: str, depth: int = 0) -> set[str] | None:
+    """The names a cell's text uses (its includes' too), or None when it may change another cell
+    or make cells of its own: a statement that sets, defines or imports, or a marker line."""
+    try:
+        tree = env.parse(source)
+    except jinja2.TemplateSyntaxError:
+        return None  # a statement that spans cells
+    if depth > 5 or "%%%" in source or any(True for _ in tree.find_all(_DEPENDENT)):
+        return None
+    names = set(jinja2.meta.find_undeclared_variables(tree))
+    for include in tree.find_all(jinja2.nodes.Include):
+        if not isinstance(include.template, jinja2.nodes.Const) or not isinstance(include.template.value, str):
+            return None  # which template it includes is only known when rendering
+        included = _independent_names(env, env.loader.get_source(env, include.template.value)[0], depth + 1)
+        if included is None:
+            return None
+        names |= included
+    return names
+
+
 def nbgrader_metadata(cell: TemplateCell, assignment: Assignment) -> dict:
     meta = {"grade": False, "solution": False, "locked": True, "grade_id": cell.grade_id,
             "schema_version": NBGRADER_SCHEMA}
@@ -166,6 +245,8 @@ def nbgrader_metadata(cell: TemplateCell, assignment: Assignment) -> dict:
 def build_notebook(course: Course, assignment: Assignment, variant: Variant, solutions: bool = False,
                    context: GradingContext | None = None):
     """The nbformat notebook of one student's variant, deterministic to the byte."""
+    import nbformat
+
     nb = nbformat.v4.new_notebook()
     for cell in template_cells(course, assignment, variant, solutions, context):
         meta = nbgrader_metadata(cell, assignment)
@@ -194,6 +275,8 @@ def build_notebook(course: Course, assignment: Assignment, variant: Variant, sol
 
 
 def write_notebook(nb, path) -> None:
+    import nbformat
+
     text = nbformat.writes(nb) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -210,6 +293,8 @@ def with_cell(nb, grade_id: str, source: str):
 
 
 def notebook_bytes(nb) -> bytes:
+    import nbformat
+
     return nbformat.writes(nb).encode("utf-8")
 
 
@@ -223,7 +308,8 @@ MAX_SUBMISSION_BYTES = 200 * 1024 * 1024
 
 
 def read_submission(data: bytes):
-    """Parse submitted bytes as a notebook, or say in one sentence why that is impossible."""
+    """Parse submitted bytes as a notebook (a dict in nbformat 4's JSON form, sources joined, and
+    its major version), or say in one sentence why that is impossible."""
     if not data.strip():
         raise Unreadable("the submitted file is empty")
     if len(data) > MAX_SUBMISSION_BYTES:
@@ -241,6 +327,15 @@ def read_submission(data: bytes):
     major = raw.get("nbformat")
     if major not in (3, 4):
         raise Unreadable(f"the notebook has nbformat version {major!r}; only versions 3 and 4 can be read")
+    if major == 4 and _plainly_well_formed(raw):
+        for cell in raw["cells"]:
+            if isinstance(cell.get("source"), list):
+                cell["source"] = "".join(cell["source"])
+        return raw, major
+    # Importing nbformat costs a second of start-up (jsonschema's format checkers), so it reads
+    # only what plain JSON cannot: nbformat 3, and the odd shapes whose errors it names.
+    import nbformat
+
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as exc:  # nbformat raises many kinds for malformed notebooks
@@ -248,6 +343,30 @@ def read_submission(data: bytes):
     if not isinstance(nb.get("cells"), list):
         raise Unreadable("the notebook has no list of cells")
     return nb, major
+
+
+def _plainly_well_formed(raw: dict) -> bool:
+    """A notebook dict that nbformat would read into exactly these cells and metadata (joining the
+    sources' lines), with nothing for it to convert, repair or refuse."""
+    if not isinstance(raw.get("metadata"), dict) or not isinstance(raw.get("cells"), list):
+        return False
+    for cell in raw["cells"]:
+        if not (isinstance(cell, dict) and isinstance(cell.get("metadata"), dict) and "attachments" not in cell):
+            return False
+        source = cell.get("source", "")
+        if not (isinstance(source, str) or (isinstance(source, list) and all(isinstance(s, str) for s in source))):
+            return False
+        outputs = cell.get("outputs", [])
+        if not (isinstance(outputs, list) and all(_plain_output(o) for o in outputs)):
+            return False
+    return True
+
+
+def _plain_output(output) -> bool:
+    if not isinstance(output, dict) or not isinstance(output.get("data", {}), dict):
+        return False
+    text = output.get("text", "")
+    return isinstance(text, str) or (isinstance(text, list) and all(isinstance(t, str) for t in text))
 
 
 def cell_grade_id(cell) -> str | None:

@@ -1,54 +1,54 @@
-"""Figure specs (plain dicts written by the judges) drawn as inline PNG images.
+"""Figure specs (plain dicts written by the judges) drawn as inline SVG.
 
 A figure is data in report.json and a picture only in report.html, so reports can be
 redrawn without grading again. Student numbers reach this module (trajectories, losses):
 any value may be nan, inf or 1e300. A picture must stay readable then, so a path is cut
 at its first non-finite value and clipped to the window, and every such cut is said in
-words, on the picture and in `Picture.notes` for the page around it.
+words in `Picture.notes`, which the page prints with the picture.
 
-Same spec, same bytes: the Agg canvas, a fixed size and DPI and a PNG without time or
-"Software" metadata make the image a function of the spec (reports are compared byte
-for byte). Figures are built with `matplotlib.figure.Figure` on an Agg canvas, not with
-pyplot, so no backend is switched and nothing is kept in a global registry.
+The picture is drawn straight from the data: contour bands from contourpy, paths as
+polylines, axes, ticks and the legend laid out here. No raster, no font metrics, no
+clock: the same spec gives the same bytes, and the figure stays sharp at any zoom and
+in print.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import math
-import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 
+import contourpy
 import numpy as np
-from PIL import Image
-from matplotlib import colormaps
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
+from markupsafe import Markup
 
-from . import surfaces
+from . import surfaces, svg
 
-DPI = 100
 GRID = 64  # points per axis
 MAX_MARKERS = 120  # per path: beyond this, markers merge into a thick line
-NOTE_LINES = 4  # notes printed on the picture; all of them are returned
 # Okabe–Ito: told apart by people with any common colour-vision deficiency.
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 MARKERS = ("o", "s", "^", "D", "v", "P")
 DASHES = ("-", "--", "-.", ":")
 POINT_MARKERS = ("*", "X", "P", "h", "d")
-# Pale blues, darker towards the minimum: a background the paths stand out against, in print too.
-PALE = ListedColormap(colormaps["Blues"](np.linspace(0.38, 0.02, 64)))
+# ColorBrewer's Blues; the bands use its pale end, darker towards the minimum, so that the
+# paths stand out against them, in print too.
+BLUES = ((247, 251, 255), (222, 235, 247), (198, 219, 239), (158, 202, 225), (107, 174, 214),
+         (66, 146, 198), (33, 113, 181), (8, 81, 156), (8, 48, 107))
+CONTOUR_LINE = "#6b7b8c"
+MUTED = "#57606a"
+DEFAULT_AXES = ("x₁", "x₂")
+
+# Layout in the picture's own pixels (1 px = 1/100 inch at 100% zoom).
+TICK_SIZE, TITLE_SIZE, LEGEND_SIZE = 13.0, 15.0, 11.5
+LEGEND_ROW = 19.0
+MARGIN_TOP, MARGIN_BOTTOM = 38.0, 52.0
 
 
 @dataclass(frozen=True)
 class Picture:
-    uri: str  # data:image/png;base64,...
+    svg: Markup  # an <svg> element, self-contained
     alt: str  # what the picture shows, for screen readers
     notes: tuple[str, ...] = ()  # what was clipped or left out, in words
 
@@ -61,33 +61,135 @@ def draw(spec: dict) -> Picture:
     return _contour(spec)
 
 
-def histogram(scores, max_score: float) -> str:
-    """A histogram of scores on [0, max_score] with mean and median marked, as a data URI."""
-    values = np.array([float(s) for s in scores if s is not None], dtype=float)
-    values = values[np.isfinite(values)]
-    top = float(max_score) if max_score and math.isfinite(float(max_score)) and max_score > 0 else 1.0
-    fig = Figure(figsize=(7.2, 2.8), dpi=DPI)
-    ax = fig.add_subplot()
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.18)
-    # One bar per point up to 20 points, then 20 bars: whole points are what people count.
-    bins = int(min(20, max(1, math.ceil(top))))
-    ax.hist(np.clip(values, 0, top), bins=np.linspace(0, top, bins + 1), color=COLOURS[0], edgecolor="white")
-    if values.size:
-        ax.axvline(float(np.mean(values)), color="#222222", ls="--", lw=1.3, label=f"mean {_score(np.mean(values))}")
-        ax.axvline(float(np.median(values)), color=COLOURS[1], ls=":", lw=1.8, label=f"median {_score(np.median(values))}")
-        ax.legend(loc="upper left", frameon=False, fontsize=9)
+# --- axes -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Axes:
+    """A panel: data limits mapped onto a box of the picture; y grows upwards (log10 of it when log)."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
+    log: bool = False
+
+    def x(self, values) -> np.ndarray:
+        values = np.asarray(values, dtype=float)
+        return self.left + (values - self.xlim[0]) / (self.xlim[1] - self.xlim[0]) * (self.right - self.left)
+
+    def y(self, values) -> np.ndarray:
+        values = np.asarray(values, dtype=float)
+        if self.log:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values = np.log10(values)
+        return self.bottom - (values - self.ylim[0]) / (self.ylim[1] - self.ylim[0]) * (self.bottom - self.top)
+
+    def xy(self, points: np.ndarray) -> np.ndarray:
+        return np.column_stack([self.x(points[:, 0]), self.y(points[:, 1])]) if len(points) else np.empty((0, 2))
+
+
+def _nice_ticks(low: float, high: float, most: int = 7, integer: bool = False) -> list[float]:
+    """At most `most` round values (1, 2, 2.5 or 5 times a power of ten) in [low, high]."""
+    span = high - low
+    if not span > 0:
+        return [low]
+    step = 10.0 ** math.floor(math.log10(span / most))
+    for factor in (1, 2, 2.5, 5, 10):
+        if span / (factor * step) <= most and not (integer and factor * step < 1) \
+                and not (integer and factor == 2.5 and step < 10):
+            step *= factor
+            break
+    first = math.ceil(low / step - 1e-9)
+    ticks = [k * step for k in range(first, int(math.floor(high / step + 1e-9)) + 1)]
+    return [0.0 if abs(t) < 1e-12 * span else t for t in ticks]
+
+
+def _tick_label(value: float, ticks: list[float]) -> str:
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    if abs(round(step * 10**decimals) - step * 10**decimals) > 1e-6:
+        decimals += 1  # a step of 0.25 needs one more than 0.2
+    text = f"{value:.{min(decimals, 10)}f}"
+    return "0" if float(text) == 0 else text.replace("-", "−")
+
+
+def _frame(canvas: svg.Canvas, ax: Axes, *, full: bool) -> None:
+    if full:
+        canvas.rect(ax.left, ax.top, ax.right - ax.left, ax.bottom - ax.top, stroke=svg.INK, width=0.8)
     else:
-        ax.text(0.5, 0.5, "no scores yet", transform=ax.transAxes, ha="center", va="center", color="#555555")
-    ax.set_xlim(0, top)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel(f"score (out of {_score(top)})")
-    ax.set_ylabel("students")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    _quiet_frame(ax)
-    return _png_uri(fig)
+        canvas.path(svg.polyline([(ax.left, ax.top), (ax.left, ax.bottom), (ax.right, ax.bottom)]),
+                    stroke=svg.INK, width=0.8)
+
+
+def _x_ticks(canvas: svg.Canvas, ax: Axes, ticks: list[float], labels: list[str]) -> None:
+    xs = ax.x(ticks)
+    canvas.path(svg.segments([(x, ax.bottom) for x in xs], [(x, ax.bottom + 4.5) for x in xs]), stroke=svg.INK,
+                width=0.8)
+    for x, label in zip(ax.x(ticks), labels):
+        canvas.text(x, ax.bottom + 19, label, size=TICK_SIZE, anchor="middle")
+
+
+def _y_ticks(canvas: svg.Canvas, ax: Axes, positions: np.ndarray, labels: list[str]) -> None:
+    canvas.path(svg.segments([(ax.left, y) for y in positions], [(ax.left - 4.5, y) for y in positions]),
+                stroke=svg.INK, width=0.8)
+    for y, label in zip(positions, labels):
+        canvas.text(ax.left - 7, y + 4.5, label, size=TICK_SIZE, anchor="end")
+
+
+def _linear_axes(canvas: svg.Canvas, ax: Axes, xlabel: str, ylabel: str, *, integer_x: bool = False,
+                 integer_y: bool = False) -> None:
+    xt = _nice_ticks(*ax.xlim, integer=integer_x)
+    yt = _nice_ticks(*ax.ylim, most=6, integer=integer_y)
+    _x_ticks(canvas, ax, xt, [_tick_label(t, xt) for t in xt])
+    _y_ticks(canvas, ax, ax.y(yt), [_tick_label(t, yt) for t in yt])
+    _axis_names(canvas, ax, xlabel, ylabel, max(len(_tick_label(t, yt)) for t in yt))
+
+
+def _axis_names(canvas: svg.Canvas, ax: Axes, xlabel: str, ylabel: str, label_chars: int) -> None:
+    canvas.text((ax.left + ax.right) / 2, ax.bottom + 40, xlabel, size=TICK_SIZE, anchor="middle")
+    x = ax.left - 16 - svg.text_width("0" * label_chars, TICK_SIZE)
+    canvas.text(x, (ax.top + ax.bottom) / 2, ylabel, size=TICK_SIZE, anchor="middle", rotate=True)
+
+
+def _title(canvas: svg.Canvas, ax: Axes, title: str) -> None:
+    if title:
+        canvas.text((ax.left + ax.right) / 2, ax.top - 12, title, size=TITLE_SIZE, anchor="middle")
 
 
 # --- the contour figure -------------------------------------------------------------
+
+@dataclass
+class Legend:
+    """Entries (label, colour, dash, marker, is_point) laid out in rows under the panels."""
+
+    entries: list
+
+    def rows(self, width: float) -> list[list]:
+        rows, row, used = [], [], 0.0
+        for entry in self.entries:
+            size = 44 + svg.text_width(entry[0], LEGEND_SIZE) + 22
+            if row and used + size > width:
+                rows.append(row)
+                row, used = [], 0.0
+            row.append((used, entry))
+            used += size
+        return rows + ([row] if row else [])
+
+    def draw(self, canvas: svg.Canvas, left: float, top: float, width: float) -> None:
+        for r, row in enumerate(self.rows(width)):
+            y = top + r * LEGEND_ROW
+            for offset, (label, colour, dash, marker, point) in row:
+                x = left + offset
+                if not point:
+                    canvas.path(svg.segments([(x, y)], [(x + 34, y)]), stroke=colour, width=2.2,
+                                dash=svg.dashes(dash, 2.2))
+                    canvas.path(svg.markers(marker, [(x + 17, y)], 7), fill=colour)
+                else:
+                    canvas.path(svg.markers(marker, [(x + 17, y)], 14), fill=svg.INK, stroke="white", width=1.2)
+                canvas.text(x + 42, y + 4, label, size=LEGEND_SIZE)
+
 
 def _contour(spec: dict) -> Picture:
     xlim, ylim = _window(spec, "xlim"), _window(spec, "ylim")
@@ -97,45 +199,49 @@ def _contour(spec: dict) -> Picture:
     z = _surface_grid(json.dumps(surface, sort_keys=True), xlim, ylim)
     curves = spec.get("loss_curves") or []
     title = _label(spec.get("title"), "")
+    xname, yname = _axis_names_of(spec)
 
-    fig = Figure(figsize=(10.0, 4.4) if curves else (6.0, 4.6), dpi=DPI)
-    ax = fig.add_subplot(1, 2, 1) if curves else fig.add_subplot()
-    _draw_surface(ax, z, xlim, ylim)
+    width = 1000.0 if curves else 600.0
+    panel_bottom = MARGIN_TOP + (346.0 if curves else 366.0)
+    ax = Axes(78.0, MARGIN_TOP, 480.0 if curves else 584.0, panel_bottom, xlim, ylim)
+    canvas = svg.Canvas(width, 0.0)
+    _draw_surface(canvas, ax, z)
+    _frame(canvas, ax, full=True)
+    _linear_axes(canvas, ax, xname, yname)
+    _title(canvas, ax, title)
+
     paths = spec.get("paths") or []
     # A loss curve with a path's label is drawn in that path's style.
     styles = {_label(path.get("label"), f"path {i + 1}"): i for i, path in enumerate(paths)}
-    notes, handles = [], []
+    notes, entries, layers = [], [], []
     for i, path in enumerate(paths):
-        notes += _draw_path(ax, path, i, xlim, ylim, handles)
+        notes += _path(ax, path, i, entries, layers)
     for i, point in enumerate(spec.get("points") or []):
-        notes += _draw_point(ax, point, i, xlim, ylim, handles)
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
-    ax.set_xlabel("θ₁")
-    ax.set_ylabel("θ₂")
-    ax.set_title(_tex_safe(title), fontsize=11, y=1.01)
-    if handles:
-        ax.legend(handles=[h for _, h in handles], loc="best", fontsize=8, framealpha=0.9)
+        notes += _point(ax, point, i, entries, layers)
+    for _, draw_layer in sorted(layers, key=lambda item: item[0]):
+        draw_layer(canvas)
     if curves:
-        loss_ax = fig.add_subplot(1, 2, 2)
-        notes += _draw_losses(loss_ax, curves, styles)
+        notes += _losses(canvas, curves, styles, entries, ax)
 
-    wrapped = [textwrap.fill("⚠ " + n, 150 if curves else 90) for n in notes[:NOTE_LINES]]
-    if len(notes) > NOTE_LINES:
-        wrapped.append(f"… and {len(notes) - NOTE_LINES} more notes below the figure")
-    lines = sum(w.count("\n") + 1 for w in wrapped)
-    bottom_in = 0.55 + 0.2 * lines  # room under the axes for the notes, in inches
-    fig.set_figheight(fig.get_figheight() + 0.2 * lines)
-    fig.subplots_adjust(left=0.08 if curves else 0.12, right=0.98, top=0.92,
-                        bottom=bottom_in / fig.get_figheight(), wspace=0.25)
-    if wrapped:
-        fig.text(0.01, 0.015, _tex_safe("\n".join(wrapped)), fontsize=8.5, color="#7a2e00", va="bottom", ha="left")
+    legend = Legend(entries)
+    legend_top = panel_bottom + MARGIN_BOTTOM + 14
+    legend.draw(canvas, 24.0, legend_top, width - 48)
+    canvas.height = legend_top + len(legend.rows(width - 48)) * LEGEND_ROW + (6 if entries else -10)
 
-    labels = [label for label, _ in handles]
-    alt = f"Contour plot of the loss{': ' + title if title else ''}"
+    labels = list(dict.fromkeys(entry[0] for entry in entries))
+    alt = f"Contour plot of the loss{': ' + title if title else ''} over {xname} and {yname}"
     alt += f", showing {', '.join(labels)}" if labels else ""
     alt += "; with the loss per step on a log scale" if curves else ""
-    return Picture(_png_uri(fig), alt + ".", tuple(notes))
+    return Picture(canvas.markup(alt + "."), alt + ".", tuple(notes))
+
+
+def _axis_names_of(spec: dict) -> tuple[str, str]:
+    names = spec.get("axes")
+    if names is None:
+        return DEFAULT_AXES
+    if not (isinstance(names, (list, tuple)) and len(names) == 2):
+        raise ValueError(f"axes should be two names [x, y], got {names!r}")
+    return _label(names[0], DEFAULT_AXES[0]), _label(names[1], DEFAULT_AXES[1])
 
 
 def _window(spec: dict, key: str) -> tuple[float, float]:
@@ -182,16 +288,34 @@ def _levels(z: np.ndarray) -> np.ndarray | None:
     return np.linspace(low, high, 16)
 
 
-def _draw_surface(ax, z: np.ndarray, xlim, ylim) -> None:
+def _blue(position: float) -> str:
+    """ColorBrewer Blues at a position in [0, 1], as #rrggbb."""
+    scaled = min(max(position, 0.0), 1.0) * (len(BLUES) - 1)
+    k = min(int(scaled), len(BLUES) - 2)
+    t = scaled - k
+    rgb = (round(a + (b - a) * t) for a, b in zip(BLUES[k], BLUES[k + 1]))
+    return "#" + "".join(f"{c:02x}" for c in rgb)
+
+
+def _draw_surface(canvas: svg.Canvas, ax: Axes, z: np.ndarray) -> None:
+    """Filled bands between the levels, each outlined: the outlines are the contour lines."""
     levels = _levels(z)
     if levels is None:
         return
-    xs, ys = np.linspace(*xlim, GRID), np.linspace(*ylim, GRID)
-    ax.contourf(xs, ys, z, levels=levels, cmap=PALE, extend="max")
-    ax.contour(xs, ys, z, levels=levels, colors="#6b7b8c", linewidths=0.5, linestyles="solid")
+    xs, ys = np.linspace(*ax.xlim, GRID), np.linspace(*ax.ylim, GRID)
+    grid = np.ma.masked_invalid(z) if not np.isfinite(z).all() else z
+    generator = contourpy.contour_generator(xs, ys, grid, name="serial", fill_type=contourpy.FillType.OuterOffset)
+    bands = len(levels) - 1
+    for i in range(bands):
+        rings = []
+        for points, offsets in zip(*generator.filled(levels[i], levels[i + 1])):
+            pixels = ax.xy(points)
+            rings += [pixels[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+        colour = _blue(0.38 - 0.36 * i / max(1, bands - 1))
+        canvas.path(svg.polygons(rings), fill=colour, fill_rule="evenodd", stroke=CONTOUR_LINE, width=0.6)
 
 
-def _draw_path(ax, path: dict, i: int, xlim, ylim, handles: list) -> list[str]:
+def _path(ax: Axes, path: dict, i: int, entries: list, layers: list) -> list[str]:
     label = _label(path.get("label"), f"path {i + 1}")
     points = _xy_rows(path.get("points"), f"path {label!r}")
     colour, marker, dash = _style(i)
@@ -201,19 +325,24 @@ def _draw_path(ax, path: dict, i: int, xlim, ylim, handles: list) -> list[str]:
     finite_rows = np.isfinite(points).all(axis=1)
     cut = len(points) if finite_rows.all() else int(np.argmin(finite_rows))
     kept = points[:cut]
-    inside = _inside(kept, xlim, ylim)
+    inside = _inside(kept, ax.xlim, ax.ylim)
     left = None if inside.all() else int(np.argmin(inside))
 
     if len(kept):
         width, size, z = _layer(i)
-        line = kept if left is None else _clip_polyline(kept, xlim, ylim)
-        ax.plot(line[:, 0], line[:, 1], color=colour, ls=dash, lw=width, zorder=z)
+        line = kept if left is None else _clip_polyline(kept, ax.xlim, ax.ylim)
         shown = kept[inside][:: max(1, math.ceil(inside.sum() / MAX_MARKERS))]
-        ax.plot(shown[:, 0], shown[:, 1], ls="none", marker=marker, ms=size, color=colour, zorder=z)
-        if inside[0]:
-            ax.plot(*kept[0], marker=marker, ms=10, mfc="white", mec=colour, mew=2, zorder=z + 1)
-            ax.annotate("start", kept[0], xytext=(6, 6), textcoords="offset points", fontsize=8, color=colour)
-        handles.append((label, Line2D([], [], color=colour, ls=dash, marker=marker, ms=5, label=_tex_safe(label))))
+        start = ax.xy(kept[:1]) if inside[0] else None
+
+        def draw_path(canvas, line=ax.xy(line), shown=ax.xy(shown)):
+            canvas.path(svg.polyline(line), stroke=colour, width=width, dash=svg.dashes(dash, width))
+            canvas.path(svg.markers(marker, shown, size), fill=colour)
+            if start is not None:
+                canvas.path(svg.markers(marker, start, 13.0), fill="white", stroke=colour, width=2.6)
+                canvas.text(start[0, 0] + 9, start[0, 1] - 9, "start", size=11, colour=colour)
+
+        layers.append((z, draw_path))
+        entries.append((label, colour, dash, marker, False))
 
     problems = []
     if left is not None:
@@ -224,21 +353,21 @@ def _draw_path(ax, path: dict, i: int, xlim, ylim, handles: list) -> list[str]:
     return [f"{label}: trajectory {' and '.join(problems)}, {outcome}"] if problems else []
 
 
-def _draw_point(ax, point: dict, i: int, xlim, ylim, handles: list) -> list[str]:
+def _point(ax: Axes, point: dict, i: int, entries: list, layers: list) -> list[str]:
     label = _label(point.get("label"), f"point {i + 1}")
     xy = _xy_rows([point.get("xy")], f"point {label!r}")
     if not np.isfinite(xy).all():
         return [f"{label}: the point is not finite (nan or inf), not drawn"]
-    if not _inside(xy, xlim, ylim)[0]:
+    if not _inside(xy, ax.xlim, ax.ylim)[0]:
         return [f"{label}: the point ({_number(xy[0, 0])}, {_number(xy[0, 1])}) lies outside the window, not drawn"]
     marker = POINT_MARKERS[i % len(POINT_MARKERS)]
-    (handle,) = ax.plot(*xy[0], ls="none", marker=marker, ms=12, color="#1f2328", mec="white", mew=1.2,
-                        zorder=6, label=_tex_safe(label))
-    handles.append((label, handle))
+    layers.append((6.0, lambda canvas, at=ax.xy(xy): canvas.path(svg.markers(marker, at, 17.0), fill=svg.INK,
+                                                                  stroke="white", width=1.6)))
+    entries.append((label, svg.INK, "-", marker, True))
     return []
 
 
-def _draw_losses(ax, curves: list, styles: dict) -> list[str]:
+def _losses(canvas: svg.Canvas, curves: list, styles: dict, entries: list, contour_ax: Axes) -> list[str]:
     notes, series = [], []
     for i, curve in enumerate(curves):
         label = _label(curve.get("label"), f"loss {i + 1}")
@@ -264,24 +393,76 @@ def _draw_losses(ax, curves: list, styles: dict) -> list[str]:
         shift, ylabel = low - eps, "loss − min + ε"
         notes.append(f"some loss values are ≤ 0: the loss panel shows loss − min + ε "
                      f"(min = {_number(low)}, ε = {_number(eps)})")
-    for label, values, style in series:
-        colour, _, dash = _style(style)
-        width, _, z = _layer(style)
-        ax.plot(np.arange(values.size), values - shift, color=colour, ls=dash, lw=width, zorder=z,
-                label=_tex_safe(label))
-    ax.set_yscale("log")
-    # Plain tick labels ("1e-3"): mathtext ones cost a third of the figure's time, and
-    # dozens of minor log ticks as much again.
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: _number(value)))
-    ax.yaxis.set_minor_locator(NullLocator())
-    ax.set_xlabel("step")
-    ax.set_ylabel(ylabel)
-    ax.set_title("loss per step", fontsize=11, y=1.01)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    if series:
-        ax.legend(fontsize=8, frameon=False)
-    _quiet_frame(ax)
+
+    shifted = [(label, values - shift, style) for label, values, style in series]
+    positive = np.concatenate([v[v > 0] for _, v, _ in shifted] + [np.empty(0)])
+    top, bottom = (float(np.log10(positive.max())), float(np.log10(positive.min()))) if positive.size else (1.0, 0.0)
+    pad = max(0.05 * (top - bottom), 0.15)
+    steps = max([v.size for _, v, _ in shifted] + [2]) - 1
+    ax = Axes(600.0, contour_ax.top, 984.0, contour_ax.bottom, (-0.04 * steps, 1.04 * steps),
+              (bottom - pad, top + pad), log=True)
+    _frame(canvas, ax, full=False)
+    xt = _nice_ticks(0.0, float(steps), integer=True)
+    _x_ticks(canvas, ax, xt, [_tick_label(t, xt) for t in xt])
+    decades = _log_ticks(*ax.ylim)
+    _y_ticks(canvas, ax, ax.y([10.0 ** k for k in decades]), [_number(10.0 ** k) for k in decades])
+    _axis_names(canvas, ax, "step", ylabel, max([len(_number(10.0 ** k)) for k in decades] + [1]))
+    _title(canvas, ax, "loss per step")
+
+    for label, values, style in sorted(shifted, key=lambda s: _layer(s[2])[2]):
+        colour, marker, dash = _style(style)
+        width, _, _ = _layer(style)
+        points = np.column_stack([np.arange(values.size), values])
+        pixels = np.column_stack([ax.x(points[:, 0]), ax.y(points[:, 1])])
+        pixels[~(values > 0)] = np.nan  # a zero after the shift has no place on a log axis
+        canvas.path(svg.polyline(pixels), stroke=colour, width=width, dash=svg.dashes(dash, width))
+        if label not in styles:
+            entries.append((label, colour, dash, marker, False))
     return notes
+
+
+def _log_ticks(low: float, high: float) -> list[float]:
+    """Exponents of the powers of ten to label on a log axis spanning [low, high] decades."""
+    decades = list(range(math.ceil(low), math.floor(high) + 1))
+    every = max(1, math.ceil(len(decades) / 8))
+    return decades[::every] or [round((low + high) / 2)]
+
+
+# --- the score histogram ------------------------------------------------------------
+
+def histogram(scores, max_score: float) -> Picture:
+    """A histogram of scores on [0, max_score] with mean and median marked."""
+    values = np.array([float(s) for s in scores if s is not None], dtype=float)
+    values = values[np.isfinite(values)]
+    top = float(max_score) if max_score and math.isfinite(float(max_score)) and max_score > 0 else 1.0
+    # One bar per point up to 20 points, then 20 bars: whole points are what people count.
+    bins = int(min(20, max(1, math.ceil(top))))
+    counts, edges = np.histogram(np.clip(values, 0, top), bins=np.linspace(0, top, bins + 1))
+    peak = max(1, int(counts.max()) if counts.size else 1)
+    canvas = svg.Canvas(720.0, 300.0)
+    ax = Axes(62.0, 22.0, 704.0, 238.0, (0.0, top), (0.0, peak * 1.08))
+    bars = svg.polygons([[(ax.x(a), ax.y(0)), (ax.x(a), ax.y(n)), (ax.x(b), ax.y(n)), (ax.x(b), ax.y(0))]
+                         for a, b, n in zip(edges[:-1], edges[1:], counts) if n])
+    canvas.path(bars, fill=COLOURS[0], stroke="white", width=1.0)
+    _frame(canvas, ax, full=False)
+    _linear_axes(canvas, ax, f"score (out of {_score(top)})", "students", integer_x=True, integer_y=True)
+    alt = f"Histogram of the scores of {values.size} submitted notebooks, out of {_score(top)} points"
+    if values.size:
+        mean, median = float(np.mean(values)), float(np.median(values))
+        legend = [(f"mean {_score(mean)}", "#222222", "--", mean, 1.6), (f"median {_score(median)}", COLOURS[1], ":", median, 2.4)]
+        for k, (label, colour, dash, where, width) in enumerate(legend):
+            x = float(ax.x(min(max(where, 0.0), top)))
+            canvas.path(svg.segments([(x, ax.top)], [(x, ax.bottom)]), stroke=colour, width=width,
+                        dash=svg.dashes(dash, width))
+            y = ax.top + 12 + k * LEGEND_ROW
+            canvas.path(svg.segments([(ax.left + 12, y)], [(ax.left + 42, y)]), stroke=colour, width=width,
+                        dash=svg.dashes(dash, width))
+            canvas.text(ax.left + 48, y + 4, label, size=LEGEND_SIZE + 1)
+        alt += f"; mean {_score(mean)}, median {_score(median)}"
+    else:
+        canvas.text((ax.left + ax.right) / 2, (ax.top + ax.bottom) / 2, "no scores yet", anchor="middle",
+                    colour=MUTED)
+    return Picture(canvas.markup(alt + "."), alt + ".")
 
 
 # --- geometry -----------------------------------------------------------------------
@@ -332,20 +513,15 @@ def _style(i: int) -> tuple[str, str, str]:
 
 
 def _layer(i: int) -> tuple[float, float, float]:
-    """Line width, marker size and z-order of the i-th series. The first (by convention
-    the student's) is thin and on top, the others wider beneath it: paths that agree
-    show as one line with a halo instead of one hiding the other."""
-    return (1.6, 3.5, 4.0) if i == 0 else (2.8, 5.0, 3.0 - 0.01 * i)
+    """Line width, marker size and drawing order of the i-th series. The first (by
+    convention the student's) is thin and on top, the others wider beneath it: paths that
+    agree show as one line with a halo instead of one hiding the other."""
+    return (2.2, 5.0, 4.0) if i == 0 else (3.9, 7.0, 3.0 - 0.01 * i)
 
 
 def _label(value, default: str) -> str:
     text = str(value) if value not in (None, "") else default
     return text if len(text) <= 60 else text[:59] + "…"
-
-
-def _tex_safe(text: str) -> str:
-    """Text for matplotlib: a "$" in a label must not switch it to math mode."""
-    return text.replace("$", r"\$")
 
 
 def _number(value) -> str:
@@ -356,20 +532,3 @@ def _number(value) -> str:
 def _score(value) -> str:
     """Points as the pages write them: 14.25, 20, 3.33."""
     return f"{float(value):.2f}".rstrip("0").rstrip(".")
-
-
-def _quiet_frame(ax) -> None:
-    ax.spines["top"].set_visible(False)
-    ax.spines["right"].set_visible(False)
-
-
-def _png_uri(fig: Figure) -> str:
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    rgb = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
-    # 128 colours look the same as 16 million here and make the PNG a third the size:
-    # a report inlines a dozen of them. Pillow writes no time or "Software" chunk, so
-    # the bytes depend on the picture only.
-    buffer = io.BytesIO()
-    rgb.quantize(colors=128, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(buffer, format="png")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

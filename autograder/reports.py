@@ -182,8 +182,8 @@ def _figure(spec) -> dict | None:
         picture = plots.draw(spec)
     except ValueError as exc:
         # The figure is an illustration; a malformed one must not cost the report.
-        return {"uri": None, "alt": "", "notes": [f"the figure could not be drawn: {_text(str(exc))}"]}
-    return {"uri": picture.uri, "alt": picture.alt, "notes": list(picture.notes)}
+        return {"svg": None, "alt": "", "notes": [f"the figure could not be drawn: {_text(str(exc))}"]}
+    return {"svg": picture.svg, "alt": picture.alt, "notes": list(picture.notes)}
 
 
 # --- the class summary --------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import multiprocessing.util
 import os
 import select
 import shutil
@@ -202,13 +203,15 @@ class Zygote:
         return True
 
     def close(self) -> None:
-        self.control.close()
-        if self.proc.poll() is None:
+        self.control.close()  # the zygote's cue to end, reaping what it started
+        try:
+            self.proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        self.proc.wait()
+            self.proc.wait()
         if self._host_tmp:
             shutil.rmtree(self._host_tmp, ignore_errors=True)
 
@@ -229,6 +232,9 @@ def zygote(sandbox: str, limits: Limits) -> Zygote:
         current = _zygotes.get(key)
         if current is None or not current.alive():
             _zygotes[key] = current = Zygote(sandbox, limits)
+            # Ended and waited for when this process ends (pool processes too, which skip atexit),
+            # so that the zygote's time is counted where it was spent and nothing is left behind.
+            multiprocessing.util.Finalize(current, current.close, exitpriority=1)
     return current
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -97,6 +98,7 @@ def test_grade_writes_reports_grades_and_summary_from_a_zip(tmp_path, toy, secre
                  "--out", tmp_path / "out", "--jobs", 1, "--course", TOY, "--secret-file", secret_file)
     assert result.exit_code == 0, result.output
     assert "1 graded, 1 ungradable, 1 without a submission" in result.output
+    assert re.search(r" in \d+\.\d s, \d+\.\d per second \(sandbox: (bwrap|rlimit-only)\)\.", result.output)
     rows = list(csv.DictReader((tmp_path / "out" / "grades.csv").open()))
     assert [(r["student_id"], r["score"], r["max_score"], r["scaled"], r["email"]) for r in rows] == [
         ("a1", "4", "4", "3", "a1@uni.example"), ("b2", "0", "4", "0", "b2@uni.example"),
@@ -198,3 +200,10 @@ def test_a_bug_of_ours_is_one_line_not_a_traceback(monkeypatch, tmp_path, secret
     assert result.output.strip().splitlines() == [
         "Error: the grader itself failed (KeyError: 'oops'). This is a bug in optim-autograder; "
         "run again with AUTOGRADER_DEBUG=1 to see where."]
+
+
+def test_the_rate_counts_only_the_students_graded_in_this_run():
+    from autograder.batch import GradeRun
+
+    assert GradeRun(graded=3, ungradable=1, missing=1, skipped=2, seconds=2.0).per_second == 1.5
+    assert GradeRun(skipped=3, graded=3).per_second == 0.0  # nothing graded, no time spent

@@ -11,6 +11,7 @@ import ast
 import copy
 import importlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -111,6 +112,49 @@ def test_checks_are_deterministic_per_student(course, assignment):
     shows = lambda s: [(c.name, [call.shows for call in c.calls]) for c in assignment.checks(context(course, assignment, s))]
     assert shows("s001") == shows("s001")
     assert shows("s001") != shows("s002")
+
+
+# --- the surfaces, expanded exactly ------------------------------------------------------------
+
+def sympy_terms(expr, names=("x", "y")) -> list:
+    """What the cases computed with sympy before: Poly(expand(expr)).terms(), as floats."""
+    if isinstance(expr, str):  # a formula as the cases write it (numpy scalars print as np.float64(…))
+        expr = sp.sympify(re.sub(r"np\.float64\(([^)]*)\)", r"\1", expr), rational=True)
+    return [[float(c), [int(e) for e in exps]] for exps, c in sp.Poly(sp.expand(expr), *sp.symbols(names)).terms()]
+
+
+def test_exact_expansions_are_sympys_to_the_bit(course):
+    """The cases expand their polynomials in exact fractions, without sympy: every coefficient must
+    be the float sympy gives, in sympy's order, or the hidden surfaces (and so the reports) would
+    move. The oracle is sympy expanding the formula each case shows the student."""
+    cases, poly = module(course, "cases"), module(course, "polynomials")
+    x, y = sp.symbols("x y")
+    himmelblau = (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
+    # Every k a rotated Himmelblau can draw (±0.50 … ±2.00): its float products round as sympy's do.
+    for k in sorted({round(sign * m / 100, 2) for m in range(50, 201) for sign in (-1, 1)}):
+        assert poly.scaled_terms(k, cases.HIMMELBLAU_SQUARES) == sympy_terms(k * himmelblau), k
+    assert cases.CAMEL == sympy_terms((4 - sp.Rational(21, 10) * x**2 + x**4 / 3) * x**2 + x * y + (-4 + 4 * y**2) * y**2)
+    for expr, formula, _ in cases.DEGENERATE.values():
+        assert expr.terms() == sympy_terms(formula) and str(sp.sympify(formula)) == formula
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        a, b = (round(float(v), 2) for v in rng.uniform(-2.5, 2.5, 2))
+        drawn = [cases.lecture_loss(a, b), cases.rosenbrock(rng)[0], cases.double_well(rng, 1)[0],
+                 cases.double_well(rng, 2, n=3)[0], cases.cubic_saddle(rng, 1, round(float(rng.uniform(1, 1.5)), 2))[0],
+                 cases.cubic_probe(rng), cases.cubic_probe(rng, degree=4)]
+        for surf in drawn:
+            names = cases.variables(len(surf.params["c"]))
+            assert surf.params["terms"] == sympy_terms(surf.formula, names), surf.formula
+
+
+def test_the_exact_hessian_is_sympys(course):
+    exact_hessian = module(course, "symbolic_hessian").exact_hessian
+    w1, w2 = sp.symbols("w1 w2")
+    rng = np.random.default_rng(8)
+    for x, y_hat in [(1.0, 1.0)] + [tuple(np.round(rng.uniform(-3, 3, 2), 2)) for _ in range(30)]:
+        q = lambda v: sp.Rational(repr(float(v)))  # noqa: E731
+        truth = sp.hessian((q(y_hat) - w1 * w2 * q(x)) ** 2, (w1, w2))
+        assert [sp.srepr(e) for e in exact_hessian(x, y_hat)] == [sp.srepr(e) for e in truth]
 
 
 # --- the reference and the known mistakes ----------------------------------------------------

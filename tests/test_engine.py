@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from autograder.grading import execution_plan
-from autograder.notebooks import build_notebook, parse_cells, template_cells
+from autograder.course import Course
+from autograder.notebooks import (
+    Unreadable,
+    build_notebook,
+    locked_cells,
+    parse_cells,
+    read_submission,
+    template_cells,
+)
 from autograder.variants import Variant
 
 from conftest import SECRET, grade_bytes, submission_of, task_scores
@@ -71,6 +83,42 @@ def test_plan_restores_locked_cells_and_skips_student_only_cells(toy):
     assert labels == ["constants", "scaled", "value_at_origin", "constants (restored)"]
     assert "SCALE = 100.0" not in cells[0]["source"]
     assert warnings == ["The locked cell 'constants' was edited; it was graded with its original content."]
+
+
+def grading_view(cells):
+    return [(c.role, c.grade_id, c.source if c.role == "given" else "") for c in cells]
+
+
+@pytest.mark.parametrize("name", ["critical_points", "momentum_nag"])
+def test_grading_renders_the_given_cells_exactly_as_the_notebook_has_them(course, name):
+    assignment = course.assignment(name)
+    for student in ("s1", "s2", "zoë"):
+        variant = Variant.derive(SECRET, name, student)
+        context = course.context(assignment, variant)
+        whole = template_cells(course, assignment, variant, solutions=False, context=context)
+        assert grading_view(locked_cells(course, assignment, variant, context.params)) == grading_view(whole)
+
+
+def test_cells_that_depend_on_each_other_are_rendered_whole(tmp_path):
+    """A value set in one cell, a given cell that needs the notebook's expectations, a cell that
+    includes more cells: the template is rendered whole, and grading runs what the notebook holds."""
+    course_dir = tmp_path / "course"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "toy_course", course_dir)
+    template = course_dir / "assignments" / "toy" / "notebook.j2"
+    original = template.read_text()
+    (course_dir / "templates").mkdir(exist_ok=True)
+    (course_dir / "templates" / "more.j2").write_text("%%% given more\nMORE = 1\n")
+    edits = [("%%% markdown\n{% set SCALE = 7 %}\n", "SCALE = {{ py(SCALE) }}", "SCALE = 7"),
+             ("%%% markdown\n", "SCALE = {{ py(SCALE) }} * {{ py(expected_at_one) }}", " * ["),
+             ('%%% markdown\n{% include "more.j2" %}\n', "SCALE = {{ py(SCALE) }}", "SCALE = ")]
+    for markdown, constants, shows in edits:
+        template.write_text(original.replace("%%% markdown\n", markdown, 1).replace("SCALE = {{ py(SCALE) }}", constants))
+        toy = Course(course_dir)
+        assignment, variant = toy.assignment("toy"), Variant.derive(SECRET, "toy", "s1")
+        context = toy.context(assignment, variant)
+        whole = template_cells(toy, assignment, variant, solutions=False, context=context)
+        assert grading_view(locked_cells(toy, assignment, variant, context.params)) == grading_view(whole)
+        assert shows in next(c.source for c in whole if c.grade_id == "constants")
 
 
 @pytest.mark.slow
@@ -137,6 +185,28 @@ def test_unreadable_submissions_get_a_reason(toy, sandbox, data, reason):
     report = grade_bytes(toy, "toy", "s1", data, sandbox)
     assert report["status"] == "ungradable" and report["score"] == 0
     assert reason in report["reason"]
+
+
+def test_plain_notebooks_are_read_as_nbformat_reads_them(toy):
+    data = submission_of(toy, "toy", "s1")
+    nb, major = read_submission(data)
+    theirs = nbformat.reads(data.decode("utf-8"), as_version=4)
+    assert major == 4 and json.dumps(nb["cells"], sort_keys=True) == json.dumps(theirs.cells, sort_keys=True)
+    assert nb["metadata"]["autograder"] == theirs.metadata.autograder
+    no_metadata = b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", "source": "1"}]}'
+    with pytest.raises(Unreadable, match="nbformat cannot read the notebook: The notebook is invalid and is missing"):
+        read_submission(no_metadata)
+
+
+@pytest.mark.slow
+def test_grading_reads_a_notebook_without_importing_nbformat(toy, tmp_path):
+    """nbformat brings jsonschema and its format checkers: a second of start-up for every `grade`."""
+    path = tmp_path / "s1.ipynb"
+    path.write_bytes(submission_of(toy, "toy", "s1"))
+    code = ("import sys; from autograder import cli; from autograder.notebooks import read_submission; "
+            f"read_submission(open({str(path)!r}, 'rb').read()); print(sorted({{'nbformat', 'sympy'}} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 @pytest.mark.slow

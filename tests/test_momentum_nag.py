@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import sandbox_worker, wire
+from autograder import sandbox_worker, surfaces, wire
 from autograder.assignment import GradingContext
 from autograder.checks import Outcome, Verdict, run_judge
 from autograder.course import Course
@@ -136,6 +136,46 @@ def test_each_mistake_costs_its_own_task_only_and_is_named(course, graded, path)
     own = next(v for c, v in results if c.task == task and c.calls[0].shows.startswith(("your", "X_DATA")))
     if task != "steps_to_tolerance":
         assert own.figure is not None
+
+
+def reference_norms(grad, theta0, lr, beta, look, steps):
+    """The norms the reference's steps_to_tolerance compares with tol, by its very operations."""
+    theta, norms = np.array(theta0, dtype=float), []
+    m = np.zeros_like(theta)
+    for _ in range(steps + 1):
+        g = grad(theta)
+        norms.append(np.linalg.norm(g))
+        if look:
+            g = grad(theta + beta * m)
+        m = beta * m - lr * g
+        theta = theta + m
+    return np.array(norms)
+
+
+def test_step_counts_are_the_references_to_the_bit(course):
+    """The grader's counts stop early, reuse the runs that drew a case and skip gradient descent that
+    cannot arrive; whatever the shortcut, they are the counts of the reference itself."""
+    checks, optimisers = part(course, "checks"), part(course, "optimisers")
+    reference = course.reference(NAME, {})
+    rng = np.random.default_rng(2024)
+    drawn = [checks._count_case(rng, n) for n in (1, 2, 3, 5, 6)]
+    cases = [(c.case, c.expected) for c in drawn] + [(checks._slow_case(rng), None) for _ in range(4)]
+    for n in (2, 4):  # tolerances a gradient descent reaches late, or just not within the budget
+        case = part(course, "problems").quadratic_case(rng, n)
+        grad = surfaces.function("quadratic", case["surface"], "grad")
+        for factor in (1e-3, 1e-9, 1e-30):
+            cases.append(({**case, "tol": float(np.linalg.norm(grad(case["theta0"])) * factor)}, None))
+    shortcuts = 0
+    for case, expected in cases:
+        grad = surfaces.function(case["family"], case["surface"], "grad")
+        truth = reference.steps_to_tolerance(grad, case["theta0"], case["lr"], case["beta"], case["tol"])
+        counts = optimisers.step_counts(case["surface"], case["theta0"], case["lr"], case["beta"], case["tol"], 10_000)
+        assert counts == truth and (expected is None or expected == truth)
+        for beta, look in ((0.0, 0.0), (case["beta"], 0.0), (case["beta"], 1.0)):
+            assert np.array_equal(optimisers.gradient_norms(grad, case["theta0"], case["lr"], beta, 300, look=look),
+                                  reference_norms(grad, case["theta0"], case["lr"], beta, look, 300))
+        shortcuts += optimisers.gd_stays_above(case["surface"], case["theta0"], case["lr"], case["tol"], 10_000)
+    assert shortcuts == 4  # the slow cases; 1e-30 is below what the shortcut may promise, so it runs
 
 
 def test_every_named_mistake_has_a_file(course):

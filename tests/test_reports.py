@@ -217,9 +217,9 @@ def test_pages_are_self_contained():
                                                             "checks": [check(figure=momentum_figure(BLOWN_UP))]}])),
                  reports.render_summary_html(summary())):
         assert "http://" not in html and "https://" not in html
-        assert "<script" not in html and "<link" not in html
-        sources = re.findall(r'src="([^"]*)"', html)
-        assert sources and all(src.startswith("data:image/png;base64,") for src in sources)
+        assert "<script" not in html and "<link" not in html and "src=" not in html
+        pictures = re.findall(r"<svg .*?</svg>", html, re.S)
+        assert pictures and not any("href" in svg or "url(" in svg for svg in pictures)
 
 
 # --- determinism ----------------------------------------------------------------------
@@ -239,13 +239,13 @@ def test_same_summary_gives_the_same_bytes():
     assert reports.render_summary_html(summary()) == reports.render_summary_html(summary())
 
 
-def test_same_figure_spec_gives_the_same_png():
+def test_same_figure_spec_gives_the_same_svg():
     spec = momentum_figure(BLOWN_UP, [5, 1, 0.5])
     first = plots.draw(spec)
     plots._surface_grid.cache_clear()
     second = plots.draw(copy.deepcopy(spec))
     assert first == second
-    assert first.uri.startswith("data:image/png;base64,")
+    assert first.svg.startswith("<svg ") and first.svg.endswith("</svg>")
     assert plots.histogram([1, 2, 2.5], 3) == plots.histogram([1, 2, 2.5], 3)
 
 
@@ -319,6 +319,56 @@ def test_malformed_specs_say_what_is_wrong(spec, message):
     with pytest.raises(ValueError) as info:
         plots.draw(spec)
     assert str(info.value) == message
+
+
+def path_points(d: str) -> list[tuple[int, int]]:
+    """Every point a path of the SVG writer visits (M absolute, l and a relative, z closes)."""
+    tokens = re.findall(r"[MlaLz]|-?\d+", d)
+    points, at, start, command, i = [], (0, 0), (0, 0), None, 0
+    while i < len(tokens):
+        if tokens[i] in "MlaLz":
+            command, i = tokens[i], i + 1
+            if command == "z":
+                at = start
+            continue
+        numbers = [int(t) for t in tokens[i:i + (7 if command == "a" else 2)]]
+        i += len(numbers)
+        if command == "M":
+            at = start = (numbers[0], numbers[1])
+            command = "L"  # further pairs after a moveto are lines
+        elif command == "L":
+            at = (numbers[0], numbers[1])
+        else:
+            at = (at[0] + numbers[-2], at[1] + numbers[-1])
+        points.append(at)
+    return points
+
+
+def test_a_path_to_1e30_stays_inside_the_picture():
+    picture = plots.draw(momentum_figure(BLOWN_UP, [5, 1, 0.5, 1e3, 1e60]))
+    width, height = (int(v) for v in re.search(r'viewBox="0 0 (\d+) (\d+)"', picture.svg).groups())
+    visited = [p for d in re.findall(r' d="([^"]*)"', picture.svg) for p in path_points(d)]
+    assert len(visited) > 100
+    assert all(0 <= x <= width and 0 <= y <= height for x, y in visited)
+
+
+def test_the_axes_are_named_by_the_spec():
+    spec = momentum_figure(BLOWN_UP)
+    spec["axes"] = ["w₁", "w₂"]
+    picture = plots.draw(spec)
+    assert ">w₁</text>" in picture.svg and ">w₂</text>" in picture.svg and "θ" not in picture.svg
+    assert "over w₁ and w₂" in picture.alt
+    assert ">x₁</text>" in plots.draw(momentum_figure(BLOWN_UP)).svg  # a spec without names: neutral ones
+    spec["axes"] = ["w₁"]
+    with pytest.raises(ValueError, match=r"axes should be two names \[x, y\], got \['w₁'\]"):
+        plots.draw(spec)
+
+
+def test_the_histogram_marks_mean_and_median():
+    picture = plots.histogram([1, 2, 2.5, None], 3)
+    assert picture.alt == "Histogram of the scores of 3 submitted notebooks, out of 3 points; mean 1.83, median 2."
+    assert ">mean 1.83</text>" in picture.svg and ">median 2</text>" in picture.svg
+    assert "no scores yet" in plots.histogram([], 20).svg
 
 
 # --- golden wording -------------------------------------------------------------------

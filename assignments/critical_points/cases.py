@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import sympy as sp
 
 from autograder import surfaces, wire
+
+from .polynomials import Polynomial, rational, scaled_terms
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Surf:
     family: str
     params: dict
     formula: str  # f in the variables z = M(θ − c), for the reproduce hint
+    axes: tuple[str, str] = ("θ₁", "θ₂")  # what a figure calls its two coordinates
 
     def build(self):
         return surfaces.build(self.family, self.params)
@@ -66,11 +68,6 @@ def exact(values) -> str:
     return repr(np.asarray(values, dtype=float).tolist())
 
 
-def rational(value) -> sp.Rational:
-    """The exact decimal a float was written as (the cases round their numbers), without nsimplify's parser."""
-    return sp.Rational(repr(float(value)))
-
-
 # --- building blocks ------------------------------------------------------------------
 
 def rotation2(rng: np.random.Generator, scale: float = 1.0) -> list[list[float]]:
@@ -99,9 +96,8 @@ def signature_matrix(rng: np.random.Generator, eigenvalues) -> np.ndarray:
     return (a + a.T) / 2.0
 
 
-def poly_params(expr, zs, M, c) -> dict:
-    """Monomial terms of a sympy polynomial in zs, for the `poly` family."""
-    terms = [[float(coef), [int(e) for e in exps]] for exps, coef in sp.Poly(sp.expand(expr), *zs).terms()]
+def poly_params(terms: list, M, c) -> dict:
+    """The parameters of the `poly` family: monomial terms in z = M(θ − c)."""
     return {"terms": terms, "M": [list(map(float, row)) for row in M], "c": [float(v) for v in c], "d": 0.0}
 
 
@@ -109,7 +105,7 @@ def shift(rng: np.random.Generator, n: int = 2, size: float = 1.0) -> list[float
     return np.round(rng.uniform(-size, size, n), 2).tolist()
 
 
-X_, Y_ = sp.symbols("x y")
+X_, Y_ = Polynomial.variables(2)
 IDENTITY = [[1.0, 0.0], [0.0, 1.0]]
 
 
@@ -140,12 +136,13 @@ def kind_of(hess: np.ndarray) -> str:
 def lecture_loss(x: float = 1.0, y_hat: float = 1.0, label: str = "the lecture's loss (1 − w1·w2)²") -> Surf:
     """L(w) = (ŷ − w1·w2·x)²: origin a saddle, the valley w1·w2 = ŷ/x degenerate minima."""
     expr = (rational(y_hat) - X_ * Y_ * rational(x)) ** 2
-    return Surf(label, "poly", poly_params(expr, (X_, Y_), IDENTITY, [0.0, 0.0]), f"({y_hat!r} - {x!r}*x*y)**2")
+    return Surf(label, "poly", poly_params(expr.terms(), IDENTITY, [0.0, 0.0]), f"({y_hat!r} - {x!r}*x*y)**2",
+                axes=("w₁", "w₂"))
 
 
 # --- Himmelblau -----------------------------------------------------------------------
 
-HIMMELBLAU = (X_**2 + Y_ - 11) ** 2 + (X_ + Y_**2 - 7) ** 2
+HIMMELBLAU_SQUARES = [(X_**2 + Y_ - 11) ** 2, (X_ + Y_**2 - 7) ** 2]
 HIMMELBLAU_STARTS = [(3, 2), (-2.805118, 3.131313), (-3.779310, -3.283186), (3.584428, -1.848127),
                      (-0.270845, -0.923039), (3.385154, 0.073852), (0.086678, 2.884255),
                      (-3.073026, -0.081353), (-0.127961, -1.953715)]
@@ -154,7 +151,8 @@ HIMMELBLAU_STARTS = [(3, 2), (-2.805118, 3.131313), (-3.779310, -3.283186), (3.5
 @lru_cache(maxsize=1)
 def himmelblau_points() -> tuple:
     """The nine critical points of Himmelblau's function, Newton-refined, with their types."""
-    base = surfaces.build("poly", poly_params(HIMMELBLAU, (X_, Y_), IDENTITY, [0.0, 0.0]))
+    unscaled = HIMMELBLAU_SQUARES[0] + HIMMELBLAU_SQUARES[1]
+    base = surfaces.build("poly", poly_params(unscaled.terms(), IDENTITY, [0.0, 0.0]))
     points = []
     for start in HIMMELBLAU_STARTS:
         p = newton(base, start)
@@ -167,7 +165,7 @@ def himmelblau(rng: np.random.Generator, number: int) -> tuple[Surf, list[Point]
     k = round(float(rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 2.0)), 2)
     M = rotation2(rng, round(float(rng.uniform(0.6, 1.4)), 2))
     c = shift(rng)
-    surf = Surf(f"rotated Himmelblau #{number}", "poly", poly_params(k * HIMMELBLAU, (X_, Y_), M, c),
+    surf = Surf(f"rotated Himmelblau #{number}", "poly", poly_params(scaled_terms(k, HIMMELBLAU_SQUARES), M, c),
                 f"{k!r}*((x**2 + y - 11)**2 + (x + y**2 - 7)**2)")
     swap = {"local minimum": "local maximum", "local maximum": "local minimum", "saddle point": "saddle point"}
     points = []
@@ -189,11 +187,10 @@ def double_well(rng: np.random.Generator, number: int, n: int = 2) -> tuple[Surf
             break
     M = rotation2(rng) if n == 2 else np.round(orthogonal(rng, n), 3).tolist()
     c = shift(rng, n)
-    zs = sp.symbols(" ".join(variables(n)))
-    zs = zs if isinstance(zs, tuple) else (zs,)
+    zs = Polynomial.variables(n)
     expr = sum(rational(a[i]) * (z**2 - rational(s[i]) ** 2) ** 2 for i, z in enumerate(zs))
     formula = " + ".join(f"{a[i]!r}*({z}**2 - {s[i]!r}**2)**2" for i, z in enumerate(variables(n)))
-    surf = Surf(f"rotated double well #{number}", "poly", poly_params(expr, zs, M, c), formula)
+    surf = Surf(f"rotated double well #{number}", "poly", poly_params(expr.terms(), M, c), formula)
     points = []
     for choice in itertools.product((0, 1, -1), repeat=n):
         z = np.array(choice, dtype=float) * s
@@ -211,11 +208,11 @@ def rosenbrock(rng: np.random.Generator) -> tuple[Surf, Point]:
     b = float(rng.integers(60, 140))
     c = shift(rng)
     expr = (rational(a) - X_) ** 2 + int(b) * (Y_ - X_**2) ** 2
-    surf = Surf("shifted Rosenbrock", "poly", poly_params(expr, (X_, Y_), IDENTITY, c), f"({a!r} - x)**2 + {b!r}*(y - x**2)**2")
+    surf = Surf("shifted Rosenbrock", "poly", poly_params(expr.terms(), IDENTITY, c), f"({a!r} - x)**2 + {b!r}*(y - x**2)**2")
     return surf, Point(np.asarray(c) + np.array([a, a * a]), "local minimum")
 
 
-CAMEL = (4 - sp.Rational(21, 10) * X_**2 + X_**4 / 3) * X_**2 + X_ * Y_ + (-4 + 4 * Y_**2) * Y_**2
+CAMEL = ((4 - rational(2.1) * X_**2 + X_**4 / 3) * X_**2 + X_ * Y_ + (-4 + 4 * Y_**2) * Y_**2).terms()
 
 
 # Found once by Newton from a 23×13 grid (6 minima, 2 maxima, 7 saddles); refined at import.
@@ -228,7 +225,7 @@ CAMEL_STARTS = [(-1.703607, 0.796084), (-1.638068, -0.228674), (-1.607105, -0.56
 @lru_cache(maxsize=1)
 def camel_points() -> tuple:
     """The 15 critical points of the six-hump camel, Newton-refined, with their types."""
-    base = surfaces.build("poly", poly_params(CAMEL, (X_, Y_), IDENTITY, [0.0, 0.0]))
+    base = surfaces.build("poly", poly_params(CAMEL, IDENTITY, [0.0, 0.0]))
     points = []
     for start in CAMEL_STARTS:
         p = newton(base, start)
@@ -239,27 +236,27 @@ def camel_points() -> tuple:
 def camel(rng: np.random.Generator) -> tuple[Surf, list[Point]]:
     c = shift(rng, size=0.5)
     formula = "(4 - 2.1*x**2 + x**4/3)*x**2 + x*y + (-4 + 4*y**2)*y**2"
-    surf = Surf("shifted six-hump camel", "poly", poly_params(CAMEL, (X_, Y_), IDENTITY, c), formula)
+    surf = Surf("shifted six-hump camel", "poly", poly_params(CAMEL, IDENTITY, c), formula)
     return surf, [Point(np.asarray(c) + p, kind) for p, kind in camel_points()]
 
 
 # --- degenerate and cubic cases ---------------------------------------------------------
 
-DEGENERATE = {  # name: (polynomial, what the point truly is; the Hessian test says "degenerate")
-    "x⁴ + y⁴": (X_**4 + Y_**4, "local minimum"),
-    "x⁴ − y⁴": (X_**4 - Y_**4, "saddle point"),
-    "monkey saddle x³ − 3xy²": (X_**3 - 3 * X_ * Y_**2, "saddle point"),
-    "x² + y⁴": (X_**2 + Y_**4, "local minimum"),
-    "x² − y⁴": (X_**2 - Y_**4, "saddle point"),
-    "x² + y³": (X_**2 + Y_**3, "saddle point"),
+DEGENERATE = {  # name: (polynomial, its formula, what the point truly is; the Hessian test says "degenerate")
+    "x⁴ + y⁴": (X_**4 + Y_**4, "x**4 + y**4", "local minimum"),
+    "x⁴ − y⁴": (X_**4 - Y_**4, "x**4 - y**4", "saddle point"),
+    "monkey saddle x³ − 3xy²": (X_**3 - 3 * X_ * Y_**2, "x**3 - 3*x*y**2", "saddle point"),
+    "x² + y⁴": (X_**2 + Y_**4, "x**2 + y**4", "local minimum"),
+    "x² − y⁴": (X_**2 - Y_**4, "x**2 - y**4", "saddle point"),
+    "x² + y³": (X_**2 + Y_**3, "x**2 + y**3", "saddle point"),
 }
 
 
 def degenerate(rng: np.random.Generator, name: str) -> tuple[Surf, Point]:
     """A degenerate critical point at c, rotated: the Hessian is singular there."""
-    expr, kind = DEGENERATE[name]
+    expr, formula, kind = DEGENERATE[name]
     M, c = rotation2(rng), shift(rng)
-    surf = Surf(f"rotated {name}", "poly", poly_params(expr, (X_, Y_), M, c), str(expr))
+    surf = Surf(f"rotated {name}", "poly", poly_params(expr.terms(), M, c), formula)
     return surf, Point(np.asarray(c, dtype=float), kind)
 
 
@@ -267,7 +264,7 @@ def cubic_saddle(rng: np.random.Generator, number: int, a: float) -> tuple[Surf,
     """x² − y² + a·y³ in rotated coordinates: a saddle at c whose two escape signs differ."""
     M, c = rotation2(rng), shift(rng)
     expr = X_**2 - Y_**2 + rational(a) * Y_**3
-    surf = Surf(f"asymmetric saddle #{number}", "poly", poly_params(expr, (X_, Y_), M, c), f"x**2 - y**2 + {a!r}*y**3")
+    surf = Surf(f"asymmetric saddle #{number}", "poly", poly_params(expr.terms(), M, c), f"x**2 - y**2 + {a!r}*y**3")
     return surf, Point(np.asarray(c, dtype=float), "saddle point")
 
 
@@ -283,4 +280,4 @@ def cubic_probe(rng: np.random.Generator, degree: int = 3) -> Surf:
             + rational(coefs[2]) * X_ * Y_**2 + rational(coefs[3]) * Y_**degree)
     a, b, c, d = (float(v) for v in coefs)
     formula = f"{a!r}*x**{degree} + {b!r}*x**2*y + {c!r}*x*y**2 + {d!r}*y**{degree}".replace("+ -", "- ")
-    return Surf(formula, "poly", poly_params(expr, (X_, Y_), IDENTITY, [0.0, 0.0]), formula)
+    return Surf(formula, "poly", poly_params(expr.terms(), IDENTITY, [0.0, 0.0]), formula)

@@ -73,7 +73,8 @@ def _loss_gradient_check(surf: Surf, x: float, name: str, points: np.ndarray, vi
         verdicts = []
         for call, outcome, w in zip(calls, outcomes, points):
             g = exact_grad(w)
-            verdict = compare(outcome.value, g, shows=call.shows, mistakes=gradient_mistakes(g, x), **GRADIENT_TOL)
+            verdict = compare(outcome.value, g, shows=call.shows, mistakes=gradient_mistakes(g, x),
+                              passed_details=len(points) == 1, **GRADIENT_TOL)
             verdicts.append(noted(verdict, reproduce=f"loss_gradient(np.array({exact(w)})) with your X and Y_HAT"))
         return batch(verdicts, "points")
 
@@ -100,6 +101,11 @@ def one_sided(f, theta: np.ndarray, h: float, sign: float) -> np.ndarray:
     return out
 
 
+GRADIENT_H_IGNORED = ("Your value is the exact derivative, not the central difference with this (large) h: "
+                      "use the h passed in, not a constant of your own.")
+HESSIAN_H_IGNORED = "Your value is the exact Hessian, not the central differences with this (large) h: use the h passed in."
+
+
 def num_gradient_mistakes(f, theta: np.ndarray, h: float, exact_grad: np.ndarray) -> list:
     scaled = h * np.maximum(1.0, np.abs(theta))
     return [
@@ -112,9 +118,7 @@ def num_gradient_mistakes(f, theta: np.ndarray, h: float, exact_grad: np.ndarray
          "The convention of this assignment is exactly the step h in every coordinate."),
         ("central difference without the 2", 2 * central(f, theta, np.full(theta.size, h)),
          "The two points θ ± h·eᵢ are 2h apart: divide by 2h."),
-        ("the argument h ignored", exact_grad,
-         "Your value is the exact derivative, not the central difference with this (large) h: "
-         "use the h passed in, not a constant of your own."),
+        ("the argument h ignored", exact_grad, GRADIENT_H_IGNORED),
     ]
 
 
@@ -159,11 +163,13 @@ def _num_gradient_check(ctx, name: str, inputs: list, tol: dict, visibility: str
             step = 1e-5 if h is None else h
             # Small h: the exact gradient is the target. Large h: the central formula itself.
             expected = obj.grad(theta) if h is None else ctx.reference.numerical_gradient(obj.f, theta.copy(), h)
-            mistakes = num_gradient_mistakes(obj.f, theta, step, obj.grad(theta))
-            verdict = compare(outcome.value, expected, shows=call.shows, mistakes=mistakes, **tol)
+            verdict = compare(outcome.value, expected, shows=call.shows, passed_details=len(inputs) == 1, **tol)
+            if not verdict.passed:  # only a wrong answer needs the mistakes' values, to name one
+                mistakes = num_gradient_mistakes(obj.f, theta, step, obj.grad(theta))
+                verdict = compare(outcome.value, expected, shows=call.shows, mistakes=mistakes, **tol)
             if h is not None and not verdict.passed and verdict.mistake is None:
                 verdict = exact_at_large_h(verdict, outcome.value, obj.grad(theta), NUM_GRAD_TOL, "the argument h ignored",
-                                           mistakes[-1][2])
+                                           GRADIENT_H_IGNORED)
             verdicts.append(noted(verdict, reproduce=f"{surf.reproduce(theta)}; numerical_gradient(f, theta, h={step})"))
         return batch(verdicts, "inputs")
 
@@ -215,20 +221,23 @@ SYMMETRISE_ADVICE = ("A Hessian is symmetric (∂²f/∂θi∂θj = ∂²f/∂θ
                      "triangle of the matrix you give it. Finish with H = (H + H.T) / 2.")
 
 
-def hessian_verdict(value, expected, shows: str, tol: dict, accepted=(), mistakes=()) -> Verdict:
+def hessian_verdict(value, expected, shows: str, tol: dict, accepted=(), mistakes=list,
+                    passed_details: bool = True) -> Verdict:
+    """The verdict on a numerical Hessian; `mistakes()` gives the known mistakes' values, asked
+    for only when the answer is wrong (and `passed_details` as for `compare`)."""
     n = expected.shape[0]
     arr, problem = as_array(value, (n, n), "your Hessian")
     if arr is None:
         return Verdict(False, f"For {shows}: {problem}.", details={"input": shows, "got": show(value)})
     for target in (expected, *accepted):
         if close(arr, target, **tol)[0]:
-            return compare(arr, target, shows=shows, **tol)
+            return compare(arr, target, shows=shows, passed_details=passed_details, **tol)
     if asymmetry(arr) > 1e-8:
         base = compare(arr, expected, shows=shows, **tol)
         return Verdict(False, f"For {shows}: your Hessian is not symmetric (‖H − Hᵀ‖ = {np.linalg.norm(arr - arr.T):.3g}) "
                               f"and is off by {base.details.get('error')}. {SYMMETRISE_ADVICE}",
                        mistake=NOT_SYMMETRISED, details=base.details)
-    return compare(arr, expected, shows=shows, mistakes=mistakes, **tol)
+    return compare(arr, expected, shows=shows, mistakes=mistakes(), **tol)
 
 
 def hessian_mistakes(f, theta: np.ndarray, h: float, exact_hess: np.ndarray) -> list:
@@ -238,8 +247,7 @@ def hessian_mistakes(f, theta: np.ndarray, h: float, exact_hess: np.ndarray) -> 
          "use the central formulas of the docstring."),
         ("Hessian step scaled by max(1, |θi|)", hessian_formula(f, theta, h * np.maximum(1.0, np.abs(theta))),
          "The convention of this assignment is exactly the step h in every coordinate."),
-        ("Hessian step h ignored", exact_hess,
-         "Your value is the exact Hessian, not the central differences with this (large) h: use the h passed in."),
+        ("Hessian step h ignored", exact_hess, HESSIAN_H_IGNORED),
     ]
 
 
@@ -297,11 +305,12 @@ def _num_hessian_check(ctx, name: str, inputs: list, visibility: str) -> Check:
             else:  # a large h: the formula is checked, either of the two accepted ones
                 expected = ctx.reference.numerical_hessian(obj.f, theta.copy(), h)
                 accepted, tol = (hessian_of_gradient(obj.f, theta, h),), PROBE_TOL
-            mistakes = hessian_mistakes(obj.f, theta, step, obj.hess(theta))
-            verdict = hessian_verdict(outcome.value, expected, call.shows, tol, accepted, mistakes)
+            mistakes = lambda: hessian_mistakes(obj.f, theta, step, obj.hess(theta))  # noqa: E731
+            verdict = hessian_verdict(outcome.value, expected, call.shows, tol, accepted, mistakes,
+                                      passed_details=len(inputs) == 1)
             if h is not None and not verdict.passed and verdict.mistake is None:
                 verdict = exact_at_large_h(verdict, outcome.value, obj.hess(theta), NUM_HESS_TOL, "Hessian step h ignored",
-                                           mistakes[-1][2])
+                                           HESSIAN_H_IGNORED)
             verdicts.append(noted(verdict, reproduce=f"{surf.reproduce(theta)}; numerical_hessian(f, theta, h={step})"))
         return batch(verdicts, "inputs")
 

@@ -70,6 +70,7 @@ def contour(surf: Surf, center, radius: float, title: str, paths=(), points=()) 
         "surface": surf.spec(),
         "xlim": [cx - radius, cx + radius],
         "ylim": [cy - radius, cy + radius],
+        "axes": list(surf.axes),
         "paths": [{"label": label, "points": [[float(a), float(b)] for a, b in pts]} for label, pts in paths],
         "points": [{"label": label, "xy": [float(xy[0]), float(xy[1])]} for label, xy in points],
     }

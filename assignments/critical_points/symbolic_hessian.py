@@ -18,7 +18,6 @@ from autograder.assignment import GradingContext
 from autograder.checks import Call, Check, Verdict, show
 from autograder.wire import MatrixTree, Opaque
 
-from .cases import rational
 from .judging import safe
 from .symbolic import MAX_DEGREE, Refused, degree_bound, rebuild
 
@@ -27,8 +26,17 @@ RTOL = 1e-9
 SAMPLE_POINTS = ((0.3, -1.1), (1.7, 0.4), (-0.8, -2.3), (2.2, 1.9))
 
 
+def rational(value) -> sp.Rational:
+    """The exact decimal a float was written as (the constants have two decimals), without nsimplify's parser."""
+    return sp.Rational(repr(float(value)))
+
+
 def exact_hessian(x: float, y_hat: float) -> sp.Matrix:
-    return sp.hessian((rational(y_hat) - W1 * W2 * rational(x)) ** 2, (W1, W2))
+    """∂²L/∂wi∂wj of L = (Y_HAT − w1·w2·X)² in exact rationals, written out: the very expressions
+    sympy's hessian gives (expanded), without differentiating for every student."""
+    X, Y = rational(x), rational(y_hat)
+    mixed = 4 * X**2 * W1 * W2 - 2 * X * Y
+    return sp.Matrix([[2 * X**2 * W2**2, mixed], [mixed, 2 * X**2 * W1**2]])
 
 
 def mistaken_hessians(x: float, y_hat: float) -> list[tuple[str, sp.Matrix, str]]:

@@ -22,7 +22,6 @@ ASSIGNMENT = Assignment(
     parameters=parameters,
     notebook_context=notebook_context,
     checks=checks,
-    warm_up="import matplotlib.pyplot\n",
     observers={
         # A list of arrays that are all one object: θ appended to the trajectory, then changed
         # in place (known.ALIASED). Seen only on the raw value; as an array it is just wrong rows.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
@@ -21,7 +22,7 @@ from autograder.checks import Call, Check, Outcome, Verdict, show
 from autograder.wire import Surface
 
 from . import figures, judges, known
-from .optimisers import first_below, gradient_norms, heavy_ball, minibatch
+from .optimisers import first_below, gradient_norms, heavy_ball, minibatch, step_counts
 from .params import BATCH_SIZE, BUDGET, SGD_LR, TOL
 from .problems import own_surface, quadratic_case, quartic_case, sgd_case, valley_case
 
@@ -83,34 +84,40 @@ def _with(verdict: Verdict, **changes) -> Verdict:
 # --- gradient_descent, momentum, nesterov --------------------------------------------
 
 class OptimiserCase:
-    """One input of an optimiser task: the call, the reference and the mistakes' values."""
+    """One input of an optimiser task: the call, the reference and (when needed) the mistakes' values."""
 
     def __init__(self, ctx: GradingContext, method: Method, case: dict, shows: str | None = None):
         self.method, self.case = method, case
-        grad = surfaces.function(case["family"], case["surface"], "grad")
+        self.grad = surfaces.function(case["family"], case["surface"], "grad")
         beta, steps = case["beta"], case["steps"]
         tail = (beta, steps) if method.uses_beta else (steps,)
         self.args = (Surface(case["family"], case["surface"], "grad"), case["theta0"], case["lr"], *tail)
-        self.expected = getattr(ctx.reference, method.task)(grad, case["theta0"], case["lr"], *tail)
-        run = lambda n, kw: heavy_ball(grad, case["theta0"], case["lr"], steps=n, **kw)  # noqa: E731
-        right = method.right(beta)
-        self.mistakes = [
-            (known.WITHOUT_THETA0, self.expected[1:]),
-            (known.WITHOUT_THETA0, run(steps + 1, right)[1:]),
-            (known.ROW_TOO_MANY, run(steps + 1, right)),
-            (known.ALIASED, np.repeat(self.expected[-1:], len(self.expected), axis=0)),
-            *((name, run(steps, kw(beta))) for name, kw in method.mistakes),
-        ]
+        self.expected = getattr(ctx.reference, method.task)(self.grad, case["theta0"], case["lr"], *tail)
         beta_text = f", beta = {beta:.6g}" if method.uses_beta else ""
         self.shows = shows or (f"grad of {case['label']}, theta0 = {show(case['theta0'])}, "
                                f"lr = {case['lr']:.6g}{beta_text}, steps = {steps}")
         self.reproduce = _reproduce(case, ("theta0", "lr", "beta", "steps") if method.uses_beta else ("theta0", "lr", "steps"))
 
+    @cached_property
+    def mistakes(self) -> list[tuple[str, np.ndarray]]:
+        """What each known mistake returns here: asked for only when an answer is wrong."""
+        case, beta, steps = self.case, self.case["beta"], self.case["steps"]
+        run = lambda n, kw: heavy_ball(self.grad, case["theta0"], case["lr"], steps=n, **kw)  # noqa: E731
+        right = self.method.right(beta)
+        return [
+            (known.WITHOUT_THETA0, self.expected[1:]),
+            (known.WITHOUT_THETA0, run(steps + 1, right)[1:]),
+            (known.ROW_TOO_MANY, run(steps + 1, right)),
+            (known.ALIASED, np.repeat(self.expected[-1:], len(self.expected), axis=0)),
+            *((name, run(steps, kw(beta))) for name, kw in self.method.mistakes),
+        ]
+
     def call(self) -> Call:
         return Call(self.method.task, self.args, "array", self.shows)
 
-    def judge(self, outcome: Outcome) -> tuple[Verdict, str]:
-        verdict = judges.trajectory(outcome, self.expected, self.shows, self.mistakes)
+    def judge(self, outcome: Outcome, passed_details: bool = True) -> tuple[Verdict, str]:
+        verdict = judges.trajectory(outcome, self.expected, self.shows, lambda: self.mistakes,
+                                    passed_details=passed_details)
         if not verdict.passed:
             verdict = _with(verdict, details={"reproduce": self.reproduce})
         return verdict, judges.calls_note(outcome, self.case["steps"])
@@ -118,7 +125,7 @@ class OptimiserCase:
 
 def _many(task: str, cases: list[OptimiserCase], summary: str, weight: float, name: str) -> Check:
     def judge(outcomes):
-        results = [case.judge(o) for case, o in zip(cases, outcomes)]
+        results = [case.judge(o, passed_details=False) for case, o in zip(cases, outcomes)]
         return judges.first_failure([v for v, _ in results], summary, [n for _, n in results])
 
     return Check(task, name, tuple(c.call() for c in cases), judge, weight=weight)
@@ -170,7 +177,15 @@ class SgdCase:
         args = (case["X"], case["y"], case["w0"], case["lr"], case["batch_size"], case["epochs"], case["seed"])
         self.args = args
         self.expected = ctx.reference.minibatch_sgd(*args)
-        self.mistakes = [
+        self.shows = shows or (f"a data set with {case['label']}, lr = {case['lr']:.6g}, seed = {case['seed']}, "
+                               f"w0 = {show(case['w0'])}")
+        self.reproduce = _reproduce(case, ("X", "y", *SGD_KEYS))
+
+    @cached_property
+    def mistakes(self) -> list[tuple[str, np.ndarray]]:
+        """What each known mistake returns here: asked for only when an answer is wrong."""
+        args = self.args
+        return [
             (known.WITHOUT_THETA0, self.expected[1:]),
             (known.ALIASED, np.repeat(self.expected[-1:], len(self.expected), axis=0)),
             (known.NO_SHUFFLE, minibatch(*args, order="none")),
@@ -180,16 +195,13 @@ class SgdCase:
             (known.SUM_LOSS, minibatch(*args, reduce="sum")),
             (known.NO_FACTOR_TWO, minibatch(*args, factor=1.0)),
         ]
-        self.shows = shows or (f"a data set with {case['label']}, lr = {case['lr']:.6g}, seed = {case['seed']}, "
-                               f"w0 = {show(case['w0'])}")
-        self.reproduce = _reproduce(case, ("X", "y", *SGD_KEYS))
 
     def call(self) -> Call:
         return Call("minibatch_sgd", self.args, "array", self.shows)
 
-    def judge(self, outcome: Outcome) -> tuple[Verdict, str]:
-        verdict = judges.trajectory(outcome, self.expected, self.shows, self.mistakes, what="your iterate history",
-                                    rows_name="updates")
+    def judge(self, outcome: Outcome, passed_details: bool = True) -> tuple[Verdict, str]:
+        verdict = judges.trajectory(outcome, self.expected, self.shows, lambda: self.mistakes,
+                                    what="your iterate history", rows_name="updates", passed_details=passed_details)
         return (verdict if verdict.passed else _with(verdict, details={"reproduce": self.reproduce})), ""
 
 
@@ -213,7 +225,7 @@ def sgd_checks(ctx: GradingContext) -> list[Check]:
         if X.shape[1] != 2:
             return verdict
         picture = figures.contour("minibatch SGD on your data: the full-batch loss", _loss_surface(X, y),
-                                  outcomes[0].value, own.expected, "SGD iterates")
+                                  outcomes[0].value, own.expected, "SGD iterates", ("w₀ (intercept)", "w₁ (slope)"))
         return dataclasses.replace(verdict, figure=picture)
 
     rng = ctx.rng("minibatch_sgd/data")
@@ -239,13 +251,14 @@ def sgd_checks(ctx: GradingContext) -> list[Check]:
 
 def _many_sgd(cases: list[SgdCase], summary: str, weight: float, name: str) -> Check:
     def judge(outcomes):
-        return judges.first_failure([c.judge(o)[0] for c, o in zip(cases, outcomes)], summary)
+        return judges.first_failure([c.judge(o, passed_details=False)[0] for c, o in zip(cases, outcomes)], summary)
 
     return Check("minibatch_sgd", name, tuple(c.call() for c in cases), judge, weight=weight)
 
 
 # --- steps_to_tolerance --------------------------------------------------------------
 
+KEYS = ("gd", "momentum", "nesterov")
 MARGIN = 1e-6  # no gradient norm within this relative distance of tol: float drift cannot move a count
 
 
@@ -254,11 +267,14 @@ def _clear_of(norms: np.ndarray, tol: float) -> bool:
 
 
 class CountCase:
-    def __init__(self, ctx: GradingContext, case: dict, shows: str | None = None):
+    """One input of steps_to_tolerance, on a quadratic. The counts are the reference's: `step_counts`
+    does its very float operations, at the speed of knowing when to stop (and a case drawn by
+    running the methods already knows them)."""
+
+    def __init__(self, case: dict, shows: str | None = None, expected: dict | None = None):
         self.case = case
-        grad = surfaces.function(case["family"], case["surface"], "grad")
         self.args = (Surface(case["family"], case["surface"], "grad"), case["theta0"], case["lr"], case["beta"], case["tol"])
-        self.expected = ctx.reference.steps_to_tolerance(grad, *self.args[1:])
+        self.expected = step_counts(case["surface"], *self.args[1:], BUDGET) if expected is None else expected
         shift = lambda k: {m: (None if v is None else v + k) for m, v in self.expected.items()}  # noqa: E731
         numbers = [{m: (n if v is None else v) for m, v in self.expected.items()} for n in (BUDGET, BUDGET + 1, -1)]
         self.mistakes = [(known.OFF_BY_ONE, shift(1)), (known.OFF_BY_ONE, shift(-1))]
@@ -276,7 +292,7 @@ class CountCase:
         return verdict if verdict.passed else _with(verdict, details={"reproduce": self.reproduce})
 
 
-def _count_case(rng: np.random.Generator, n: int) -> dict:
+def _count_case(rng: np.random.Generator, n: int) -> CountCase:
     """A quadratic case whose counts all lie well inside the budget, every norm clear of tol."""
     while True:
         case = quadratic_case(rng, n)
@@ -286,7 +302,8 @@ def _count_case(rng: np.random.Generator, n: int) -> dict:
                 for beta, look in ((0.0, 0.0), (case["beta"], 0.0), (case["beta"], 1.0))]
         found = [first_below(norms, case["tol"]) for norms in runs]
         if all(t is not None and _clear_of(norms[: t + 1], case["tol"]) for t, norms in zip(found, runs)):
-            return case
+            # These runs are the reference's own (step_counts), so their counts are the expected ones.
+            return CountCase(case, expected=dict(zip(KEYS, found)))
 
 
 def _slow_case(rng: np.random.Generator) -> dict:
@@ -304,16 +321,16 @@ def _slow_case(rng: np.random.Generator) -> dict:
 
 def tolerance_checks(ctx: GradingContext) -> list[Check]:
     p = ctx.params
-    own = CountCase(ctx, {"family": "quadratic", "surface": own_surface(p), "theta0": p["THETA0"], "lr": p["LR"],
-                          "beta": p["BETA"], "tol": TOL, "label": "your quadratic"},
+    own = CountCase({"family": "quadratic", "surface": own_surface(p), "theta0": p["THETA0"], "lr": p["LR"],
+                     "beta": p["BETA"], "tol": TOL, "label": "your quadratic"},
                     shows=f"your grad, THETA0, LR, BETA, tol = {TOL:g}")
     rng = ctx.rng("steps_to_tolerance/quadratics")
-    quadratics = [CountCase(ctx, _count_case(rng, n)) for n in (1, 3, 5)]
+    quadratics = [_count_case(rng, n) for n in (1, 3, 5)]
     rng = ctx.rng("steps_to_tolerance/limits")
     slow = _slow_case(rng)
     start = quadratic_case(rng, 2)
     start["tol"] = float(2.0 * np.linalg.norm(surfaces.function("quadratic", start["surface"], "grad")(start["theta0"])))
-    limits = [CountCase(ctx, slow), CountCase(ctx, start)]
+    limits = [CountCase(slow), CountCase(start)]
 
     def many(cases):
         return lambda outcomes: judges.first_failure([c.judge(o) for c, o in zip(cases, outcomes)],

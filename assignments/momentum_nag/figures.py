@@ -33,8 +33,9 @@ def _limits(points: np.ndarray) -> tuple[list[float], list[float]]:
     return [float(centre[0] - half), float(centre[0] + half)], [float(centre[1] - half), float(centre[1] + half)]
 
 
-def contour(title: str, surface: dict, student, reference: np.ndarray, label: str) -> dict:
-    """The figure spec: `surface` is the student's quadratic {A, c, d}; `reference` the right path."""
+def contour(title: str, surface: dict, student, reference: np.ndarray, label: str,
+            axes: tuple[str, str] = ("θ₁", "θ₂")) -> dict:
+    """The figure spec: `surface` is the student's quadratic {A, c, d} over `axes`; `reference` the right path."""
     reference = np.asarray(reference, dtype=float)[:MAX_POINTS]
     yours = _finite_rows(student)
     centre = np.asarray(surface["c"], dtype=float)
@@ -51,6 +52,7 @@ def contour(title: str, surface: dict, student, reference: np.ndarray, label: st
             "A": np.asarray(surface["A"], dtype=float).tolist(), "c": centre.tolist(), "d": float(surface.get("d", 0.0))}},
         "xlim": xlim,
         "ylim": ylim,
+        "axes": list(axes),
         "paths": paths,
         "points": [{"label": "θ0", "xy": reference[0].tolist()}, {"label": "minimum θ*", "xy": centre.tolist()}],
         "loss_curves": curves,

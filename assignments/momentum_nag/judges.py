@@ -9,7 +9,7 @@ raise: every odd value becomes a failing verdict that says what it was.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -67,42 +67,49 @@ def _dtype_hint(outcome: Outcome) -> str:
     return ""
 
 
-def trajectory(outcome: Outcome, expected: np.ndarray, shows: str, mistakes: Mistakes = (),
-               what: str = "your trajectory", rows_name: str = "steps") -> Verdict:
-    """Judge a whole trajectory (steps+1 rows) against the reference."""
+def trajectory(outcome: Outcome, expected: np.ndarray, shows: str, mistakes: Callable[[], Mistakes] = tuple,
+               what: str = "your trajectory", rows_name: str = "steps", passed_details: bool = True) -> Verdict:
+    """Judge a whole trajectory (steps+1 rows) against the reference. `mistakes()` gives what the
+    known mistakes return on this input; it is asked for only when the answer is wrong. Without
+    `passed_details`, a pass carries only its input (all a check of several cases keeps of one),
+    sparing the printed arrays."""
     got = outcome.value
     expected = np.asarray(expected, dtype=float)
-    details = {"input": shows, "expected": show(expected), "got": show(got)}
+
+    def details(**measured) -> dict:
+        return {"input": shows, "expected": show(expected), "got": show(got), **measured}
+
     if outcome.meta.get("observed", {}).get("aliased_rows") is True and len(expected) > 1:
-        return mistake_verdict(known.ALIASED, shows, what, details)
+        return mistake_verdict(known.ALIASED, shows, what, details())
     if not isinstance(got, np.ndarray):
         return Verdict(False, f"For {shows}: {what} should be an array of shape {expected.shape}, "
-                              f"but it is {show(got)}.", details=details)
-    name = named(got, mistakes)
+                              f"but it is {show(got)}.", details=details())
     if got.shape != expected.shape:
+        name = named(got, mistakes())
         if name:
-            return mistake_verdict(name, shows, what, details)
+            return mistake_verdict(name, shows, what, details())
         rows = f"the start plus one row for each of the {len(expected) - 1} {rows_name}"
         return Verdict(False, f"For {shows}: {what} should have shape {expected.shape} ({rows}), "
-                              f"but it has shape {got.shape}.", details=details)
+                              f"but it has shape {got.shape}.", details=details())
     if not np.all(np.isfinite(got)):
+        name = named(got, mistakes())
         if name:
-            return mistake_verdict(name, shows, what, details)
+            return mistake_verdict(name, shows, what, details())
         first = int(np.argmax(~np.isfinite(got).reshape(len(got), -1).all(axis=1)))
         return Verdict(False, f"For {shows}: {what} has a non-finite value (nan or inf) from row {first} on, "
-                              f"where the reference is {show(expected[first])}.", details=details)
+                              f"where the reference is {show(expected[first])}.", details=details())
     error, allowed = _row_errors(got, expected)
-    details.update(error=f"{float(error.max()):.3g}",
-                   tolerance=f"row t: {RTOL:g}·‖expected_t‖ + {ATOL:g}·max_t ‖expected_t‖")
+    measured = {"error": f"{float(error.max()):.3g}",
+                "tolerance": f"row t: {RTOL:g}·‖expected_t‖ + {ATOL:g}·max_t ‖expected_t‖"}
     bad = np.flatnonzero(~(error <= allowed))
     if bad.size == 0:
         return Verdict(True, f"Correct for {shows}: all {len(expected)} rows agree with the reference "
-                             f"(largest error {float(error.max()):.2g}).", details=details)
+                             f"(largest error {float(error.max()):.2g}).",
+                       details=details(**measured) if passed_details else {"input": shows})
+    name = named(got, mistakes())
     if name:
-        return mistake_verdict(name, shows, what, details)
+        return mistake_verdict(name, shows, what, details(**measured))
     t = int(bad[0])
-    details["worst_index"] = str(int(np.argmax(error - allowed)))
-    details["first_wrong_row"] = str(t)
     where = "row 0 must be the start itself" if t == 0 else (
         f"rows 0–{min(NEAR_STEPS, len(expected) - 1)} are right" if t > NEAR_STEPS
         else f"the first {NEAR_STEPS} steps must match exactly")
@@ -111,7 +118,7 @@ def trajectory(outcome: Outcome, expected: np.ndarray, shows: str, mistakes: Mis
         f"For {shows}: {what} leaves the reference at row {t}: got {show(got[t])}, expected "
         f"{show(expected[t])} (error {float(error[t]):.3g}, allowed {float(allowed[t]):.3g}); {where}."
         + _dtype_hint(outcome),
-        details=details,
+        details=details(**measured, worst_index=str(int(np.argmax(error - allowed))), first_wrong_row=str(t)),
     )
 
 

@@ -1,12 +1,17 @@
 """The three optimisers with the knobs that wrong implementations turn.
 
 The reference in `solutions/` gives the right answers; this module gives, in the grader,
-what each known mistake would return on the same input, so that a verdict can name it.
+what each known mistake would return on the same input, so that a verdict can name it, and
+the reference's step counts without running to the budget when that is not needed.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from autograder import surfaces
 
 
 def _iterates(grad, theta0, lr, beta, *, look=0.0, sign=1.0, damp=1.0):
@@ -68,14 +73,23 @@ def gradient_norms(grad, theta0, lr, beta, steps, *, look=0.0, stop_below: float
     """‖∇L(θ_t)‖ for t = 0..steps of Momentum (look = 0), NAG (look = 1) or GD (beta = 0).
 
     With stop_below, the sequence ends at the first norm below it: most runs converge long
-    before the budget, and the grader builds these for every student.
+    before the budget, and the grader builds these for every student. These are the float
+    operations of the reference's steps_to_tolerance, in its order (the norm is sqrt(g·g), as
+    numpy's norm computes it), so the counts they give are the reference's own.
     """
+    theta = np.array(theta0, dtype=float)
+    m = np.zeros_like(theta)
     norms = []
     with np.errstate(all="ignore"):
-        for theta, _ in _iterates(grad, theta0, lr, beta, look=look):
-            norms.append(float(np.linalg.norm(grad(theta))))
-            if len(norms) > steps or (stop_below is not None and norms[-1] < stop_below):
+        for _ in range(steps + 1):
+            g = np.asarray(grad(theta), dtype=float)
+            norms.append(math.sqrt(g.dot(g)))
+            if stop_below is not None and norms[-1] < stop_below:
                 break
+            if look:
+                g = np.asarray(grad(theta + look * beta * m), dtype=float)
+            m = beta * m - lr * g
+            theta = theta + m
     return np.array(norms)
 
 
@@ -83,3 +97,36 @@ def first_below(norms: np.ndarray, tol: float) -> int | None:
     """The first t with norms[t] < tol, or None."""
     hits = np.flatnonzero(norms < tol)
     return int(hits[0]) if hits.size else None
+
+
+def step_counts(surface: dict, theta0, lr: float, beta: float, tol: float, budget: int) -> dict:
+    """steps_to_tolerance of the reference on a quadratic surface: {"gd", "momentum", "nesterov"} →
+    the first t ≤ budget with ‖∇L(θ_t)‖ < tol, or None. Each run ends at its first small norm, and
+    gradient descent that provably stays above tol for the whole budget is not run at all."""
+    grad = surfaces.function("quadratic", surface, "grad")
+    counts = {}
+    for key, beta_, look in (("gd", 0.0, 0.0), ("momentum", beta, 0.0), ("nesterov", beta, 1.0)):
+        if key == "gd" and gd_stays_above(surface, theta0, lr, tol, budget):
+            counts[key] = None
+        else:
+            norms = gradient_norms(grad, theta0, lr, beta_, budget, look=look, stop_below=tol)
+            counts[key] = first_below(norms, tol)
+    return counts
+
+
+def gd_stays_above(surface: dict, theta0, lr: float, tol: float, budget: int) -> bool:
+    """Whether every ‖∇L(θ_t)‖ of gradient descent, t ≤ budget, lies far above tol on ½(θ−c)ᵀA(θ−c).
+
+    In A's eigenbasis the gradient's components are λ_i·(1 − η·λ_i)^t·z_i; with |1 − η·λ_i| ≤ 1 none
+    grows, so the norm never grows and its smallest value is the last. The margin (twice tol, plus
+    1e-8 of the first norm) is far beyond what float rounding in 10 000 steps can move a norm by.
+    """
+    A = np.asarray(surface["A"], dtype=float)
+    lam, vectors = np.linalg.eigh(A)
+    factors = 1.0 - lr * lam
+    if not np.all(np.abs(factors) <= 1.0):
+        return False
+    z = vectors.T @ (np.asarray(theta0, dtype=float) - np.asarray(surface["c"], dtype=float))
+    first = float(np.linalg.norm(lam * z))
+    last = float(np.linalg.norm(lam * factors**budget * z))
+    return last > 2.0 * tol + 1e-8 * first

@@ -21,17 +21,38 @@ what they share is at least `THRESHOLD` of either one's remaining code, and at l
 from __future__ import annotations
 
 import builtins
+import functools
+import importlib
+import importlib.util
 import io
 import keyword
+import sys
 import tokenize
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
-from copydetect.utils import find_fingerprint_overlap, get_copied_slices, get_token_coverage, winnow
 
 from ..summary import SideLine, SimilarPair
+
+@functools.lru_cache(maxsize=None)
+def _copydetect():
+    """copydetect's winnowing functions (its `utils` module), imported when first needed and
+    without running the package's __init__, which imports matplotlib's pyplot for copydetect's
+    own HTML reports: half a second of a grade run, and as much again to tear down at exit."""
+    if "copydetect" not in sys.modules:
+        spec = importlib.util.find_spec("copydetect")
+        if spec is not None:
+            sys.modules["copydetect"] = importlib.util.module_from_spec(spec)  # the package, not run
+            try:
+                return importlib.import_module("copydetect.utils")
+            finally:
+                del sys.modules["copydetect"]  # a later `import copydetect` runs the package as usual
+    import copydetect.utils
+
+    return copydetect.utils
+
 
 K = 25  # characters of tokenised code per fingerprint: copydetect's default noise threshold
 WINDOW = 6  # copydetect's default: any match of 30 characters is found
@@ -57,14 +78,15 @@ class Fingerprint:
 
 
 def fingerprint(code: str, boilerplate: set | frozenset = frozenset()) -> Fingerprint:
+    utils = _copydetect()
     filtered, line_of = normalise(code)
     hashes = _kgram_hashes(filtered)
-    selected, positions = winnow(hashes, WINDOW, remove_duplicates=False) if len(hashes) else (hashes, hashes)
+    selected, positions = utils.winnow(hashes, WINDOW, remove_duplicates=False) if len(hashes) else (hashes, hashes)
     idx: dict[int, list[int]] = defaultdict(list)
     for value, position in zip(selected.tolist(), positions.tolist()):
         if value not in boilerplate:
             idx[value].append(position)
-    return Fingerprint(code, line_of, dict(idx), get_token_coverage(idx, K, len(filtered)))
+    return Fingerprint(code, line_of, dict(idx), utils.get_token_coverage(idx, K, len(filtered)))
 
 
 def normalise(code: str) -> tuple[str, np.ndarray]:
@@ -111,7 +133,7 @@ def common_hashes(prints: dict[str, Fingerprint]) -> set:
 
 def without(fp: Fingerprint, drop: set) -> Fingerprint:
     idx = {h: i for h, i in fp.hash_idx.items() if h not in drop}
-    return Fingerprint(fp.raw_code, fp.line_of, idx, get_token_coverage(idx, K, len(fp.line_of)))
+    return Fingerprint(fp.raw_code, fp.line_of, idx, _copydetect().get_token_coverage(idx, K, len(fp.line_of)))
 
 
 def similar_pairs(prints: dict[str, Fingerprint]) -> list[SimilarPair]:
@@ -126,8 +148,9 @@ def similar_pairs(prints: dict[str, Fingerprint]) -> list[SimilarPair]:
         if count * WINDOW < MIN_OVERLAP // 2:
             continue  # too few shared fingerprints to reach the floor; spares the exact comparison
         fa, fb = prints[a], prints[b]
-        idx_a, idx_b = find_fingerprint_overlap(fa.hashes, fb.hashes, fa.hash_idx, fb.hash_idx)
-        slices_a, slices_b = get_copied_slices(idx_a, K), get_copied_slices(idx_b, K)
+        utils = _copydetect()
+        idx_a, idx_b = utils.find_fingerprint_overlap(fa.hashes, fb.hashes, fa.hash_idx, fb.hash_idx)
+        slices_a, slices_b = utils.get_copied_slices(idx_a, K), utils.get_copied_slices(idx_b, K)
         overlap = int(np.sum(slices_a[1] - slices_a[0]))
         sim_a = overlap / fa.coverage if fa.coverage else 0.0
         sim_b = int(np.sum(slices_b[1] - slices_b[0])) / fb.coverage if fb.coverage else 0.0

@@ -32,7 +32,7 @@ def own_code(data: bytes, template: list[TemplateCell]) -> OwnCode | None:
     by_id = {c.grade_id: c for c in template}
     stub_lines = {line.strip() for c in template if c.role == "solution" for line in c.source.splitlines()}
     own, given = [], []
-    for cell in nb.cells:
+    for cell in nb["cells"]:
         if cell.get("cell_type") != "code":
             continue
         source = cell_source(cell)
