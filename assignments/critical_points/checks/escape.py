@@ -13,12 +13,11 @@ import numpy as np
 from autograder.assignment import GradingContext
 from autograder.checks import Call, Check, Verdict, show
 
-from . import cases
-from .cases import Surf, exact, shift
-from .judging import batch, contour, safe, surface_calls, unit, vector
+from .. import cases, known
+from ..cases import Surf, exact, shift
+from ..figures import direction_figure, saddle_figure
+from ..judges import batch, safe, surface_calls, unit, vector
 
-AT_TAU = "an eigenvalue exactly at −τ counted below it (≤ instead of <)"
-NO_MAX_ONE = "threshold without max(1, ·)"
 SPACE_TOL = 1e-6  # escape_direction: an exact matrix, so the eigenvector is exact to round-off
 STEP_SPACE_TOL = 1e-3  # escape_saddle: the direction comes from a numerical Hessian
 NORM_TOL = 1e-8
@@ -57,9 +56,9 @@ def direction_verdict(value, H: np.ndarray, tol: float, shows: str, reproduce: s
             return Verdict(True, f"None is right for {shows}: no eigenvalue is below −τ = {-tau:.3g}.", details=details)
         mistake, advice = None, ""
         if lam[0] == -tau:
-            mistake, advice = AT_TAU, " An eigenvalue exactly at −τ is not below it: test λmin < −τ, strictly."
+            mistake, advice = known.AT_TAU, " An eigenvalue exactly at −τ is not below it: test λmin < −τ, strictly."
         elif lam[0] < -tol * float(np.abs(lam).max()):
-            mistake, advice = NO_MAX_ONE, " For a small Hessian (all |λ| below 1) the threshold stays tol."
+            mistake, advice = known.NO_MAX_ONE, " For a small Hessian (all |λ| below 1) the threshold stays tol."
         return Verdict(False, f"For {shows}: the eigenvalues are {show(lam)}, none below −τ = {-tau:.3g} "
                               "(τ = tol·max(1, max|λ|)); there is no direction of negative curvature, so return None."
                               + advice, mistake=mistake, details=details)
@@ -80,32 +79,22 @@ def direction_verdict(value, H: np.ndarray, tol: float, shows: str, reproduce: s
     if outside <= SPACE_TOL:
         return Verdict(False, f"For {shows}: your vector points the right way but has norm {norm:.6g}; return a unit "
                               "vector (u / np.linalg.norm(u)); eigh's columns already have norm 1.",
-                       mistake="eigenvector not normalised", details=details)
+                       mistake=known.NOT_NORMALISED, details=details)
     other = wrong_eigenvalue(unit(u), lam, V, SPACE_TOL) if norm > 0 else None
     if other is not None and other == lam[-1]:
         return Verdict(False, f"For {shows}: your vector is an eigenvector of the largest eigenvalue {other:.6g}, along "
                               f"which f curves up; escape along the most negative one, λ = {lam[0]:.6g} "
                               "(eigh sorts eigenvalues in ascending order: column 0).",
-                       mistake="eigenvector of the largest eigenvalue", details=details)
+                       mistake=known.LARGEST_EIGENVALUE, details=details)
     if other is not None:
         return Verdict(False, f"For {shows}: your vector is an eigenvector of λ = {other:.6g}, not of the most negative "
-                              f"eigenvalue {lam[0]:.6g}.", mistake="eigenvector of the wrong eigenvalue", details=details)
+                              f"eigenvalue {lam[0]:.6g}.", mistake=known.WRONG_EIGENVALUE, details=details)
     if any(np.allclose(np.sort(np.abs(u)), np.sort(np.abs(V[k, :])), atol=1e-8) for k in range(n)):
         return Verdict(False, f"For {shows}: your vector is a row of the eigenvector matrix that np.linalg.eigh returns, "
                               "but the eigenvectors are its columns: vectors[:, 0], not vectors[0].",
-                       mistake="a row of eigh's matrix instead of a column", details=details)
+                       mistake=known.ROW_NOT_COLUMN, details=details)
     return Verdict(False, f"For {shows}: your vector is not an eigenvector of the most negative eigenvalue "
                           f"{lam[0]:.6g}: ‖Hu − λmin·u‖ = {residual:.3g}.", details=details)
-
-
-def direction_figure(H: np.ndarray, value, title: str) -> dict | None:
-    lam, V, _ = eigen(H)
-    if lam.size != 2 or not (isinstance(value, np.ndarray) and value.shape == (2,) and np.all(np.isfinite(value))):
-        return None
-    surf = cases.quadratic(H, [0.0, 0.0], "½θᵀHθ")
-    u = value / max(1.0, float(np.linalg.norm(value)) / 1.4)  # keep a long vector inside the window
-    return contour(surf, (0.0, 0.0), 1.5, title,
-                   paths=[("your direction", [(0, 0), u]), ("expected direction (either sign)", [(0, 0), V[:, 0]])])
 
 
 def escape_direction_checks(ctx: GradingContext) -> list[Check]:
@@ -186,14 +175,14 @@ def saddle_verdict(value, surf: Surf, theta: np.ndarray, step: float, shows: str
         return Verdict(False, f"For {shows}: the Hessian's eigenvalues are {show(lam)}, none below −τ = {-tau:.3g}, so there "
                               "is no direction of negative curvature to follow: return an unchanged copy of theta."
                               + (" Scale the threshold with the Hessian: τ = 1e-6·max(1, max|λ|)." if absolute else ""),
-                       mistake="absolute instead of relative tolerance" if absolute else "moved without negative curvature",
+                       mistake=known.ABSOLUTE_TOL if absolute else known.MOVED_WITHOUT_CURVATURE,
                        details=details)
     f_new = obj.f(arr)
     details.update(expected=f"θ ± step·u with u a unit eigenvector of λmin = {lam[0]:.6g}, f decreasing",
                    error=f"‖new − θ‖ = {dist:.6g} (step {step:g}); f: {f0:.6g} → {f_new:.6g}")
     if dist <= 1e-12 * (1 + float(np.linalg.norm(theta))):
         return Verdict(False, f"For {shows}: you returned θ unchanged, but the Hessian has the eigenvalue {lam[0]:.6g} "
-                              f"< −τ: step along its eigenvector.", mistake="no escape step", details=details)
+                              f"< −τ: step along its eigenvector.", mistake=known.NO_ESCAPE, details=details)
     in_space = off_space(d / dist, lam, V, lam[0]) <= STEP_SPACE_TOL
     if in_space and abs(dist - step) <= 1e-6 * step and f_new < f0:
         return Verdict(True, f"For {shows}: a step of length {step:g} along the most negative curvature; "
@@ -202,40 +191,27 @@ def saddle_verdict(value, surf: Surf, theta: np.ndarray, step: float, shows: str
     if np.linalg.norm(theta) > 1e-9 and size > 0 and off_space(arr / size, lam, V, lam[0]) <= STEP_SPACE_TOL \
             and (abs(size - 1) <= 1e-6 or abs(size - step) <= 1e-6 * step):
         return Verdict(False, f"For {shows}: you returned a direction ({show(arr)}), not the new point θ + step·u.",
-                       mistake="returned the direction instead of the new point", details=details)
+                       mistake=known.RETURNED_DIRECTION, details=details)
     if in_space and abs(dist - step) > 1e-6 * step:
         ignored = min(abs(dist - 0.1), abs(dist - 1.0)) <= 1e-6 and step not in (0.1, 1.0)
         hint = " (Did you return u itself, or θ + u?)" if abs(dist - 1.0) <= 1e-6 else ""
         return Verdict(False, f"For {shows}: your point is {dist:.6g} away from θ, but the step is {step:g}: "
                               f"return θ + step·u with the step passed in and a unit u.{hint}",
-                       mistake="step ignored" if ignored else None, details=details)
+                       mistake=known.STEP_IGNORED if ignored else None, details=details)
     if in_space:
         other = obj.f(theta - d)
         if other < f0:
             return Verdict(False, f"For {shows}: f goes up from {f0:.6g} to {f_new:.6g} at your point, but the opposite "
                                   f"sign gives {other:.6g}. An eigenvector's sign is arbitrary and cubic terms make the two "
                                   "sides differ: compare f(θ + step·u) and f(θ − step·u) and keep the smaller.",
-                           mistake="escape sign not chosen to decrease f", details=details)
+                           mistake=known.WRONG_SIDE, details=details)
         return Verdict(False, f"For {shows}: f does not decrease at your point ({f0:.6g} → {f_new:.6g}).", details=details)
     other = wrong_eigenvalue(d / dist, lam, V, STEP_SPACE_TOL)
     where = f"an eigenvector of λ = {other:.6g}" if other is not None else "not an eigenvector"
     return Verdict(False, f"For {shows}: you stepped along {where}; escape along the eigenvector of the most negative "
                           f"eigenvalue {lam[0]:.6g} of the Hessian.",
-                   mistake="eigenvector of the largest eigenvalue" if other is not None and other == lam[-1] else None,
+                   mistake=known.LARGEST_EIGENVALUE if other is not None and other == lam[-1] else None,
                    details=details)
-
-
-def saddle_figure(surf: Surf, theta, value, expected, step: float, title: str) -> dict | None:
-    if theta.size != 2:
-        return None
-    points = [("start θ", theta), ("expected (one right answer)", expected)]
-    paths = [("expected step", [theta, expected])]
-    radius = max(2.5 * step, 0.3)
-    if isinstance(value, np.ndarray) and value.shape == (2,) and np.all(np.isfinite(value)):
-        points.append(("your point", value))
-        paths.append(("your step", [theta, value]))
-        radius = max(radius, min(1.3 * float(np.linalg.norm(value - theta)), 4.0))
-    return contour(surf, theta, radius, title, paths=paths, points=points)
 
 
 def escape_saddle_checks(ctx: GradingContext) -> list[Check]:
