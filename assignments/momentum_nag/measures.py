@@ -8,7 +8,7 @@ import numpy as np
 
 from autograder.instructor.measures import Measure
 
-from .params import BUDGET, KAPPA, TOL
+from .parameters import BUDGET, KAPPA, TOL
 
 
 def _grad(p):
