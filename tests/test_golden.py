@@ -5,7 +5,6 @@ stored report read into its record and written again gives the same bytes."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from autograder import plots, reports
-from autograder.records import Override, Report
+from autograder.records import Report
 from autograder.assignment import Assignment, Task
 from autograder.summary import (ClassSummary, CopySignal, IntakeNotes, SideLine, SimilarPair, Similarity, StudentLine,
                                 class_summary)
