@@ -137,10 +137,7 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
     course.assignment(assignment)
     students = read_roster(roster)
     gradebook_path = gradebook_path or out / "gradebook.sqlite"
-    sandbox, why = choose_sandbox(require_sandbox)
-    if sandbox != "bwrap":
-        click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation: it can read "
-                    "files the grader can read. Every report says sandbox: rlimit-only.", fg="red", err=True)
+    sandbox = _sandbox(require_sandbox)
     course_rules = read_policy(course.root, course.assignment_names())
     rules = course_rules.of(assignment)
     if due is not None:  # the option wins over course.toml; a time without a zone is the course's
@@ -177,6 +174,14 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
     click.echo(f"Reports: {out}/<student_id>/report.html   Grades: {out / 'grades.csv'}   Summary: {out / 'summary.html'}")
 
 
+def _sandbox(require_sandbox: bool) -> str:
+    sandbox, why = choose_sandbox(require_sandbox)
+    if sandbox != "bwrap":
+        click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation: it can read "
+                    "files the grader can read. Every report says sandbox: rlimit-only.", fg="red", err=True)
+    return sandbox
+
+
 def _cluster(address: str | None, course: Course, sandbox: str):
     """The Dask cluster to grade on, or nothing (a context either way)."""
     if address is None:
@@ -186,6 +191,78 @@ def _cluster(address: str | None, course: Course, sandbox: str):
     except ModuleNotFoundError as exc:
         raise UserError(f"--cluster needs Dask distributed ({exc}): pip install 'optim-autograder[cluster]'") from None
     return ClusterExecutor(address, course, sandbox)
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--mutants", is_flag=True, help="Also mutate the reference of every task and grade each mutant.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Variants vetted at once [default: cores].")
+@course_option
+@secret_option
+@click.pass_context
+def vet(ctx: click.Context, assignment: str, roster: Path, out: Path, mutants: bool, jobs: int | None,
+        course_dir: Path, secret_file: Path | None) -> None:
+    """Prove every roster student's variant fair: write OUT/vetting.html and OUT/vetting.json; exit 1 if one fails."""
+    from .instructor.vetting import vet_class, write_vetting
+
+    course = Course(course_dir)
+    course.assignment(assignment)
+    sandbox = _sandbox(False)
+    jobs = jobs or default_jobs()
+    students = read_roster(roster)
+    vetting = vet_class(course, assignment, students, course.secret(secret_file), jobs=jobs, sandbox=sandbox)
+    data = vetting.as_json()
+    if mutants:
+        from .instructor.mutation import mutation_report
+
+        data["mutants"] = mutation_report(course, assignment, students.student_ids, course.secret(secret_file),
+                                          jobs=jobs, sandbox=sandbox, say=lambda line: click.echo(line, err=True))
+    write_vetting(data, out, course)
+    click.echo(f"Vetted {data['students']} variants of {assignment} in {vetting.seconds:.1f} s "
+               f"({jobs} at a time, sandbox: {sandbox}): {data['passed']} pass, {data['failed']} fail.")
+    if mutants:
+        m = data["mutants"]
+        click.echo(f"Mutants: {m['total']}, {m['caught']} caught, {m['equivalent']} equivalent, "
+                   f"{m['survived']} survived (score {100 * m['score']:.1f}%) in {m['seconds']:.1f} s.")
+    click.echo(f"Vetting: {out / 'vetting.html'}   {out / 'vetting.json'}")
+    if vetting.failed:
+        ctx.exit(1)
+
+
+@main.command()
+@click.argument("assignment")
+@click.argument("student_id")
+@click.option("--solutions", is_flag=True, help="Show the reference solution under each solution cell.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The page to write [default: STUDENT_ID-ASSIGNMENT.html].")
+@course_option
+@secret_option
+def preview(assignment: str, student_id: str, solutions: bool, out: Path | None, course_dir: Path,
+            secret_file: Path | None) -> None:
+    """Write one HTML page of STUDENT_ID's notebook of ASSIGNMENT, to read without Jupyter."""
+    from .instructor.preview import preview_html
+
+    course = Course(course_dir)
+    course.assignment(assignment)
+    out = out or Path(f"{student_id}-{assignment}.html")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(preview_html(course, assignment, student_id, course.secret(secret_file), solutions), encoding="utf-8")
+    click.echo(f"Wrote {out}")
+
+
+@main.command("new")
+@click.argument("assignment")
+@course_option
+def new_assignment(assignment: str, course_dir: Path) -> None:
+    """Scaffold ASSIGNMENT: assignments/ASSIGNMENT/, solutions/ASSIGNMENT.py and a worked example task."""
+    from .instructor.scaffold import scaffold
+
+    written = scaffold(Path(course_dir), assignment)
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"Next: autograder vet {assignment} --roster ROSTER.csv --out vetting/ (docs/writing-an-assignment.md).")
 
 
 @main.command("nbgrader-source")

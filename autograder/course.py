@@ -14,7 +14,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import jinja2
@@ -87,6 +87,15 @@ class Course:
 
     def assignment_dir(self, name: str) -> Path:
         return self.root / "assignments" / name
+
+    def assignment_part(self, name: str, part: str) -> ModuleType | None:
+        """``assignments/<name>/<part>.py`` imported within the assignment's package, or None
+        when the assignment has no such module: declarations that tools read and the engine
+        does not (the difficulty measures, the equivalent mutants)."""
+        self.assignment(name)
+        if not (self.assignment_dir(name) / f"{part}.py").is_file():
+            return None
+        return importlib.import_module(f"{self.assignment_package(name)}.{part}")
 
     # --- the reference ----------------------------------------------------------
 

@@ -24,6 +24,7 @@ from autograder import surfaces, wire
 from autograder.assignment import GradingContext
 from autograder.checks import Outcome, run_judge
 from autograder.course import Course
+from autograder.demo import load_mistakes
 from autograder.notebooks import build_notebook
 from autograder.variants import Variant
 from autograder.wire import MatrixTree, Opaque, Tree
@@ -148,7 +149,7 @@ def test_exact_expansions_are_sympys_to_the_bit(course):
 
 
 def test_the_exact_hessian_is_sympys(course):
-    exact_hessian = module(course, "symbolic_hessian").exact_hessian
+    exact_hessian = module(course, "checks.symbolic_hessian").exact_hessian
     w1, w2 = sp.symbols("w1 w2")
     rng = np.random.default_rng(8)
     for x, y_hat in [(1.0, 1.0)] + [tuple(np.round(rng.uniform(-3, 3, 2), 2)) for _ in range(30)]:
@@ -254,7 +255,7 @@ def test_classification_labels_and_named_mistakes(course, assignment):
     typo = run_judge(check, [Outcome("ok", value="saddle")])
     assert not typo.passed and "saddle point" in typo.message
     (scale,) = checks_of(course, assignment, "classify_critical_point", "scale")
-    labels = [module(course, "classify").by_threshold(np.linalg.eigvalsh(c.args[0]), 1e-6) for c in scale.calls]
+    labels = [module(course, "checks.classify").by_threshold(np.linalg.eigvalsh(c.args[0]), 1e-6) for c in scale.calls]
     verdict = run_judge(scale, [Outcome("ok", value=v) for v in labels])
     assert verdict.mistake == "absolute instead of relative tolerance"
 
@@ -294,9 +295,14 @@ def test_symbolic_hessian_hostile_trees_are_refused(course, assignment):
             assert not verdict.passed and verdict.message
 
 
+def test_every_mistake_file_is_named_as_known_py_spells_it(course):
+    spelt = {value for key, value in vars(module(course, "known")).items() if key.isupper()}
+    assert {m.name for m in load_mistakes(course, NAME)} <= spelt
+
+
 def test_symbolic_module_never_parses_strings():
     source = (ROOT / "assignments" / NAME / "symbolic.py").read_text() + \
-             (ROOT / "assignments" / NAME / "symbolic_hessian.py").read_text()
+             (ROOT / "assignments" / NAME / "checks" / "symbolic_hessian.py").read_text()
     code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("#", '"', "Never")))
     for banned in ("parse_expr", "eval(", "exec(", "sympify", "sp.S("):
         assert banned not in code

@@ -155,13 +155,13 @@ def reference_norms(grad, theta0, lr, beta, look, steps):
 def test_step_counts_are_the_references_to_the_bit(course):
     """The grader's counts stop early, reuse the runs that drew a case and skip gradient descent that
     cannot arrive; whatever the shortcut, they are the counts of the reference itself."""
-    checks, optimisers = part(course, "checks"), part(course, "optimisers")
+    checks, optimisers = part(course, "checks.steps_to_tolerance"), part(course, "optimisers")
     reference = course.reference(NAME, {})
     rng = np.random.default_rng(2024)
     drawn = [checks._count_case(rng, n) for n in (1, 2, 3, 5, 6)]
     cases = [(c.case, c.expected) for c in drawn] + [(checks._slow_case(rng), None) for _ in range(4)]
     for n in (2, 4):  # tolerances a gradient descent reaches late, or just not within the budget
-        case = part(course, "problems").quadratic_case(rng, n)
+        case = part(course, "cases").quadratic_case(rng, n)
         grad = surfaces.function("quadratic", case["surface"], "grad")
         for factor in (1e-3, 1e-9, 1e-30):
             cases.append(({**case, "tol": float(np.linalg.norm(grad(case["theta0"])) * factor)}, None))

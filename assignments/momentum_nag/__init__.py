@@ -1,13 +1,17 @@
 """Assignment `momentum_nag`: gradient descent, Momentum, NAG and minibatch SGD, graded whole.
 
-The student's own quadratic, start, step and β come from `params`; the hidden checks from
-`checks`; the known mistakes from `known` (with one example each under `mistakes/`).
+The anatomy every assignment shares (docs/writing-an-assignment.md): this declaration;
+`parameters.py` (the student's quadratic, start, step, β and data set, vetted; the notebook's
+expectations), `measures.py`, `cases.py` (the hidden surfaces, starts and data sets),
+`checks/` (trajectories, minibatch_sgd, steps_to_tolerance), `judges.py`, `known.py`,
+`figures.py`, `mistakes/`, `mutants.py` and `notebook.j2`; `optimisers.py` runs the right
+methods and the mistaken ones, for the judges, the cases and the parameters' vetting.
 """
 
 from autograder.assignment import Assignment, Task
 
 from .checks import checks
-from .params import notebook_context, parameters
+from .parameters import notebook_context, parameters
 
 ASSIGNMENT = Assignment(
     name="momentum_nag",

@@ -9,6 +9,8 @@ raise: every odd value becomes a failing verdict that says what it was.
 
 from __future__ import annotations
 
+import dataclasses
+
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -16,7 +18,7 @@ import numpy as np
 from autograder.checks import Outcome, Verdict, show
 
 from . import known
-from .problems import NEAR_STEPS
+from .cases import NEAR_STEPS
 
 RTOL = 1e-8  # float64 forms of the same recurrence drift ~1e-15; float32 drifts 1e-7 and fails, as it should
 ATOL = 1e-12
@@ -184,3 +186,19 @@ def counts(outcome: Outcome, expected: dict, shows: str, mistakes: Sequence[tupl
                            mistake=name, details=details)
     wrong_keys = ", ".join(f"{k}: got {values[k]!r}, expected {expected[k]!r}" for k in METHODS if values[k] != expected[k])
     return Verdict(False, f"For {shows}: {wrong_keys}.", details=details)
+
+
+def exact(value) -> str:
+    return repr(np.asarray(value).tolist()) if isinstance(value, np.ndarray) else repr(value)
+
+
+def reproduce(case: dict, keys: tuple[str, ...]) -> str:
+    """The case in full precision, so that a TA (or the student) can rerun it."""
+    surface = case.get("surface")
+    head = f"{case['family']} surface {({k: exact(v) for k, v in surface.items()})}; " if surface else ""
+    return head + "; ".join(f"{k} = {exact(case[k])}" for k in keys if k in case)
+
+
+def with_details(verdict: Verdict, **changes) -> Verdict:
+    details = {**verdict.details, **changes.pop("details", {})}
+    return dataclasses.replace(verdict, details=details, **changes)

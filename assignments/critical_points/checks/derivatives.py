@@ -15,9 +15,9 @@ import numpy as np
 from autograder.assignment import GradingContext
 from autograder.checks import Call, Check, Verdict, as_array, close, compare, show
 
-from . import cases
-from .cases import Surf, exact, short
-from .judging import batch, safe, surface_calls
+from .. import cases, known
+from ..cases import Surf, exact, short
+from ..judges import batch, safe, surface_calls
 
 GRADIENT_TOL = dict(rtol=1e-8, atol=1e-10)  # analytic gradient
 NUM_GRAD_TOL = dict(rtol=1e-5, atol=1e-7)  # central differences at h = 1e-5
@@ -42,11 +42,11 @@ def exact_at_large_h(verdict: Verdict, value, exact_value: np.ndarray, tol: dict
 
 def gradient_mistakes(g: np.ndarray, x: float) -> list[tuple[str, np.ndarray, str]]:
     return [
-        ("gradient sign flipped", -g, "∂L/∂w1 = 2·(Y_HAT − w1·w2·X)·(−w2·X): the inner derivative brings a minus sign."),
-        ("factor 2 missing", g / 2, "The derivative of r² is 2r·r′: keep the factor 2."),
-        ("inner derivative factor X missing", g / x, "By the chain rule the inner derivative of Y_HAT − w1·w2·X "
+        (known.GRADIENT_SIGN, -g, "∂L/∂w1 = 2·(Y_HAT − w1·w2·X)·(−w2·X): the inner derivative brings a minus sign."),
+        (known.FACTOR_TWO, g / 2, "The derivative of r² is 2r·r′: keep the factor 2."),
+        (known.INNER_FACTOR_X, g / x, "By the chain rule the inner derivative of Y_HAT − w1·w2·X "
                                                       "with respect to w1 is −w2·X: keep the factor X."),
-        ("partial derivatives swapped", g[::-1].copy(), "The first entry is ∂L/∂w1, which contains w2 (and vice versa)."),
+        (known.PARTIALS_SWAPPED, g[::-1].copy(), "The first entry is ∂L/∂w1, which contains w2 (and vice versa)."),
     ]
 
 
@@ -109,16 +109,16 @@ HESSIAN_H_IGNORED = "Your value is the exact Hessian, not the central difference
 def num_gradient_mistakes(f, theta: np.ndarray, h: float, exact_grad: np.ndarray) -> list:
     scaled = h * np.maximum(1.0, np.abs(theta))
     return [
-        ("forward differences", one_sided(f, theta, h, +1.0),
+        (known.FORWARD, one_sided(f, theta, h, +1.0),
          "That is (f(θ + h·eᵢ) − f(θ))/h, whose error shrinks only like h; use central differences "
          "(f(θ + h·eᵢ) − f(θ − h·eᵢ))/(2h), whose error shrinks like h²."),
-        ("backward differences", one_sided(f, theta, h, -1.0),
+        (known.BACKWARD, one_sided(f, theta, h, -1.0),
          "That is (f(θ) − f(θ − h·eᵢ))/h; use central differences (f(θ + h·eᵢ) − f(θ − h·eᵢ))/(2h)."),
-        ("step scaled by max(1, |θi|)", central(f, theta, scaled),
+        (known.SCALED_STEP, central(f, theta, scaled),
          "The convention of this assignment is exactly the step h in every coordinate."),
-        ("central difference without the 2", 2 * central(f, theta, np.full(theta.size, h)),
+        (known.CENTRAL_WITHOUT_TWO, 2 * central(f, theta, np.full(theta.size, h)),
          "The two points θ ± h·eᵢ are 2h apart: divide by 2h."),
-        ("the argument h ignored", exact_grad, GRADIENT_H_IGNORED),
+        (known.H_IGNORED, exact_grad, GRADIENT_H_IGNORED),
     ]
 
 
@@ -168,7 +168,7 @@ def _num_gradient_check(ctx, name: str, inputs: list, tol: dict, visibility: str
                 mistakes = num_gradient_mistakes(obj.f, theta, step, obj.grad(theta))
                 verdict = compare(outcome.value, expected, shows=call.shows, mistakes=mistakes, **tol)
             if h is not None and not verdict.passed and verdict.mistake is None:
-                verdict = exact_at_large_h(verdict, outcome.value, obj.grad(theta), NUM_GRAD_TOL, "the argument h ignored",
+                verdict = exact_at_large_h(verdict, outcome.value, obj.grad(theta), NUM_GRAD_TOL, known.H_IGNORED,
                                            GRADIENT_H_IGNORED)
             verdicts.append(noted(verdict, reproduce=f"{surf.reproduce(theta)}; numerical_gradient(f, theta, h={step})"))
         return batch(verdicts, "inputs")
@@ -216,7 +216,6 @@ def asymmetry(H: np.ndarray) -> float:
 
 
 SYMMETRY_TOL = 1e-12
-NOT_SYMMETRISED = "Hessian not symmetrised"
 SYMMETRISE_ADVICE = ("A Hessian is symmetric (∂²f/∂θi∂θj = ∂²f/∂θj∂θi), and np.linalg.eigh reads only the lower "
                      "triangle of the matrix you give it. Finish with H = (H + H.T) / 2.")
 
@@ -236,18 +235,18 @@ def hessian_verdict(value, expected, shows: str, tol: dict, accepted=(), mistake
         base = compare(arr, expected, shows=shows, **tol)
         return Verdict(False, f"For {shows}: your Hessian is not symmetric (‖H − Hᵀ‖ = {np.linalg.norm(arr - arr.T):.3g}) "
                               f"and is off by {base.details.get('error')}. {SYMMETRISE_ADVICE}",
-                       mistake=NOT_SYMMETRISED, details=base.details)
+                       mistake=known.NOT_SYMMETRISED, details=base.details)
     return compare(arr, expected, shows=shows, mistakes=mistakes(), **tol)
 
 
 def hessian_mistakes(f, theta: np.ndarray, h: float, exact_hess: np.ndarray) -> list:
     return [
-        ("forward differences", forward_hessian(f, theta, h),
+        (known.FORWARD, forward_hessian(f, theta, h),
          "Those are one-sided differences (f(θ + h·eᵢ + h·eⱼ) − f(θ + h·eᵢ) − f(θ + h·eⱼ) + f(θ))/h²; "
          "use the central formulas of the docstring."),
-        ("Hessian step scaled by max(1, |θi|)", hessian_formula(f, theta, h * np.maximum(1.0, np.abs(theta))),
+        (known.HESSIAN_SCALED_STEP, hessian_formula(f, theta, h * np.maximum(1.0, np.abs(theta))),
          "The convention of this assignment is exactly the step h in every coordinate."),
-        ("Hessian step h ignored", exact_hess, HESSIAN_H_IGNORED),
+        (known.HESSIAN_STEP_IGNORED, exact_hess, HESSIAN_H_IGNORED),
     ]
 
 
@@ -309,7 +308,7 @@ def _num_hessian_check(ctx, name: str, inputs: list, visibility: str) -> Check:
             verdict = hessian_verdict(outcome.value, expected, call.shows, tol, accepted, mistakes,
                                       passed_details=len(inputs) == 1)
             if h is not None and not verdict.passed and verdict.mistake is None:
-                verdict = exact_at_large_h(verdict, outcome.value, obj.hess(theta), NUM_HESS_TOL, "Hessian step h ignored",
+                verdict = exact_at_large_h(verdict, outcome.value, obj.hess(theta), NUM_HESS_TOL, known.HESSIAN_STEP_IGNORED,
                                            HESSIAN_H_IGNORED)
             verdicts.append(noted(verdict, reproduce=f"{surf.reproduce(theta)}; numerical_hessian(f, theta, h={step})"))
         return batch(verdicts, "inputs")
@@ -332,7 +331,7 @@ def _symmetry_check(inputs: list) -> Check:
                 details["error"] = f"‖H − Hᵀ‖ = {np.linalg.norm(arr - arr.T):.3g}"
                 verdicts.append(Verdict(False, f"For {call.shows}: your Hessian is not symmetric "
                                                f"(‖H − Hᵀ‖ = {np.linalg.norm(arr - arr.T):.3g}). {SYMMETRISE_ADVICE}",
-                                        mistake=NOT_SYMMETRISED, details=details))
+                                        mistake=known.NOT_SYMMETRISED, details=details))
             else:
                 verdicts.append(Verdict(True, f"Symmetric for {call.shows}.", details=details))
         return batch(verdicts, "inputs")

@@ -18,8 +18,9 @@ from autograder.assignment import GradingContext
 from autograder.checks import Call, Check, Verdict, show
 from autograder.wire import MatrixTree, Opaque
 
-from .judging import safe
-from .symbolic import MAX_DEGREE, Refused, degree_bound, rebuild
+from .. import known
+from ..judges import safe
+from ..symbolic import MAX_DEGREE, Refused, degree_bound, rebuild
 
 W1, W2 = sp.symbols("w1 w2")
 RTOL = 1e-9
@@ -45,12 +46,12 @@ def mistaken_hessians(x: float, y_hat: float) -> list[tuple[str, sp.Matrix, str]
     no_product = H.copy()
     no_product[0, 1] = no_product[1, 0] = -2 * X * Y + 2 * X**2 * W1 * W2
     return [
-        ("mixed partial without the product rule", no_product,
+        (known.NO_PRODUCT_RULE, no_product,
          "∂/∂w2 of ∂L/∂w1 = −2X·w2·(Y_HAT − w1·w2·X) needs the product rule: both factors contain w2, "
          "so ∂²L/∂w1∂w2 = −2X·Y_HAT + 4X²·w1·w2 (the lecture's −2 + 4w1w2 when X = Y_HAT = 1)."),
-        ("Hessian sign flipped", -H, "Check the signs: ∂²L/∂w1² = 2X²w2² is never negative."),
-        ("factor 2 missing", H / 2, "The derivative of r² is 2r·r′: keep the factor 2."),
-        ("the lecture's numbers instead of yours", exact_hessian(1.0, 1.0),
+        (known.HESSIAN_SIGN, -H, "Check the signs: ∂²L/∂w1² = 2X²w2² is never negative."),
+        (known.FACTOR_TWO, H / 2, "The derivative of r² is 2r·r′: keep the factor 2."),
+        (known.LECTURE_NUMBERS, exact_hessian(1.0, 1.0),
          f"That is the Hessian of (1 − w1·w2)²; your loss uses X = {x!r} and Y_HAT = {y_hat!r}."),
     ]
 

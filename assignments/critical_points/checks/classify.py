@@ -11,9 +11,9 @@ import numpy as np
 from autograder.assignment import GradingContext
 from autograder.checks import Call, Check, Verdict, show
 
-from . import cases
-from .cases import exact, short
-from .judging import batch, safe
+from .. import cases, known
+from ..cases import exact, short
+from ..judges import batch, safe
 
 LABELS = ("local minimum", "local maximum", "saddle point", "degenerate")
 
@@ -23,36 +23,48 @@ def eigenvalues(H) -> np.ndarray:
     return np.linalg.eigvalsh((H + H.T) / 2)
 
 
-def by_threshold(lam: np.ndarray, tau: float) -> str:
-    if np.any(lam > tau) and np.any(lam < -tau):
+def by_threshold(lam: np.ndarray, tau: float, strict: bool = True) -> str:
+    """The Hessian test with threshold τ; `strict=False` models counting λ = ±τ as beyond it."""
+    above, below = (lam > tau, lam < -tau) if strict else (lam >= tau, lam <= -tau)
+    if np.any(above) and np.any(below):
         return "saddle point"
-    if np.all(lam > tau):
+    if np.all(above):
         return "local minimum"
-    if np.all(lam < -tau):
+    if np.all(below):
         return "local maximum"
     return "degenerate"
+
+
+def tau_of(lam: np.ndarray, tol: float) -> float:
+    return tol * max(1.0, float(np.abs(lam).max()))
 
 
 SWAP = {"local minimum": "local maximum", "local maximum": "local minimum"}
 
 # (name, whether the student's label is what that mistake gives on this matrix, advice);
-# tried in this order, the first match names the mistake. `by_threshold` models the
+# tried in this order, the first match names the mistake (the cases near τ come in an order
+# that tells the unhalved symmetrisation from the threshold without max(1, ·)). `by_threshold` models the
 # mistaken thresholds only; the right label always comes from the reference.
 MISTAKES = (
-    ("local minimum and local maximum swapped", lambda lam, tol, got, want: SWAP.get(want) == got,
+    (known.MIN_MAX_SWAPPED, lambda lam, tol, got, want: SWAP.get(want) == got,
      "All eigenvalues positive means f curves up in every direction: a local minimum."),
-    ("the tol argument ignored",
+    (known.TOL_IGNORED,
      lambda lam, tol, got, want: tol != 1e-6 and by_threshold(lam, 1e-6 * max(1.0, float(np.abs(lam).max()))) == got,
      "Use the tol passed in: τ = tol·max(1, max|λ|)."),
-    ("absolute instead of relative tolerance", lambda lam, tol, got, want: by_threshold(lam, tol) == got,
+    (known.ABSOLUTE_TOL, lambda lam, tol, got, want: by_threshold(lam, tol) == got,
      "Scale the threshold with the matrix: τ = tol·max(1, max|λ|). Round-off in a Hessian with entries of 1e6 "
      "is about 1e-10·1e6, far above an absolute 1e-6."),
-    ("threshold without max(1, ·)", lambda lam, tol, got, want: by_threshold(lam, tol * float(np.abs(lam).max())) == got,
+    (known.EXACTLY_TAU, lambda lam, tol, got, want: by_threshold(lam, tau_of(lam, tol), strict=False) == got,
+     "An eigenvalue equal to ±τ is not beyond the threshold: a local minimum needs every λ > τ (strictly), a saddle "
+     "point eigenvalues > τ and < −τ; λ = τ leaves the test undecided."),
+    (known.UNHALVED, lambda lam, tol, got, want: by_threshold(2 * lam, tau_of(2 * lam, tol)) == got,
+     "Symmetrise as (H + H.T) / 2: H + H.T has twice the eigenvalues, which moves them across τ for small Hessians."),
+    (known.NO_MAX_ONE, lambda lam, tol, got, want: by_threshold(lam, tol * float(np.abs(lam).max())) == got,
      "τ = tol·max(1, max|λ|): for a tiny Hessian (all |λ| below 1) the threshold stays tol."),
-    ("mixed signs with a zero eigenvalue called degenerate",
+    (known.MIXED_SIGNS_DEGENERATE,
      lambda lam, tol, got, want: want == "saddle point" and got == "degenerate",
      "Eigenvalues of both signs beyond ±τ already prove a saddle point, whatever the others are."),
-    ("no degenerate class", lambda lam, tol, got, want: want == "degenerate",
+    (known.NO_DEGENERATE, lambda lam, tol, got, want: want == "degenerate",
      "When some |λ| ≤ τ the second-order test cannot decide (x² + y⁴ is a minimum, x² − y⁴ a saddle, both "
      "with Hessian diag(2, 0)): return \"degenerate\"."),
 )
@@ -60,7 +72,7 @@ MISTAKES = (
 
 def label_verdict(value, H, tol: float, shows: str, reproduce: str, reference) -> Verdict:
     lam = eigenvalues(H)
-    tau = tol * max(1.0, float(np.abs(lam).max()))
+    tau = tau_of(lam, tol)
     expected = reference.classify_critical_point(np.array(H, dtype=float), tol)
     details = {"input": shows, "got": show(value), "expected": repr(expected),
                "eigenvalues": show(lam), "tau": f"{tau:.3g}", "reproduce": reproduce}
@@ -73,7 +85,7 @@ def label_verdict(value, H, tol: float, shows: str, reproduce: str, reference) -
         near = [lab for lab in LABELS if lab.split()[-1] in value.lower() or value.lower().strip() in lab]
         return Verdict(False, f"For {shows}: {value[:80]!r} is not one of the four labels "
                               f"{', '.join(map(repr, LABELS))}" + (f" (did you mean {near[0]!r}?)" if near else "") + ".",
-                       mistake="label not one of the four", details=details)
+                       mistake=known.NOT_A_LABEL, details=details)
     reason = (f"the eigenvalues are {show(lam)} and τ = tol·max(1, max|λ|) = {tau:.3g}, so the answer is {expected!r}, "
               f"not {value!r}.")
     for name, rule, advice in MISTAKES:
@@ -132,6 +144,18 @@ def classify_checks(ctx: GradingContext) -> list[Check]:
         ("a tiny Hessian (eigenvalues ~1e-7)", cases.signature_matrix(rng, [tiny, 0.6 * tiny])),
     ]
     groups.append(("scale: the relative threshold τ = tol·max(1, max|λ|)", scale, "visible"))
+
+    # Near τ = tol for a small Hessian (max|λ| < 1): a threshold scaled any other way, or eigenvalues scaled by
+    # an unhalved symmetrisation, moves these across it; the margins dwarf round-off (~1e-17).
+    small = round(float(rng.uniform(0.1, 0.2)), 3)
+    near = [(f"a small Hessian (max|λ| = {small:g}) with the eigenvalue {value:g} near τ = 1e-6",
+             cases.signature_matrix(rng, rng.permutation([small * sign, value]))) for sign, value in
+            ((1.0, 3e-7), (1.0, 6e-7), (1.0, 1.2e-6), (-1.0, -1.2e-6), (1.0, -1.3e-6), (-1.0, 7e-7))]
+    groups.append(("small Hessians: eigenvalues near τ = tol", near, "hidden"))
+    # Exactly at ±τ: diagonal matrices, whose eigenvalues every method returns to the bit.
+    boundary = [(f"H = diag({a:g}, {b:g}): an eigenvalue exactly at ±τ = ±1e-6", np.diag([a, b]))
+                for a, b in ((1.0, 1e-6), (-1.0, -1e-6), (1e-6, -1.0), (1.0, -1e-6))]
+    groups.append(("an eigenvalue exactly at ±τ is not beyond it", boundary, "visible"))
 
     loose = cases.signature_matrix(rng, [1.0, 0.05])
     checks = [_check(ctx, name, [(s, H, None) for s, H in inputs], vis) for name, inputs, vis in groups]

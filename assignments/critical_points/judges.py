@@ -1,4 +1,4 @@
-"""Small pieces every judge of this assignment shares: safety, batching, figures."""
+"""What every judge of this assignment shares: safety against any value, batching, shapes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from autograder.checks import Call, Outcome, Verdict, as_array, show
 
-from .cases import Surf, short
+from .cases import short
 
 
 def safe(judge: Callable[[Sequence[Outcome]], Verdict]) -> Callable[[Sequence[Outcome]], Verdict]:
@@ -59,18 +59,3 @@ def vector(value, n: int, shows: str, what: str = "your result") -> tuple[np.nda
 def unit(v: np.ndarray) -> np.ndarray:
     norm = float(np.linalg.norm(v))
     return v / norm if norm > 0 else v
-
-
-def contour(surf: Surf, center, radius: float, title: str, paths=(), points=()) -> dict:
-    """A contour figure around a 2-D point, in the plain form `plots.py` draws."""
-    cx, cy = (float(v) for v in center)
-    return {
-        "kind": "contour",
-        "title": title,
-        "surface": surf.spec(),
-        "xlim": [cx - radius, cx + radius],
-        "ylim": [cy - radius, cy + radius],
-        "axes": list(surf.axes),
-        "paths": [{"label": label, "points": [[float(a), float(b)] for a, b in pts]} for label, pts in paths],
-        "points": [{"label": label, "xy": [float(xy[0]), float(xy[1])]} for label, xy in points],
-    }

@@ -13,9 +13,10 @@ import numpy as np
 from autograder.assignment import GradingContext
 from autograder.checks import Call, Check, Verdict, show
 
-from . import cases
-from .cases import Surf, exact
-from .judging import batch, contour, safe, surface_calls, unit, vector
+from .. import cases, known
+from ..cases import Surf, exact, shift
+from ..figures import direction_figure, saddle_figure
+from ..judges import batch, safe, surface_calls, unit, vector
 
 SPACE_TOL = 1e-6  # escape_direction: an exact matrix, so the eigenvector is exact to round-off
 STEP_SPACE_TOL = 1e-3  # escape_saddle: the direction comes from a numerical Hessian
@@ -53,9 +54,14 @@ def direction_verdict(value, H: np.ndarray, tol: float, shows: str, reproduce: s
         details["expected"] = "None"
         if value is None:
             return Verdict(True, f"None is right for {shows}: no eigenvalue is below −τ = {-tau:.3g}.", details=details)
+        mistake, advice = None, ""
+        if lam[0] == -tau:
+            mistake, advice = known.AT_TAU, " An eigenvalue exactly at −τ is not below it: test λmin < −τ, strictly."
+        elif lam[0] < -tol * float(np.abs(lam).max()):
+            mistake, advice = known.NO_MAX_ONE, " For a small Hessian (all |λ| below 1) the threshold stays tol."
         return Verdict(False, f"For {shows}: the eigenvalues are {show(lam)}, none below −τ = {-tau:.3g} "
-                              "(τ = tol·max(1, max|λ|)); there is no direction of negative curvature, so return None.",
-                       details=details)
+                              "(τ = tol·max(1, max|λ|)); there is no direction of negative curvature, so return None."
+                              + advice, mistake=mistake, details=details)
     details["expected"] = f"±{show(V[:, 0])} (a unit eigenvector of λ = {lam[0]:.6g})"
     if value is None:
         return Verdict(False, f"For {shows}: you returned None, but the most negative eigenvalue {lam[0]:.6g} is below "
@@ -73,32 +79,22 @@ def direction_verdict(value, H: np.ndarray, tol: float, shows: str, reproduce: s
     if outside <= SPACE_TOL:
         return Verdict(False, f"For {shows}: your vector points the right way but has norm {norm:.6g}; return a unit "
                               "vector (u / np.linalg.norm(u)); eigh's columns already have norm 1.",
-                       mistake="eigenvector not normalised", details=details)
+                       mistake=known.NOT_NORMALISED, details=details)
     other = wrong_eigenvalue(unit(u), lam, V, SPACE_TOL) if norm > 0 else None
     if other is not None and other == lam[-1]:
         return Verdict(False, f"For {shows}: your vector is an eigenvector of the largest eigenvalue {other:.6g}, along "
                               f"which f curves up; escape along the most negative one, λ = {lam[0]:.6g} "
                               "(eigh sorts eigenvalues in ascending order: column 0).",
-                       mistake="eigenvector of the largest eigenvalue", details=details)
+                       mistake=known.LARGEST_EIGENVALUE, details=details)
     if other is not None:
         return Verdict(False, f"For {shows}: your vector is an eigenvector of λ = {other:.6g}, not of the most negative "
-                              f"eigenvalue {lam[0]:.6g}.", mistake="eigenvector of the wrong eigenvalue", details=details)
+                              f"eigenvalue {lam[0]:.6g}.", mistake=known.WRONG_EIGENVALUE, details=details)
     if any(np.allclose(np.sort(np.abs(u)), np.sort(np.abs(V[k, :])), atol=1e-8) for k in range(n)):
         return Verdict(False, f"For {shows}: your vector is a row of the eigenvector matrix that np.linalg.eigh returns, "
                               "but the eigenvectors are its columns: vectors[:, 0], not vectors[0].",
-                       mistake="a row of eigh's matrix instead of a column", details=details)
+                       mistake=known.ROW_NOT_COLUMN, details=details)
     return Verdict(False, f"For {shows}: your vector is not an eigenvector of the most negative eigenvalue "
                           f"{lam[0]:.6g}: ‖Hu − λmin·u‖ = {residual:.3g}.", details=details)
-
-
-def direction_figure(H: np.ndarray, value, title: str) -> dict | None:
-    lam, V, _ = eigen(H)
-    if lam.size != 2 or not (isinstance(value, np.ndarray) and value.shape == (2,) and np.all(np.isfinite(value))):
-        return None
-    surf = cases.quadratic(H, [0.0, 0.0], "½θᵀHθ")
-    u = value / max(1.0, float(np.linalg.norm(value)) / 1.4)  # keep a long vector inside the window
-    return contour(surf, (0.0, 0.0), 1.5, title,
-                   paths=[("your direction", [(0, 0), u]), ("expected direction (either sign)", [(0, 0), V[:, 0]])])
 
 
 def escape_direction_checks(ctx: GradingContext) -> list[Check]:
@@ -118,6 +114,12 @@ def escape_direction_checks(ctx: GradingContext) -> list[Check]:
             ("H with eigenvalues 3 and −1e-9 (round-off)", cases.signature_matrix(rng, [3.0, -1e-9]), None),
             ("H = [[0, 0], [0, 0]]", np.zeros((2, 2)), None),
             ("H = [[2, 0], [0, 0]] (x² + y³ at its critical point)", np.diag([2.0, 0.0]), None)]
+    # Near τ = tol for a small Hessian: a threshold scaled any other way moves these across it (the first
+    # one fails only the threshold without max(1, ·); margins dwarf round-off).
+    small = round(float(rng.uniform(0.15, 0.25)), 3)
+    near = [(f"a small Hessian (max|λ| = {small:g}) with the eigenvalue {value:g} near −τ = −1e-6",
+             cases.signature_matrix(rng, rng.permutation([small, value])), None) for value in (-4e-7, -6e-7, -1.2e-6)]
+    near.append(("H = diag(1, -1e-6): an eigenvalue exactly at −τ", np.diag([1.0, -1e-6]), None))
     loose = cases.signature_matrix(rng, [2.0, -0.05])
     groups = [
         ("the lecture's saddle: H = [[0, −2], [−2, 0]]", [("H = [[0, -2], [-2, 0]]", lecture, None)], "visible"),
@@ -127,6 +129,7 @@ def escape_direction_checks(ctx: GradingContext) -> list[Check]:
          "visible"),
         ("a repeated most negative eigenvalue: any unit vector of its eigenspace", repeated, "visible"),
         ("no negative curvature: None", flat, "visible"),
+        ("small Hessians: the smallest eigenvalue near −τ = −tol", near, "hidden"),
         ("the tol argument is used", [("H with eigenvalues 2 and −0.05, tol = 0.1", loose, 0.1),
                                       ("H with eigenvalues 2 and −0.05 (default tol)", loose, None)], "visible"),
     ]
@@ -168,15 +171,18 @@ def saddle_verdict(value, surf: Surf, theta: np.ndarray, step: float, shows: str
         details["expected"] = show(theta)
         if dist <= 1e-12 * (1 + float(np.linalg.norm(theta))):
             return Verdict(True, f"Unchanged, as it should be for {shows}: no eigenvalue below −τ.", details=details)
+        absolute = lam[0] < -1e-6  # what a threshold of 1e-6, not scaled with the Hessian, would follow
         return Verdict(False, f"For {shows}: the Hessian's eigenvalues are {show(lam)}, none below −τ = {-tau:.3g}, so there "
-                              "is no direction of negative curvature to follow: return an unchanged copy of theta.",
-                       mistake="moved without negative curvature", details=details)
+                              "is no direction of negative curvature to follow: return an unchanged copy of theta."
+                              + (" Scale the threshold with the Hessian: τ = 1e-6·max(1, max|λ|)." if absolute else ""),
+                       mistake=known.ABSOLUTE_TOL if absolute else known.MOVED_WITHOUT_CURVATURE,
+                       details=details)
     f_new = obj.f(arr)
     details.update(expected=f"θ ± step·u with u a unit eigenvector of λmin = {lam[0]:.6g}, f decreasing",
                    error=f"‖new − θ‖ = {dist:.6g} (step {step:g}); f: {f0:.6g} → {f_new:.6g}")
     if dist <= 1e-12 * (1 + float(np.linalg.norm(theta))):
         return Verdict(False, f"For {shows}: you returned θ unchanged, but the Hessian has the eigenvalue {lam[0]:.6g} "
-                              f"< −τ: step along its eigenvector.", mistake="no escape step", details=details)
+                              f"< −τ: step along its eigenvector.", mistake=known.NO_ESCAPE, details=details)
     in_space = off_space(d / dist, lam, V, lam[0]) <= STEP_SPACE_TOL
     if in_space and abs(dist - step) <= 1e-6 * step and f_new < f0:
         return Verdict(True, f"For {shows}: a step of length {step:g} along the most negative curvature; "
@@ -185,40 +191,27 @@ def saddle_verdict(value, surf: Surf, theta: np.ndarray, step: float, shows: str
     if np.linalg.norm(theta) > 1e-9 and size > 0 and off_space(arr / size, lam, V, lam[0]) <= STEP_SPACE_TOL \
             and (abs(size - 1) <= 1e-6 or abs(size - step) <= 1e-6 * step):
         return Verdict(False, f"For {shows}: you returned a direction ({show(arr)}), not the new point θ + step·u.",
-                       mistake="returned the direction instead of the new point", details=details)
+                       mistake=known.RETURNED_DIRECTION, details=details)
     if in_space and abs(dist - step) > 1e-6 * step:
         ignored = min(abs(dist - 0.1), abs(dist - 1.0)) <= 1e-6 and step not in (0.1, 1.0)
         hint = " (Did you return u itself, or θ + u?)" if abs(dist - 1.0) <= 1e-6 else ""
         return Verdict(False, f"For {shows}: your point is {dist:.6g} away from θ, but the step is {step:g}: "
                               f"return θ + step·u with the step passed in and a unit u.{hint}",
-                       mistake="step ignored" if ignored else None, details=details)
+                       mistake=known.STEP_IGNORED if ignored else None, details=details)
     if in_space:
         other = obj.f(theta - d)
         if other < f0:
             return Verdict(False, f"For {shows}: f goes up from {f0:.6g} to {f_new:.6g} at your point, but the opposite "
                                   f"sign gives {other:.6g}. An eigenvector's sign is arbitrary and cubic terms make the two "
                                   "sides differ: compare f(θ + step·u) and f(θ − step·u) and keep the smaller.",
-                           mistake="escape sign not chosen to decrease f", details=details)
+                           mistake=known.WRONG_SIDE, details=details)
         return Verdict(False, f"For {shows}: f does not decrease at your point ({f0:.6g} → {f_new:.6g}).", details=details)
     other = wrong_eigenvalue(d / dist, lam, V, STEP_SPACE_TOL)
     where = f"an eigenvector of λ = {other:.6g}" if other is not None else "not an eigenvector"
     return Verdict(False, f"For {shows}: you stepped along {where}; escape along the eigenvector of the most negative "
                           f"eigenvalue {lam[0]:.6g} of the Hessian.",
-                   mistake="eigenvector of the largest eigenvalue" if other is not None and other == lam[-1] else None,
+                   mistake=known.LARGEST_EIGENVALUE if other is not None and other == lam[-1] else None,
                    details=details)
-
-
-def saddle_figure(surf: Surf, theta, value, expected, step: float, title: str) -> dict | None:
-    if theta.size != 2:
-        return None
-    points = [("start θ", theta), ("expected (one right answer)", expected)]
-    paths = [("expected step", [theta, expected])]
-    radius = max(2.5 * step, 0.3)
-    if isinstance(value, np.ndarray) and value.shape == (2,) and np.all(np.isfinite(value)):
-        points.append(("your point", value))
-        paths.append(("your step", [theta, value]))
-        radius = max(radius, min(1.3 * float(np.linalg.norm(value - theta)), 4.0))
-    return contour(surf, theta, radius, title, paths=paths, points=points)
 
 
 def escape_saddle_checks(ctx: GradingContext) -> list[Check]:
@@ -227,14 +220,15 @@ def escape_saddle_checks(ctx: GradingContext) -> list[Check]:
     origin = np.zeros(2)
 
     asymmetric = []
-    for number in (1, 2):
+    for number, up in ((1, True), (2, False)):
         seed, step = int(rng.integers(2**31)), round(float(rng.uniform(1.1, 1.4)), 2)
         a = round(float(rng.uniform(1.0, 1.5)), 2)
         surf, point = cases.cubic_saddle(np.random.default_rng(seed), number, a)
-        # Pick the cubic's sign so that eigh's own sign of u goes *up*: a student who keeps it must fail.
+        # Pick the cubic's sign so that eigh's own sign of u goes up in one case and down in the other:
+        # a student who always keeps one sign, either one, must fail.
         obj = surf.build()
         u = np.linalg.eigh(ctx.reference.numerical_hessian(obj.f, point.theta.copy()))[1][:, 0]
-        if obj.f(point.theta + step * u) < obj.f(point.theta):
+        if (obj.f(point.theta + step * u) < obj.f(point.theta)) == up:
             surf, point = cases.cubic_saddle(np.random.default_rng(seed), number, -a)
         asymmetric.append((surf, point.theta, step))
 
@@ -248,6 +242,16 @@ def escape_saddle_checks(ctx: GradingContext) -> list[Check]:
     quartic, quartic_point = cases.degenerate(rng, "x⁴ + y⁴")
     monkey, monkey_point = cases.degenerate(rng, "monkey saddle x³ − 3xy²")
 
+    # The threshold τ = 1e-6·max(1, max|λ|) at both ends of its scale: a large Hessian whose smallest
+    # eigenvalue is negative but above −τ (stay), and a small one just below −τ (escape).
+    big = round(float(rng.uniform(80.0, 120.0)), 1)
+    flat_large = cases.quadratic(cases.signature_matrix(rng, [big, -5e-5]), shift(rng),
+                                 f"½(θ − c)ᵀA(θ − c) with eigenvalues {big:g} and −5e-5")
+    small = round(float(rng.uniform(0.4, 0.6)), 2)
+    steep_small = cases.quadratic(cases.signature_matrix(rng, [small, -1.5e-6]), shift(rng),
+                                  f"½(θ − c)ᵀA(θ − c) with eigenvalues {small:g} and −1.5e-6")
+    scale = [(flat_large, np.array(flat_large.params["c"]), 0.1), (steep_small, np.array(steep_small.params["c"]), 0.1)]
+
     groups = [
         ("the lecture's loss (1 − w1·w2)² at the origin (default step)",
          [(cases.lecture_loss(), origin, None)], "visible"),
@@ -258,6 +262,7 @@ def escape_saddle_checks(ctx: GradingContext) -> list[Check]:
         ("the maximum of a rotated double well", [(well, top.theta, round(float(rng.uniform(0.2, 0.4)), 2))], "hidden"),
         ("no negative curvature: an unchanged copy", [(himmel, minimum.theta, 0.1), (quartic, quartic_point.theta, 0.1),
                                                       (monkey, monkey_point.theta, 0.1)], "visible"),
+        ("the threshold scales with the Hessian: τ = 1e-6·max(1, max|λ|)", scale, "hidden"),
     ]
     return [_saddle_check(ctx, name, inputs, vis) for name, inputs, vis in groups]
 

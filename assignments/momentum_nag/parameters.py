@@ -17,7 +17,7 @@ import numpy as np
 from autograder.variants import Variant
 
 from .optimisers import first_below, gradient_norms, heavy_ball, minibatch
-from .problems import rotation
+from .cases import rotation
 
 KAPPA = (10.0, 50.0)
 TOL = 1e-6  # the notebook's tolerance for steps_to_tolerance

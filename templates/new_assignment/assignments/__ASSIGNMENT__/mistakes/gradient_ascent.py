@@ -1,0 +1,10 @@
+"""gradient ascent (the gradient's sign flipped)
+
+task: gradient_step
+"""
+import numpy as np
+
+
+def gradient_step(grad, theta, lr):
+    theta = np.array(theta, dtype=float)
+    return theta + lr * np.asarray(grad(theta), dtype=float)
