@@ -249,6 +249,28 @@ def test_escape_saddle_wrong_sign_is_named_with_a_figure(course, assignment):
     assert verdict.figure["kind"] == "contour" and len(verdict.figure["points"]) == 3
 
 
+def test_a_student_who_keeps_one_sign_fails_on_every_variant(course, assignment):
+    """vet found a variant (1 in 400) where keeping −u passed both asymmetric saddles: with a trace-0
+    Hessian eigh's sign followed the rounding of the Hessian's diagonal. For 150 variants and Hessians
+    computed with four step sizes (a student's differs from ours in its last digits), a student who
+    always keeps eigh's sign, or always flips it, fails one of the two."""
+    passed_both = []
+    for k in range(150):
+        ctx = context(course, assignment, f"v{k:03d}")
+        (check,) = [c for c in module(course, "checks.escape").escape_saddle_checks(ctx) if "asymmetric" in c.name]
+        for keep in (1.0, -1.0):
+            for h in (1e-5, 1e-4, 2e-4, 1e-3):
+                outcomes = []
+                for call in check.calls:
+                    f = surfaces.function(call.args[0].family, call.args[0].params)
+                    theta, step = call.args[1], call.args[2]
+                    u = np.linalg.eigh(ctx.reference.numerical_hessian(f, theta.copy(), h))[1][:, 0]
+                    outcomes.append(Outcome("ok", value=theta + keep * step * u))
+                if run_judge(check, outcomes).passed:
+                    passed_both.append((k, keep, h))
+    assert passed_both == []
+
+
 def test_classification_labels_and_named_mistakes(course, assignment):
     (check,) = checks_of(course, assignment, "classify_critical_point", "lecture")
     assert run_judge(check, [Outcome("ok", value="saddle point")]).passed

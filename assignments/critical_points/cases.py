@@ -261,10 +261,14 @@ def degenerate(rng: np.random.Generator, name: str) -> tuple[Surf, Point]:
 
 
 def cubic_saddle(rng: np.random.Generator, number: int, a: float) -> tuple[Surf, Point]:
-    """x² − y² + a·y³ in rotated coordinates: a saddle at c whose two escape signs differ."""
+    """2x² − y² + a·y³ in rotated coordinates: a saddle at c whose two escape signs differ.
+
+    Not x² − y²: a Hessian with trace 0 leaves the sign of eigh's eigenvectors to the rounding
+    of its diagonal, so that no sign could be called "eigh's own".
+    """
     M, c = rotation2(rng), shift(rng)
-    expr = X_**2 - Y_**2 + rational(a) * Y_**3
-    surf = Surf(f"asymmetric saddle #{number}", "poly", poly_params(expr.terms(), M, c), f"x**2 - y**2 + {a!r}*y**3")
+    expr = 2 * X_**2 - Y_**2 + rational(a) * Y_**3
+    surf = Surf(f"asymmetric saddle #{number}", "poly", poly_params(expr.terms(), M, c), f"2*x**2 - y**2 + {a!r}*y**3")
     return surf, Point(np.asarray(c, dtype=float), "saddle point")
 
 

@@ -221,16 +221,8 @@ def escape_saddle_checks(ctx: GradingContext) -> list[Check]:
 
     asymmetric = []
     for number, up in ((1, True), (2, False)):
-        seed, step = int(rng.integers(2**31)), round(float(rng.uniform(1.1, 1.4)), 2)
-        a = round(float(rng.uniform(1.0, 1.5)), 2)
-        surf, point = cases.cubic_saddle(np.random.default_rng(seed), number, a)
-        # Pick the cubic's sign so that eigh's own sign of u goes up in one case and down in the other:
-        # a student who always keeps one sign, either one, must fail.
-        obj = surf.build()
-        u = np.linalg.eigh(ctx.reference.numerical_hessian(obj.f, point.theta.copy()))[1][:, 0]
-        if (obj.f(point.theta + step * u) < obj.f(point.theta)) == up:
-            surf, point = cases.cubic_saddle(np.random.default_rng(seed), number, -a)
-        asymmetric.append((surf, point.theta, step))
+        step, a = round(float(rng.uniform(1.1, 1.4)), 2), round(float(rng.uniform(1.0, 1.5)), 2)
+        asymmetric.append(_one_sided_saddle(ctx, rng, number, a, step, up))
 
     himmel, himmel_points = cases.himmelblau(rng, 1)
     saddles = [p for p in himmel_points if p.kind == "saddle point"]
@@ -257,7 +249,7 @@ def escape_saddle_checks(ctx: GradingContext) -> list[Check]:
          [(cases.lecture_loss(), origin, None)], "visible"),
         ("your loss at the origin", [(cases.lecture_loss(x, y_hat, "your loss"), origin,
                                       round(float(rng.uniform(0.15, 0.35)), 2))], "visible"),
-        ("asymmetric saddles x² − y² + a·y³: only one sign goes down", asymmetric, "hidden"),
+        ("asymmetric saddles 2x² − y² + a·y³: only one sign goes down", asymmetric, "hidden"),
         ("saddle points of a rotated Himmelblau function", himmel_cases, "hidden"),
         ("the maximum of a rotated double well", [(well, top.theta, round(float(rng.uniform(0.2, 0.4)), 2))], "hidden"),
         ("no negative curvature: an unchanged copy", [(himmel, minimum.theta, 0.1), (quartic, quartic_point.theta, 0.1),
@@ -265,6 +257,35 @@ def escape_saddle_checks(ctx: GradingContext) -> list[Check]:
         ("the threshold scales with the Hessian: τ = 1e-6·max(1, max|λ|)", scale, "hidden"),
     ]
     return [_saddle_check(ctx, name, inputs, vis) for name, inputs, vis in groups]
+
+
+def _one_sided_saddle(ctx: GradingContext, rng: np.random.Generator, number: int, a: float, step: float, up: bool):
+    """An asymmetric saddle on which eigh's own sign of u goes up (up) or down (not up): of two such,
+    a student who always keeps one sign, either one, fails one. The sign must be eigh's for any
+    Hessian of this point a student may compute, not only ours: a rotation whose eigenvector sign
+    turns with perturbations of 1e-5 is drawn again."""
+    while True:
+        seed = int(rng.integers(2**31))
+        for sign in (1.0, -1.0):
+            surf, point = cases.cubic_saddle(np.random.default_rng(seed), number, sign * a)
+            obj = surf.build()
+            u = _settled_escape_vector(ctx.reference.numerical_hessian(obj.f, point.theta.copy()), seed)
+            if u is None:
+                break
+            if (obj.f(point.theta + step * u) < obj.f(point.theta)) != up:
+                return surf, point.theta, step
+
+
+def _settled_escape_vector(H: np.ndarray, seed: int) -> np.ndarray | None:
+    """eigh's eigenvector of λmin, or None when 16 symmetric perturbations of relative size 1e-5
+    do not all keep its sign."""
+    u = np.linalg.eigh(H)[1][:, 0]
+    noise = np.random.default_rng(seed)
+    for _ in range(16):
+        E = noise.normal(size=H.shape) * 1e-5 * np.abs(H).max()
+        if np.linalg.eigh(H + (E + E.T) / 2)[1][:, 0] @ u <= 0:
+            return None
+    return u
 
 
 def _saddle_check(ctx: GradingContext, name: str, inputs: list, visibility: str) -> Check:
