@@ -116,8 +116,11 @@ def live_server(course: Path, roster: Path, staff: Path, data: Path, port: int, 
         try:
             proc.wait(20)
         except subprocess.TimeoutExpired:
+            pass
+        # Whatever outlived the server (its pool after a kill -9) goes with the group, not on with the suite.
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        proc.wait()
         log.close()
 
 
