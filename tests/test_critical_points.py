@@ -271,6 +271,18 @@ def test_a_student_who_keeps_one_sign_fails_on_every_variant(course, assignment)
     assert passed_both == []
 
 
+def test_escape_direction_threshold_unscaled_for_a_large_hessian_is_named(course, assignment):
+    (check,) = checks_of(course, assignment, "escape_direction", "threshold")
+    ctx = context(course, assignment, "s001")
+    right = [Outcome("ok", value=ctx.reference.escape_direction(c.args[0].copy())) for c in check.calls]
+    assert run_judge(check, right).passed
+    # An absolute threshold of 1e-6 escapes along −5e-5 of the large Hessian, where τ = 1e-6·max|λ| does not.
+    absolute = [Outcome("ok", value=None if np.linalg.eigvalsh(c.args[0])[0] >= -1e-6 else np.linalg.eigh(c.args[0])[1][:, 0])
+                for c in check.calls]
+    verdict = run_judge(check, absolute)
+    assert not verdict.passed and verdict.mistake == "absolute instead of relative tolerance"
+
+
 def test_classification_labels_and_named_mistakes(course, assignment):
     (check,) = checks_of(course, assignment, "classify_critical_point", "lecture")
     assert run_judge(check, [Outcome("ok", value="saddle point")]).passed

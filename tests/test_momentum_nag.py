@@ -153,19 +153,20 @@ def reference_norms(grad, theta0, lr, beta, look, steps):
 
 
 def test_step_counts_are_the_references_to_the_bit(course):
-    """The grader's counts stop early, reuse the runs that drew a case and skip gradient descent that
-    cannot arrive; whatever the shortcut, they are the counts of the reference itself."""
+    """The grader's counts stop early, reuse the runs that drew a case and, at the budget's edges, take
+    gradient descent's count from the closed form; whatever the shortcut, they are the reference's."""
     checks, optimisers = part(course, "checks.steps_to_tolerance"), part(course, "optimisers")
     reference = course.reference(NAME, {})
     rng = np.random.default_rng(2024)
     drawn = [checks._count_case(rng, n) for n in (1, 2, 3, 5, 6)]
-    cases = [(c.case, c.expected) for c in drawn] + [(checks._slow_case(rng), None) for _ in range(4)]
+    drawn += [checks._at_budget(rng, count) for count in (10_000, 10_001, 10_000, 10_001)]
+    drawn.append(checks._exactly_tol(rng))
+    cases = [(c.case, c.expected) for c in drawn]
     for n in (2, 4):  # tolerances a gradient descent reaches late, or just not within the budget
         case = part(course, "cases").quadratic_case(rng, n)
         grad = surfaces.function("quadratic", case["surface"], "grad")
         for factor in (1e-3, 1e-9, 1e-30):
             cases.append(({**case, "tol": float(np.linalg.norm(grad(case["theta0"])) * factor)}, None))
-    shortcuts = 0
     for case, expected in cases:
         grad = surfaces.function(case["family"], case["surface"], "grad")
         truth = reference.steps_to_tolerance(grad, case["theta0"], case["lr"], case["beta"], case["tol"])
@@ -174,8 +175,8 @@ def test_step_counts_are_the_references_to_the_bit(course):
         for beta, look in ((0.0, 0.0), (case["beta"], 0.0), (case["beta"], 1.0)):
             assert np.array_equal(optimisers.gradient_norms(grad, case["theta0"], case["lr"], beta, 300, look=look),
                                   reference_norms(grad, case["theta0"], case["lr"], beta, look, 300))
-        shortcuts += optimisers.gd_stays_above(case["surface"], case["theta0"], case["lr"], case["tol"], 10_000)
-    assert shortcuts == 4  # the slow cases; 1e-30 is below what the shortcut may promise, so it runs
+    edges = [c.expected["gd"] for c in drawn[5:9]] + [drawn[9].expected]
+    assert edges == [10_000, None, 10_000, None, {"gd": 1, "momentum": 1, "nesterov": 1}]
 
 
 def test_every_named_mistake_has_a_file(course):

@@ -18,6 +18,9 @@ EQUIVALENT = {
         "every term of both formulas is even in h: the same four (three) values of f, added in another order, "
         "differ by round-off only",
     ("numerical_hessian", "theta = np.array(theta, dtype=float)", "theta = theta"): NEVER_WRITTEN,
+    ("numerical_hessian", "for j in range(i):", "for j in range(i + 1):"):
+        "j = i overwrites H_ii with the mixed formula at e_i + e_i, (f(θ+2he_i) − 2f(θ) + f(θ−2he_i))/(4h²): the "
+        "diagonal of central differences of the central-difference gradient with step h, which the contract accepts",
     ("numerical_hessian", "return (hess + hess.T) / 2.0", "return (hess + hess) / 2.0"):
         "hess is filled symmetrically (hess[j, i] = hess[i, j]), so it equals its transpose to the bit",
     ("classify_critical_point", "lam = np.linalg.eigvalsh((H + H.T) / 2.0)", "lam = np.linalg.eigvalsh((H + H) / 2.0)"):

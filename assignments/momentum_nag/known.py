@@ -22,6 +22,9 @@ SUM_LOSS = "a sum instead of a mean"
 NO_FACTOR_TWO = "the gradient without its factor 2"
 OFF_BY_ONE = "a step count off by one"
 NUMBER_FOR_NONE = "a number instead of None"
+BUDGET_SHORT = "the budget's last step never tested"
+BUDGET_LONG = "steps counted beyond the budget"
+NOT_STRICT = "‖∇L‖ ≤ tol instead of < tol"
 
 ADVICE = {
     WITHOUT_THETA0: "The trajectory starts with θ0 itself: row 0 is theta0, row t is θ_t, so a run of "
@@ -56,4 +59,9 @@ ADVICE = {
     OFF_BY_ONE: "t counts updates: t = 0 is θ0 itself (test ‖∇L(θ0)‖ before the first update), and the "
     "answer is the first t whose θ_t has ‖∇L(θ_t)‖ < tol.",
     NUMBER_FOR_NONE: "When a method does not get below tol within 10 000 steps, its entry is None, not a number.",
+    BUDGET_SHORT: "θ_10000 counts too: t runs from 0 to 10 000 inclusive (range(10_001) tests the 10 001 iterates "
+    "θ_0 … θ_10000); a count of exactly 10 000 is an answer, not None.",
+    BUDGET_LONG: "The budget is 10 000 steps: t runs from 0 to 10 000 inclusive, and a method that first gets "
+    "below tol at t = 10 001 or later gives None.",
+    NOT_STRICT: "θ_t qualifies when ‖∇L(θ_t)‖ < tol, strictly: a norm equal to tol is not below it.",
 }

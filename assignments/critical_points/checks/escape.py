@@ -59,6 +59,8 @@ def direction_verdict(value, H: np.ndarray, tol: float, shows: str, reproduce: s
             mistake, advice = known.AT_TAU, " An eigenvalue exactly at −τ is not below it: test λmin < −τ, strictly."
         elif lam[0] < -tol * float(np.abs(lam).max()):
             mistake, advice = known.NO_MAX_ONE, " For a small Hessian (all |λ| below 1) the threshold stays tol."
+        elif lam[0] < -tol:
+            mistake, advice = known.ABSOLUTE_TOL, " Scale the threshold with the Hessian, as classify_critical_point does."
         return Verdict(False, f"For {shows}: the eigenvalues are {show(lam)}, none below −τ = {-tau:.3g} "
                               "(τ = tol·max(1, max|λ|)); there is no direction of negative curvature, so return None."
                               + advice, mistake=mistake, details=details)
@@ -121,6 +123,11 @@ def escape_direction_checks(ctx: GradingContext) -> list[Check]:
              cases.signature_matrix(rng, rng.permutation([small, value])), None) for value in (-4e-7, -6e-7, -1.2e-6)]
     near.append(("H = diag(1, -1e-6): an eigenvalue exactly at −τ", np.diag([1.0, -1e-6]), None))
     loose = cases.signature_matrix(rng, [2.0, -0.05])
+    # …and for a large one, an eigenvalue below −tol but above −τ: no escape (τ divided by max|λ|, not
+    # multiplied, would escape).
+    big = round(float(rng.uniform(80.0, 120.0)), 1)
+    near.append((f"a large Hessian (max|λ| = {big:g}) with the eigenvalue −5e-5 above −τ = {-1e-6 * big:.3g}",
+                 cases.signature_matrix(rng, rng.permutation([big, -5e-5])), None))
     groups = [
         ("the lecture's saddle: H = [[0, −2], [−2, 0]]", [("H = [[0, -2], [-2, 0]]", lecture, None)], "visible"),
         ("the saddle of your loss at the origin", [("H = Hessian of your loss at w = (0, 0)", own, None)], "visible"),
@@ -129,7 +136,7 @@ def escape_direction_checks(ctx: GradingContext) -> list[Check]:
          "visible"),
         ("a repeated most negative eigenvalue: any unit vector of its eigenspace", repeated, "visible"),
         ("no negative curvature: None", flat, "visible"),
-        ("small Hessians: the smallest eigenvalue near −τ = −tol", near, "hidden"),
+        ("the threshold τ = tol·max(1, max|λ|): the smallest eigenvalue near −τ", near, "hidden"),
         ("the tol argument is used", [("H with eigenvalues 2 and −0.05, tol = 0.1", loose, 0.1),
                                       ("H with eigenvalues 2 and −0.05 (default tol)", loose, None)], "visible"),
     ]

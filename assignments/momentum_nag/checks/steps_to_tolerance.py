@@ -10,7 +10,7 @@ from autograder.checks import Call, Check, Outcome, Verdict, show
 from autograder.wire import Surface
 
 from .. import judges, known
-from ..cases import own_surface, quadratic_case
+from ..cases import orthogonal, own_surface, quadratic_case
 from ..optimisers import first_below, gradient_norms, step_counts
 from ..parameters import BUDGET, TOL
 
@@ -27,13 +27,15 @@ class CountCase:
     does its very float operations, at the speed of knowing when to stop (and a case drawn by
     running the methods already knows them)."""
 
-    def __init__(self, case: dict, shows: str | None = None, expected: dict | None = None):
+    def __init__(self, case: dict, shows: str | None = None, expected: dict | None = None,
+                 mistakes: list[tuple[str, dict]] = ()):
         self.case = case
         self.args = (Surface(case["family"], case["surface"], "grad"), case["theta0"], case["lr"], case["beta"], case["tol"])
         self.expected = step_counts(case["surface"], *self.args[1:], BUDGET) if expected is None else expected
         shift = lambda k: {m: (None if v is None else v + k) for m, v in self.expected.items()}  # noqa: E731
         numbers = [{m: (n if v is None else v) for m, v in self.expected.items()} for n in (BUDGET, BUDGET + 1, -1)]
-        self.mistakes = [(known.OFF_BY_ONE, shift(1)), (known.OFF_BY_ONE, shift(-1))]
+        # The case's own mistakes first: they name what a shifted count would only hint at.
+        self.mistakes = [*mistakes, (known.OFF_BY_ONE, shift(1)), (known.OFF_BY_ONE, shift(-1))]
         if None in self.expected.values():
             self.mistakes += [(known.NUMBER_FOR_NONE, n) for n in numbers]
         self.shows = shows or (f"grad of {case['label']}, theta0 = {show(case['theta0'])}, lr = {case['lr']:.6g}, "
@@ -62,17 +64,46 @@ def _count_case(rng: np.random.Generator, n: int) -> CountCase:
             return CountCase(case, expected=dict(zip(KEYS, found)))
 
 
-def _slow_case(rng: np.random.Generator) -> dict:
-    """κ = 1000: gradient descent needs ~35 000 steps (None); Momentum and NAG need a few thousand."""
-    q = np.linalg.qr(rng.normal(size=(2, 2)))[0]
+def _at_budget(rng: np.random.Generator, count: int) -> CountCase:
+    """A 2-D quadratic on which gradient descent first gets below tol after exactly `count` steps.
+
+    Its norms fall by a factor 1 − η·λmin ≈ 1 − 1.2e-3 a step, and tol lies halfway (geometrically)
+    between those of steps count − 1 and count: 6e-4 from either, far beyond any float drift, so
+    the closed form (λ_i·(1 − η·λ_i)^t in A's eigenbasis) gives the reference's own count without
+    running 10 000 steps here. With count = BUDGET + 1 the answer is None: the budget's edges, where
+    a loop that stops one step early or late, or a budget read as 9 999 or 10 001, shows.
+    """
+    q = orthogonal(rng, 2)
     lam_max = float(rng.uniform(1.0, 5.0))
-    A = q @ np.diag([lam_max, lam_max / 1000.0]) @ q.T
+    lr = float(rng.uniform(0.5, 0.9) / lam_max)
+    lam = np.array([lam_max, float(rng.uniform(1.0e-3, 1.4e-3)) / lr])
     c = rng.uniform(-2.0, 2.0, size=2)
-    theta0 = c + q @ np.array([rng.uniform(0.2, 0.5), rng.uniform(2.0, 3.0)]) * rng.choice([-1.0, 1.0], size=2)
-    surface = {"A": (A + A.T) / 2, "c": c, "d": 0.0}
-    g0 = np.linalg.norm(surface["A"] @ (theta0 - c))
-    return {"family": "quadratic", "surface": surface, "theta0": theta0, "lr": 0.5 / lam_max, "beta": 0.95,
-            "tol": float(1e-8 * g0), "label": "a 2-D quadratic with condition number 1000"}
+    z0 = np.array([rng.uniform(0.2, 0.5), rng.uniform(2.0, 3.0)]) * rng.choice([-1.0, 1.0], size=2)
+    A = q @ np.diag(lam) @ q.T
+    case = {"family": "quadratic", "surface": {"A": (A + A.T) / 2, "c": c, "d": 0.0}, "theta0": c + q @ z0,
+            "lr": lr, "beta": float(rng.uniform(0.85, 0.93))}
+    lam, vectors = np.linalg.eigh(case["surface"]["A"])
+    z = vectors.T @ (case["theta0"] - c)
+    before, after = (float(np.linalg.norm(lam * (1.0 - lr * lam) ** t * z)) for t in (count - 1, count))
+    case["tol"] = float(np.sqrt(before * after))
+    case["label"] = f"a 2-D quadratic on which gradient descent needs {count:,} steps".replace(",", " ")
+    counts = step_counts(case["surface"], case["theta0"], lr, case["beta"], case["tol"], BUDGET, skip_gd=True)
+    expected = {**counts, "gd": count if count <= BUDGET else None}
+    edge = (known.BUDGET_SHORT, {**expected, "gd": None}) if count <= BUDGET else \
+        (known.BUDGET_LONG, {**expected, "gd": count})
+    return CountCase(case, expected=expected, mistakes=[edge])
+
+
+def _exactly_tol(rng: np.random.Generator) -> CountCase:
+    """‖∇L(θ0)‖ equal to tol, exactly in any float arithmetic (∇L(θ0) = ±(3, 4)·2^k, tol = 5·2^k): θ0
+    does not qualify, since the test is ‖∇L‖ < tol, and one step does."""
+    scale, lam = 2.0 ** int(rng.integers(-2, 3)), 2.0 ** int(rng.integers(-1, 3))
+    c = rng.integers(-16, 17, size=2) / 8.0
+    g0 = rng.permutation([3.0, 4.0]) * rng.choice([-1.0, 1.0], size=2) * scale
+    case = {"family": "quadratic", "surface": {"A": lam * np.eye(2), "c": c, "d": 0.0}, "theta0": c + g0 / lam,
+            "lr": float(rng.uniform(0.2, 0.8)) / lam, "beta": float(rng.uniform(0.5, 0.9)), "tol": 5.0 * scale,
+            "label": "a quadratic whose gradient at θ0 has norm exactly tol"}
+    return CountCase(case, mistakes=[(known.NOT_STRICT, {"gd": 0, "momentum": 0, "nesterov": 0})])
 
 
 def tolerance_checks(ctx: GradingContext) -> list[Check]:
@@ -83,10 +114,10 @@ def tolerance_checks(ctx: GradingContext) -> list[Check]:
     rng = ctx.rng("steps_to_tolerance/quadratics")
     quadratics = [_count_case(rng, n) for n in (1, 3, 5)]
     rng = ctx.rng("steps_to_tolerance/limits")
-    slow = _slow_case(rng)
+    last, beyond = _at_budget(rng, BUDGET), _at_budget(rng, BUDGET + 1)
     start = quadratic_case(rng, 2)
     start["tol"] = float(2.0 * np.linalg.norm(surfaces.function("quadratic", start["surface"], "grad")(start["theta0"])))
-    limits = [CountCase(slow), CountCase(start)]
+    limits = [last, beyond, CountCase(start), _exactly_tol(rng)]
 
     def many(cases):
         return lambda outcomes: judges.first_failure([c.judge(o) for c, o in zip(cases, outcomes)],
@@ -96,6 +127,7 @@ def tolerance_checks(ctx: GradingContext) -> list[Check]:
         Check("steps_to_tolerance", "step counts on your own quadratic", (own.call(),), lambda o: own.judge(o[0])),
         Check("steps_to_tolerance", "step counts on random quadratics", tuple(c.call() for c in quadratics),
               many(quadratics)),
-        Check("steps_to_tolerance", "limits: None beyond 10 000 steps, 0 when θ0 already qualifies",
+        Check("steps_to_tolerance", "limits: 10 000 steps still count, 10 001 are None; 0 when θ0 already qualifies; "
+                                    "‖∇L‖ < tol, not ≤",
               tuple(c.call() for c in limits), many(limits)),
     ]
