@@ -100,6 +100,9 @@ def _environment(course_templates: str) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Every grading process compiles the report template once; jinja's own cache (per user, in the
+        # temporary directory, keyed by the template's source) spares all but the first run that work.
+        bytecode_cache=jinja2.FileSystemBytecodeCache(),
     )
     env.filters["points"] = _points
     return env
