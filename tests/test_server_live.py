@@ -168,3 +168,16 @@ def test_serve_demo_prints_links_that_sign_in_a_student_and_a_ta(tmp_path):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
+
+
+def test_a_closed_pool_leaves_no_process_behind(sandbox):
+    """A server's stop, or a test's, must not leave a grading worker (and its zygote) running."""
+    from autograder.server.executors import LocalPool
+
+    pool = LocalPool(2, sandbox)
+    workers = list(pool._pool._processes)  # started by the warm-ups the pool submits at once
+    assert len(workers) == 2
+    pool.close()
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

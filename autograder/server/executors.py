@@ -62,4 +62,6 @@ class LocalPool:
         old.shutdown(wait=False)  # its units in flight still finish and report
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        # Waits for the units in flight (each bounded by its time-outs), so that no worker and no
+        # zygote outlives the server.
+        self._pool.shutdown(wait=True, cancel_futures=True)
