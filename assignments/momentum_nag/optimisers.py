@@ -99,16 +99,14 @@ def first_below(norms: np.ndarray, tol: float) -> int | None:
     return int(hits[0]) if hits.size else None
 
 
-def step_counts(surface: dict, theta0, lr: float, beta: float, tol: float, budget: int, skip_gd: bool = False) -> dict:
+def step_counts(surface: dict, theta0, lr: float, beta: float, tol: float, budget: int,
+                known: dict | None = None) -> dict:
     """steps_to_tolerance of the reference on a quadratic surface: {"gd", "momentum", "nesterov"} →
-    the first t ≤ budget with ‖∇L(θ_t)‖ < tol, or None. Each run ends at its first small norm;
-    with skip_gd, gradient descent is not run (a caller that knows its count), its entry None."""
+    the first t ≤ budget with ‖∇L(θ_t)‖ < tol, or None. Each run ends at its first small norm; a
+    method whose count the caller already knows (`known`) is not run at all."""
     grad = surfaces.function("quadratic", surface, "grad")
-    counts = {}
+    counts = dict(known or {})
     for key, beta_, look in (("gd", 0.0, 0.0), ("momentum", beta, 0.0), ("nesterov", beta, 1.0)):
-        if key == "gd" and skip_gd:
-            counts[key] = None
-        else:
-            norms = gradient_norms(grad, theta0, lr, beta_, budget, look=look, stop_below=tol)
-            counts[key] = first_below(norms, tol)
-    return counts
+        if key not in counts:
+            counts[key] = first_below(gradient_norms(grad, theta0, lr, beta_, budget, look=look, stop_below=tol), tol)
+    return {key: counts[key] for key in ("gd", "momentum", "nesterov")}

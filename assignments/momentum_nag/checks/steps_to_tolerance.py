@@ -82,13 +82,13 @@ def _at_budget(rng: np.random.Generator, count: int) -> CountCase:
     A = q @ np.diag(lam) @ q.T
     case = {"family": "quadratic", "surface": {"A": (A + A.T) / 2, "c": c, "d": 0.0}, "theta0": c + q @ z0,
             "lr": lr, "beta": float(rng.uniform(0.92, 0.95))}  # near the best β: Momentum and NAG stay short
-    lam, vectors = np.linalg.eigh(case["surface"]["A"])
+    eig, vectors = np.linalg.eigh(case["surface"]["A"])
     z = vectors.T @ (case["theta0"] - c)
-    before, after = (float(np.linalg.norm(lam * (1.0 - lr * lam) ** t * z)) for t in (count - 1, count))
+    before, after = (float(np.linalg.norm(eig * (1.0 - lr * eig) ** t * z)) for t in (count - 1, count))
     case["tol"] = float(np.sqrt(before * after))
     case["label"] = f"a 2-D quadratic on which gradient descent needs {count:,} steps".replace(",", " ")
-    counts = step_counts(case["surface"], case["theta0"], lr, case["beta"], case["tol"], BUDGET, skip_gd=True)
-    expected = {**counts, "gd": count if count <= BUDGET else None}
+    expected = step_counts(case["surface"], case["theta0"], lr, case["beta"], case["tol"], BUDGET,
+                           known={"gd": count if count <= BUDGET else None})
     edge = (known.BUDGET_SHORT, {**expected, "gd": None}) if count <= BUDGET else \
         (known.BUDGET_LONG, {**expected, "gd": count})
     return CountCase(case, expected=expected, mistakes=[edge])
