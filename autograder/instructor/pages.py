@@ -9,17 +9,14 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import jinja2
-
-from ..reports import BUNDLED_TEMPLATES
+from ..reports import template_environment
 
 # The histogram's drawing area, in SVG user units.
 WIDTH, HEIGHT, LEFT, BOTTOM = 360.0, 120.0, 8.0, 22.0
 
 
 def render_vetting(data: dict, course_templates: Path) -> str:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader([str(course_templates), str(BUNDLED_TEMPLATES)]),
-                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = template_environment(str(course_templates))
     env.filters["num"] = number
     measures = [{**m, "chart": histogram(m)} for m in data["measures"]]
     return env.get_template("vetting.html.j2").render(vetting={**data, "measures": measures})

@@ -41,11 +41,7 @@ EXPORTS = {"csv": ("grades.csv", "text/csv"), "canvas": ("canvas.csv", "text/csv
 
 @functools.lru_cache(maxsize=4)
 def _environment(course_templates: str) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([course_templates, str(reports.BUNDLED_TEMPLATES)]),
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-    )
-    env.filters["points"] = reports._points
+    env = reports.template_environment(course_templates)
     env.filters["size"] = size
     return env
 
