@@ -155,7 +155,8 @@ def test_a_measure_spread_counts_every_student_and_lists_those_outside():
     assert spread["low"] == 0.0 and spread["range"] == "[0, 1]"
     open_ended = measures.spread(measures.Measure("n", "steps", lambda p, r: None, low=1), {"a": 3.0, "b": 5.0})
     assert open_ended["high"] is None and open_ended["range"] == "≥ 1"
-    assert open_ended["histogram"]["counts"] == [0, 0, 1, 0, 1]  # one bar per step count from the declared 1 and not math.isnan(open_ended["mean"])
+    # One bar per step count from the declared 1.
+    assert open_ended["histogram"]["counts"] == [0, 0, 1, 0, 1] and not math.isnan(open_ended["mean"])
 
 
 @pytest.mark.slow
