@@ -137,45 +137,58 @@ def template_cells(course: Course, assignment: Assignment, variant: Variant, sol
     params, reference = context.params, context.reference
     values = {**_template_values(assignment, variant, params), **assignment.notebook_context(params, reference)}
     text = course.templates.get_template(f"{assignment.name}/notebook.j2").render(values)
-    source = course.solution_source(assignment.name)
-    functions = course.solution_functions(assignment.name)
-    cells = []
-    for cell in parse_cells(text):
-        if cell.role == "solution":
-            if cell.grade_id not in functions:
-                raise ValueError(f"solutions/{assignment.name}.py has no function {cell.grade_id}")
-            body = function_source(source, functions[cell.grade_id], stub=not solutions)
-            cell = TemplateCell(cell.role, cell.grade_id, f"{cell.source}\n\n{body}".strip("\n"), cell.task)
-        cells.append(cell)
+    cells = _filled(course, assignment, parse_cells(text), solutions)
     missing = {t.name for t in assignment.tasks} - {c.grade_id for c in cells if c.role == "solution"}
     if missing:
         raise ValueError(f"notebook template of {assignment.name} has no solution cell for {', '.join(sorted(missing))}")
     return cells
 
 
-def locked_cells(course: Course, assignment: Assignment, variant: Variant, params: dict) -> list[TemplateCell]:
-    """The template's cells as grading needs them: every cell's role and id, and the sources of
-    the given cells (the code that grading runs); the other cells' sources are left empty.
+def _filled(course: Course, assignment: Assignment, cells: list[TemplateCell], solutions: bool) -> list[TemplateCell]:
+    """The solution cells with the reference function (or its stub) under their own lines."""
+    source = course.solution_source(assignment.name)
+    functions = course.solution_functions(assignment.name)
+    filled = []
+    for cell in cells:
+        if cell.role == "solution":
+            if cell.grade_id not in functions:
+                raise ValueError(f"solutions/{assignment.name}.py has no function {cell.grade_id}")
+            body = function_source(source, functions[cell.grade_id], stub=not solutions)
+            cell = TemplateCell(cell.role, cell.grade_id, f"{cell.source}\n\n{body}".strip("\n"), cell.task)
+        filled.append(cell)
+    return filled
 
-    Only the given cells are rendered, each on its own and with the student's constants alone,
-    so the notebook's expectations (`notebook_context`: self-check values, LaTeX, reference runs)
-    are not computed for every submission. A template whose cells are not independent (a
-    variable set in one cell, an include, a macro), or whose given cells need those
-    expectations, is rendered whole instead.
+
+def locked_cells(course: Course, assignment: Assignment, variant: Variant, params: dict) -> list[TemplateCell]:
+    """The template's code as grading and the class review need it: every cell's role and id, the
+    given cells' sources (the code that grading runs) and the solution cells' stubs (what the
+    student was handed); the other cells' sources are left empty.
+
+    Only those cells are rendered, each on its own and with the student's constants alone, so the
+    notebook's expectations (`notebook_context`: self-check values, LaTeX, reference runs) are
+    not computed for every submission. A template whose cells are not independent (a variable
+    set in one cell, an include, a macro), or whose code cells need those expectations, is
+    rendered whole instead.
     """
     chunks = _cell_chunks(course, assignment.name)
     values = _template_values(assignment, variant, params)
     known = values.keys() | course.templates.globals.keys()
-    if chunks is not None and all(names <= known for _, role, names, _ in chunks if role == "given"):
+    if chunks is not None and all(names <= known for _, role, names, _ in chunks if role in _CODE):
         parts = []
         for marker, role, _, template in chunks:
-            parts += [marker, template.render(values) if role == "given" else ""]
+            parts += [marker, template.render(values) if role in _CODE else ""]
         cells = parse_cells("\n".join(parts))
         if len(cells) == len(chunks):
-            return [c if c.role == "given" else TemplateCell(c.role, c.grade_id, "", c.task) for c in cells]
+            return _only_code(_filled(course, assignment, cells, solutions=False))
     context = GradingContext(variant, params, course.reference(assignment.name, params))
-    return [c if c.role == "given" else TemplateCell(c.role, c.grade_id, "", c.task)
-            for c in template_cells(course, assignment, variant, solutions=False, context=context)]
+    return _only_code(template_cells(course, assignment, variant, solutions=False, context=context))
+
+
+_CODE = ("given", "solution")
+
+
+def _only_code(cells: list[TemplateCell]) -> list[TemplateCell]:
+    return [c if c.role in _CODE else TemplateCell(c.role, c.grade_id, "", c.task) for c in cells]
 
 
 # Statements by which one cell could change what another renders to.

@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Literal
 
+import numpy as np
+
 Status = Literal["graded", "ungradable"]
 State = Literal["graded", "ungradable", "missing"]
 JobStatus = Literal["queued", "running", "graded", "ungradable"]
@@ -28,12 +30,24 @@ def plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(key): plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
+        if plain_numbers(value):
+            return value if isinstance(value, list) else list(value)
         return [plain(item) for item in value]
     if hasattr(value, "tolist"):  # numpy arrays and scalars
+        if getattr(value, "dtype", None) == float and getattr(value, "size", 0) and np.isfinite(value).all():
+            return value.tolist()  # floats only, nothing to convert: a figure's paths, at numpy's speed
         return plain(value.tolist())
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
     return value
+
+
+def plain_numbers(value: list | tuple) -> bool:
+    """Whether a list holds finite Python numbers only, or rows of them (a figure's path): plain
+    already, as most of a report's data is once recorded, and not worth walking item by item."""
+    def numbers(items):
+        return all(type(item) is int or type(item) is float and math.isfinite(item) for item in items)
+    return numbers(value) or all(type(row) is list and numbers(row) for row in value)
 
 
 def score(value: float) -> float:

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import jinja2
 
-from . import plots
-from .records import CheckResult, Report, TaskResult
+from . import jsontext, plots
+from .records import CheckResult, Report, TaskResult, plain_numbers
 from .summary import ClassSummary, IntakeNotes, Similarity, StudentLine, is_number, percent as _percent
 
 BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -64,7 +64,7 @@ def render_summary_html(summary: ClassSummary, templates: Path | str | None = No
 
 def report_json(report: Report) -> str:
     """The text of report.json: strict JSON, keys sorted, so the same report gives the same bytes."""
-    return json.dumps(report.to_json(), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    return jsontext.indented(report.to_json()) + "\n"
 
 
 def write_report(report: Report, folder: Path | str, templates: Path | str | None = None) -> None:
@@ -270,6 +270,8 @@ def _bounded(value):
     if isinstance(value, dict):
         return {_text(str(key)): _bounded(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
+        if plain_numbers(value):
+            return value  # a figure's numbers: nothing to bound (most of a report's data)
         return type(value)(_bounded(item) for item in value)
     if isinstance(value, str):
         return _text(value)

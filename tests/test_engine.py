@@ -86,11 +86,11 @@ def test_plan_restores_locked_cells_and_skips_student_only_cells(toy):
 
 
 def grading_view(cells):
-    return [(c.role, c.grade_id, c.source if c.role == "given" else "") for c in cells]
+    return [(c.role, c.grade_id, c.source if c.role in ("given", "solution") else "") for c in cells]
 
 
 @pytest.mark.parametrize("name", ["critical_points", "momentum_nag"])
-def test_grading_renders_the_given_cells_exactly_as_the_notebook_has_them(course, name):
+def test_grading_renders_the_code_cells_exactly_as_the_notebook_has_them(course, name):
     assignment = course.assignment(name)
     for student in ("s1", "s2", "zoë"):
         variant = Variant.derive(SECRET, name, student)

@@ -179,6 +179,30 @@ def test_step_counts_are_the_references_to_the_bit(course):
     assert edges == [10_000, None, 10_000, None, {"gd": 1, "momentum": 1, "nesterov": 1}]
 
 
+def test_counts_at_array_speed_are_the_float_runs(course):
+    """quadratic_norms is exact arithmetic, not the reference's float operations. Wherever its answer
+    is taken (every norm farther from tol than the float noise), the count and the clearance are
+    the float run's, and float runs stray from it by far less than the bound that decides."""
+    optimisers, cases = part(course, "optimisers"), part(course, "cases")
+    rng = np.random.default_rng(7)
+    taken = 0
+    for _ in range(60):
+        case = cases.quadratic_case(rng, int(rng.integers(1, 7)))
+        surface, theta0, lr, beta = case["surface"], case["theta0"], case["lr"], case["beta"]
+        grad = surfaces.function("quadratic", surface, "grad")
+        tol = float(np.linalg.norm(grad(theta0)) * 10 ** -rng.uniform(1.0, 12.0))
+        fast = optimisers.quadratic_norms(surface, theta0, lr, beta, 10_000, tol)
+        noise = optimisers.float_noise(surface, theta0, lr)
+        counts = optimisers.tolerance_counts(surface, theta0, lr, beta, tol, 10_000)
+        for key, (uses_beta, look) in optimisers.METHODS.items():
+            exact = optimisers.gradient_norms(grad, theta0, lr, beta * uses_beta, 10_000, look=look, stop_below=tol)
+            assert counts[key] == (optimisers.first_below(exact, tol), optimisers.clear_of(exact, tol))
+            shared = min(len(exact), len(fast[key]))
+            assert np.max(np.abs(fast[key][:shared] - exact[:shared])) < noise / 20
+            taken += bool(np.all(np.abs(fast[key] - tol) > optimisers.MARGIN * tol + noise))
+    assert taken > 120  # most answers come at array speed (the deepest tolerances do not)
+
+
 def test_every_named_mistake_has_a_file(course):
     names = {mistake_file(p)[0] for p in MISTAKES}
     assert names == set(part(course, "known").ADVICE)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..assignment import Assignment
 from ..course import Course
-from ..notebooks import template_cells
+from ..notebooks import locked_cells
 from ..records import Submission
 from ..summary import CopySignal, Similarity
 from ..variants import Variant
@@ -39,8 +39,9 @@ def review(course: Course, assignment: Assignment, roster_ids: list[str], submis
     """
     if not submissions:
         return Review({}, Similarity(fingerprints.THRESHOLD))
-    template = template_cells(course, assignment, Variant.derive(secret, assignment.name, min(submissions)),
-                              solutions=False)
+    # Any student's variant serves: the stubs and the cells' roles are everyone's.
+    first = Variant.derive(secret, assignment.name, min(submissions))
+    template = locked_cells(course, assignment, first, assignment.parameters(first))
     code = {sid: c for sid, sub in sorted(submissions.items()) if (c := own_code(sub.data, template)) is not None}
     warnings: dict[str, set[str]] = defaultdict(set)
     signals = _variant_signals(_all_entries(course, assignment, roster_ids, secret, jobs), code, warnings)

@@ -11,15 +11,10 @@ from autograder.wire import Surface
 
 from .. import judges, known
 from ..cases import orthogonal, own_surface, quadratic_case
-from ..optimisers import first_below, gradient_norms, step_counts
+from ..optimisers import step_counts, tolerance_counts
 from ..parameters import BUDGET, TOL
 
 KEYS = ("gd", "momentum", "nesterov")
-MARGIN = 1e-6  # no gradient norm within this relative distance of tol: float drift cannot move a count
-
-
-def _clear_of(norms: np.ndarray, tol: float) -> bool:
-    return bool(np.all(np.abs(norms / tol - 1.0) > MARGIN))
 
 
 class CountCase:
@@ -56,12 +51,9 @@ def _count_case(rng: np.random.Generator, n: int) -> CountCase:
         case = quadratic_case(rng, n)
         grad = surfaces.function("quadratic", case["surface"], "grad")
         case["tol"] = float(np.linalg.norm(grad(case["theta0"])) * 10 ** rng.uniform(-8.0, -4.0))
-        runs = [gradient_norms(grad, case["theta0"], case["lr"], beta, 3000, look=look, stop_below=case["tol"])
-                for beta, look in ((0.0, 0.0), (case["beta"], 0.0), (case["beta"], 1.0))]
-        found = [first_below(norms, case["tol"]) for norms in runs]
-        if all(t is not None and _clear_of(norms[: t + 1], case["tol"]) for t, norms in zip(found, runs)):
-            # These runs are the reference's own (step_counts), so their counts are the expected ones.
-            return CountCase(case, expected=dict(zip(KEYS, found)))
+        found = tolerance_counts(case["surface"], case["theta0"], case["lr"], case["beta"], case["tol"], 3000)
+        if all(count is not None and clear for count, clear in found.values()):
+            return CountCase(case, expected={key: found[key][0] for key in KEYS})
 
 
 def _at_budget(rng: np.random.Generator, count: int) -> CountCase:
