@@ -32,12 +32,15 @@ class Quadratic:
         self.c = np.asarray(c, dtype=float)
         self.d = float(d)
         self.n = self.c.size
+        self.calls = 0  # of f, grad and hess: a student's function is told how often it asked
 
     def f(self, theta) -> float:
+        self.calls += 1
         r = _point(theta, self.n) - self.c
         return float(0.5 * r @ self.A @ r + self.d)
 
     def grad(self, theta) -> np.ndarray:
+        self.calls += 1
         return self.A @ (_point(theta, self.n) - self.c)
 
     def values(self, points) -> np.ndarray:
@@ -46,6 +49,7 @@ class Quadratic:
         return 0.5 * np.einsum("ki,ij,kj->k", r, self.A, r) + self.d
 
     def hess(self, theta) -> np.ndarray:
+        self.calls += 1
         _point(theta, self.n)
         return self.A.copy()
 
@@ -58,6 +62,7 @@ class Poly:
         self.M = np.eye(self.n) if M is None else np.asarray(M, dtype=float)
         self.c = np.zeros(self.n) if c is None else np.asarray(c, dtype=float)
         self.d = float(d)
+        self.calls = 0
         # The monomials of ∂f/∂z_j (coefficients and exponents), for every j at once: the
         # gradient is asked for thousands of times per student, the polynomial never changes.
         self._grad_factors, self._grad_exps = [], []
@@ -66,7 +71,7 @@ class Poly:
             self._grad_factors.append(self.coef * e[:, j])
             e[:, j] = np.maximum(e[:, j] - 1, 0)
             self._grad_exps.append(e)
-        self._grad_exps = np.array(self._grad_exps).reshape(self.n, -1, self.n)
+        self._grad_exps = np.array(self._grad_exps, dtype=float).reshape(self.n, -1, self.n)
 
     def _z(self, theta) -> np.ndarray:
         return self.M @ (_point(theta, self.n) - self.c)
@@ -77,6 +82,7 @@ class Poly:
         return np.prod(np.where(exps > 0, z ** np.maximum(exps, 0), 1.0), axis=1)
 
     def f(self, theta) -> float:
+        self.calls += 1
         return float(self.d + self.coef @ self._powers(self._z(theta), self.exps))
 
     def values(self, points) -> np.ndarray:
@@ -86,15 +92,18 @@ class Poly:
         return self.d + monomials @ self.coef
 
     def grad(self, theta) -> np.ndarray:
+        self.calls += 1
         z = self._z(theta)
-        # The same products in the same order as one monomial at a time, so the same bits.
-        powers = np.prod(np.where(self._grad_exps > 0, z ** np.maximum(self._grad_exps, 0), 1.0), axis=2)
+        # The same products in the same order as one monomial at a time, so the same bits. The
+        # exponents are never negative, and x ** 0 is 1 for every float x (nan and inf too).
+        powers = np.multiply.reduce(z ** self._grad_exps, axis=2)
         gz = np.zeros(self.n)
         for j in range(self.n):
             gz[j] = self._grad_factors[j] @ powers[j]
         return self.M.T @ gz
 
     def hess(self, theta) -> np.ndarray:
+        self.calls += 1
         z = self._z(theta)
         hz = np.zeros((self.n, self.n))
         for j in range(self.n):

@@ -228,6 +228,10 @@ def test_aliased_rows_and_too_many_calls(course, graded):
     check = next(c for c in checks if c.task == "momentum")
     outcome = answer(namespace, check.calls[0])
     assert outcome.meta["observed"] == {"aliased_rows": False}
+    steps = check.calls[0].args[-1]
+    assert outcome.meta["calls"] == [steps, None, None, None, None]  # the sandbox counts the calls of grad
+    twice = {**namespace, "momentum": lambda grad, *args: namespace["momentum"](lambda t: grad(t) + 0 * grad(t), *args)}
+    assert answer(twice, check.calls[0]).meta["calls"][0] == 2 * steps
     aliased = Outcome("ok", value=outcome.value, meta={**outcome.meta, "observed": {"aliased_rows": True}})
     assert run_judge(check, [aliased]).mistake == "every row the same array object"
     chatty = Outcome("ok", value=outcome.value, meta={**outcome.meta, "calls": [10_000, None, None, None, None]})
