@@ -27,7 +27,7 @@ from .notebooks import (
     strip_magics,
 )
 from .records import CellError, Report, Submission, TaskResult, score
-from .sandbox import Limits, Worker, WorkerDied, WorkerTimeout, warm
+from .sandbox import Limits, Worker, WorkerDied, WorkerTimeout, prestart, warm
 from .variants import Variant
 
 
@@ -302,6 +302,7 @@ def _grade(unit: Unit) -> Report:
         nb, major = read_submission(unit.submission.data)
     except Unreadable as exc:
         return _ungradable(assignment, variant, unit, f"The submission could not be read: {exc}.")
+    prestart(unit.sandbox, unit.limits, assignment.warm_up)  # the first submission's zygote starts meanwhile
     context = course.context(assignment, variant)
     master = locked_cells(course, assignment, variant, context.params)
     cells, warnings = execution_plan(nb, master, unit.student_id, variant.fingerprint)

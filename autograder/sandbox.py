@@ -127,8 +127,10 @@ def _fresh_uid() -> int:
 class Zygote:
     """The warm sandboxed process that forks one worker per submission (see sandbox_worker)."""
 
-    def __init__(self, sandbox: str, limits: Limits):
-        self.sandbox = sandbox
+    def __init__(self, sandbox: str, limits: Limits, warm_up: str = ""):
+        """Start the process and return at once; `ready` waits for it. A warm-up given here is sent
+        with the start, so that the zygote pays it while this process does other work."""
+        self.sandbox, self.limits = sandbox, limits
         self._host_tmp = None if sandbox == "bwrap" else tempfile.mkdtemp(prefix="autograder-sandbox-")
         if self._host_tmp:
             os.chmod(self._host_tmp, 0o755)
@@ -141,9 +143,27 @@ class Zygote:
         )
         theirs.close()
         self.warmed: set[str] = set()
-        if self._ask(None, [], limits.start_timeout) != {"event": "ready"}:
-            self.close()
-            raise WorkerDied("the sandbox could not start")
+        self._owed: list[str | None] = [None]  # the replies the zygote owes, in order: its start, then warm-ups
+        if warm_up:
+            self._ask({"op": "warm", "code": warm_up}, [], 0)
+            self._owed.append(warm_up)
+
+    def ready(self) -> None:
+        """Wait for the start and for a warm-up sent with it. A start that fails raises WorkerDied;
+        a warm-up that hangs ends the zygote (`warm` then says so)."""
+        while self._owed:
+            owed = self._owed.pop(0)
+            reply = self._ask(None, [], self.limits.start_timeout)
+            if owed is None and reply != {"event": "ready"}:
+                self.close()
+                raise WorkerDied("the sandbox could not start")
+            if owed is not None:
+                if reply is None:
+                    _cold.add(owed)
+                    self._owed.clear()
+                    self.close()
+                    return
+                self.warmed.add(owed)
 
     def _command(self, control_fd: int, workroot: str, limits: Limits) -> list[str]:
         root = SANDBOX_PACKAGE_ROOT if self.sandbox == "bwrap" else str(PACKAGE_DIR.parent)
@@ -173,9 +193,12 @@ class Zygote:
         return [shutil.which("bwrap") or "bwrap", *_bwrap_isolation(), *caps, *binds, "--chdir", "/tmp", *argv]
 
     def _ask(self, request: dict | None, fds: list[int], timeout: float) -> dict | None:
+        """Send a request (if any) and wait up to `timeout` for a reply (none with a timeout of 0)."""
         try:
             if request is not None:
                 socket.send_fds(self.control, [json.dumps(request).encode()], fds)
+            if not timeout:
+                return None
             ready, _, _ = select.select([self.control], [], [], timeout)
             data = self.control.recv(1 << 16) if ready else b""
         except OSError:
@@ -195,6 +218,9 @@ class Zygote:
     def warm(self, code: str, timeout: float) -> bool:
         """Run an assignment's warm-up here, once; False when it did not answer in time (the
         zygote is then ended, since it may be stuck in the warm-up)."""
+        self.ready()
+        if not self.alive() or code in _cold:
+            return False
         if code not in self.warmed:
             if self._ask({"op": "warm", "code": code}, [], timeout) is None:
                 self.close()
@@ -226,12 +252,23 @@ def zygote(sandbox: str, limits: Limits) -> Zygote:
     It dies with the thread that started it (PR_SET_PDEATHSIG), so start it from a thread
     that lives as long as the process grades.
     """
+    current = prestart(sandbox, limits)
+    current.ready()
+    if not current.alive():  # a warm-up sent with its start hung and ended it: a plain one, then
+        current = prestart(sandbox, limits)
+        current.ready()
+    return current
+
+
+def prestart(sandbox: str, limits: Limits, warm_up: str = "") -> Zygote:
+    """This process's zygote, started (with `warm_up`) if there is none, without waiting for it:
+    a grading process that starts it before building its first checks gets both done at once."""
     # Keyed by pid too: a forked pool worker must not share its parent's zygote.
     key = (os.getpid(), sandbox, limits.tmp_bytes)
     with _starting:
         current = _zygotes.get(key)
         if current is None or not current.alive():
-            _zygotes[key] = current = Zygote(sandbox, limits)
+            _zygotes[key] = current = Zygote(sandbox, limits, "" if warm_up in _cold else warm_up)
             # Ended and waited for when this process ends (pool processes too, which skip atexit),
             # so that the zygote's time is counted where it was spent and nothing is left behind.
             multiprocessing.util.Finalize(current, current.close, exitpriority=1)
@@ -277,8 +314,10 @@ def _environment(home: str) -> dict:
 class Worker:
     """One sandboxed worker process, for (part of) one submission: forked by the zygote."""
 
-    def __init__(self, sandbox: str, limits: Limits):
-        self.sandbox = sandbox
+    def __init__(self, sandbox: str, limits: Limits, warm_up: str = ""):
+        """Start the process and return at once; `ready` waits for it. A warm-up given here is sent
+        with the start, so that the zygote pays it while this process does other work."""
+        self.sandbox, self.limits = sandbox, limits
         self.limits = limits
         # As root, the worker becomes a fresh uid: process limits then count only its own
         # processes, and files readable by root alone (course.key) are out of its reach.

@@ -289,6 +289,33 @@ def test_an_assignments_warm_up_runs_once_before_the_workers_fork(sandbox):
         run.close()
 
 
+@pytest.mark.slow
+def test_a_warm_up_sent_with_the_zygotes_start_runs_once_and_one_that_hangs_costs_nothing_else(sandbox):
+    """Grading starts its zygote (warm-up and all) before building its first checks, without waiting."""
+    from autograder import sandbox as sandboxes
+    from autograder.checks import Call
+    from autograder.grading import SubmissionRun
+    from autograder.sandbox import Limits
+
+    early = "import sys\nsys.warmed_early = getattr(sys, 'warmed_early', 0) + 1\n"
+    limits = Limits(tmp_bytes=Limits().tmp_bytes + 4096)  # a zygote of this test's own
+    started = sandboxes.prestart(sandbox, limits, early)
+    sandboxes.warm(sandbox, limits, early)
+    assert sandboxes.zygote(sandbox, limits) is started and early in started.warmed
+    hang = "while True:\n    pass\n"
+    stuck = Limits(tmp_bytes=Limits().tmp_bytes + 8192, start_timeout=2.0)
+    hung = sandboxes.prestart(sandbox, stuck, hang)
+    sandboxes.warm(sandbox, stuck, hang)
+    assert not hung.alive() and hang in sandboxes._cold
+    cells = [{"label": "student", "source": "import sys\ndef warmed():\n    return getattr(sys, 'warmed_early', 0)"}]
+    for chosen, times in ((limits, 1), (stuck, 0)):
+        run = SubmissionRun(sandbox, chosen, cells)
+        try:
+            assert run.call(Call("warmed", (), "data")).value == times
+        finally:
+            run.close()
+
+
 @pytest.mark.parametrize("name", ["critical_points", "momentum_nag"])
 def test_the_assignments_warm_ups_run_without_error(course, name):
     exec(compile(course.assignment(name).warm_up, f"<warm-up of {name}>", "exec"), {})
