@@ -314,10 +314,8 @@ def _environment(home: str) -> dict:
 class Worker:
     """One sandboxed worker process, for (part of) one submission: forked by the zygote."""
 
-    def __init__(self, sandbox: str, limits: Limits, warm_up: str = ""):
-        """Start the process and return at once; `ready` waits for it. A warm-up given here is sent
-        with the start, so that the zygote pays it while this process does other work."""
-        self.sandbox, self.limits = sandbox, limits
+    def __init__(self, sandbox: str, limits: Limits):
+        self.sandbox = sandbox
         self.limits = limits
         # As root, the worker becomes a fresh uid: process limits then count only its own
         # processes, and files readable by root alone (course.key) are out of its reach.
