@@ -8,7 +8,6 @@ when the next function is asked, and the remaining checks go on (see `Submission
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -193,16 +192,17 @@ class SubmissionRun:
 
     def call(self, call: Call) -> Outcome:
         """The outcome of a call; a call made before (same function, inputs and kind) is not repeated."""
-        args = wire.encode(list(call.args))
-        key = (call.function, call.expect, json.dumps(args, sort_keys=True))
-        if key not in self.answers:
-            outcome = self._call(call, args)
+        # The framed request is its own key: the same call encodes to the same bytes.
+        request = wire.dumps({"op": "call", "function": call.function, "args": wire.encode(list(call.args)),
+                              "expect": call.expect})
+        if request not in self.answers:
+            outcome = self._call(call, request)
             if outcome.status == "skipped":
                 return outcome
-            self.answers[key] = outcome
-        return self.answers[key]
+            self.answers[request] = outcome
+        return self.answers[request]
 
-    def _call(self, call: Call, args: list) -> Outcome:
+    def _call(self, call: Call, request: bytes) -> Outcome:
         if call.function in self.switched_off:
             return Outcome("skipped", message=self.switched_off[call.function][1])
         if self._remaining(1) <= 0:
@@ -213,7 +213,7 @@ class SubmissionRun:
                 return Outcome("skipped", message=self.unstartable)
         timeout = self._remaining(self.limits.call_timeout)
         try:
-            self.worker.send({"op": "call", "function": call.function, "args": args, "expect": call.expect})
+            self.worker.send(request)
             message = self.worker.expect("result", timeout)
         except WorkerTimeout:
             why = f"no answer within {timeout:g} s (an infinite loop, or far too slow)"

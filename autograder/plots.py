@@ -196,7 +196,7 @@ def _contour(spec: dict) -> Picture:
     surface = spec.get("surface")
     if not isinstance(surface, dict) or "family" not in surface:
         raise ValueError("a contour figure needs a surface: {'family': ..., 'params': ...}")
-    z = _surface_grid(json.dumps(surface, sort_keys=True), xlim, ylim)
+    surface_json = json.dumps(surface, sort_keys=True)
     curves = spec.get("loss_curves") or []
     title = _label(spec.get("title"), "")
     xname, yname = _axis_names_of(spec)
@@ -205,7 +205,8 @@ def _contour(spec: dict) -> Picture:
     panel_bottom = MARGIN_TOP + (346.0 if curves else 366.0)
     ax = Axes(78.0, MARGIN_TOP, 480.0 if curves else 584.0, panel_bottom, xlim, ylim)
     canvas = svg.Canvas(width, 0.0)
-    _draw_surface(canvas, ax, z)
+    for band, colour in _bands(surface_json, ax):
+        canvas.path(band, fill=colour, fill_rule="evenodd", stroke=CONTOUR_LINE, width=0.6)
     _frame(canvas, ax, full=True)
     _linear_axes(canvas, ax, xname, yname)
     _title(canvas, ax, title)
@@ -297,22 +298,27 @@ def _blue(position: float) -> str:
     return "#" + "".join(f"{c:02x}" for c in rgb)
 
 
-def _draw_surface(canvas: svg.Canvas, ax: Axes, z: np.ndarray) -> None:
-    """Filled bands between the levels, each outlined: the outlines are the contour lines."""
+@lru_cache(maxsize=8)
+def _bands(surface_json: str, ax: Axes) -> tuple[tuple[str, str], ...]:
+    """The filled bands between the contour levels, as (path data, colour); each is outlined when
+    drawn, and the outlines are the contour lines. Cached: the pictures of one report that share a
+    surface and a window (the three methods on a student's quadratic) share their bands."""
+    z = _surface_grid(surface_json, ax.xlim, ax.ylim)
     levels = _levels(z)
     if levels is None:
-        return
+        return ()
     xs, ys = np.linspace(*ax.xlim, GRID), np.linspace(*ax.ylim, GRID)
     grid = np.ma.masked_invalid(z) if not np.isfinite(z).all() else z
     generator = contourpy.contour_generator(xs, ys, grid, name="serial", fill_type=contourpy.FillType.OuterOffset)
-    bands = len(levels) - 1
-    for i in range(bands):
+    count = len(levels) - 1
+    bands = []
+    for i in range(count):
         rings = []
         for points, offsets in zip(*generator.filled(levels[i], levels[i + 1])):
             pixels = ax.xy(points)
             rings += [pixels[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
-        colour = _blue(0.38 - 0.36 * i / max(1, bands - 1))
-        canvas.path(svg.polygons(rings), fill=colour, fill_rule="evenodd", stroke=CONTOUR_LINE, width=0.6)
+        bands.append((svg.polygons(rings), _blue(0.38 - 0.36 * i / max(1, count - 1))))
+    return tuple(bands)
 
 
 def _path(ax: Axes, path: dict, i: int, entries: list, layers: list) -> list[str]:

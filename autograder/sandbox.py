@@ -354,8 +354,9 @@ class Worker:
 
     # --- the channel ----------------------------------------------------------------
 
-    def send(self, message: dict) -> None:
-        data = wire.dumps(message)
+    def send(self, message: dict | bytes) -> None:
+        """Send a message (or one already framed by wire.dumps)."""
+        data = message if isinstance(message, bytes) else wire.dumps(message)
         try:
             while data:
                 data = data[os.write(self._to_worker, data):]

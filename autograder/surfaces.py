@@ -33,6 +33,11 @@ class Quadratic:
         self.d = float(d)
         self.n = self.c.size
         self.calls = 0  # of f, grad and hess: a student's function is told how often it asked
+        # An axis-aligned bowl's gradient is A's diagonal times θ − c, elementwise: the numbers of
+        # A @ (θ − c), since a product with an exact zero adds nothing (where θ holds an inf, ±inf
+        # instead of the matrix product's nan), in less of each step of a student's loop.
+        diagonal = np.diagonal(self.A) if self.A.shape == (self.n, self.n) else None
+        self._diagonal = None if diagonal is None or np.count_nonzero(self.A - np.diag(diagonal)) else diagonal.copy()
 
     def f(self, theta) -> float:
         self.calls += 1
@@ -41,7 +46,8 @@ class Quadratic:
 
     def grad(self, theta) -> np.ndarray:
         self.calls += 1
-        return self.A @ (_point(theta, self.n) - self.c)
+        r = _point(theta, self.n) - self.c
+        return self.A @ r if self._diagonal is None else self._diagonal * r
 
     def values(self, points) -> np.ndarray:
         """f at each row of a (k, n) array at once (for pictures)."""

@@ -33,13 +33,22 @@ def _limits(points: np.ndarray) -> tuple[list[float], list[float]]:
     return [float(centre[0] - half), float(centre[0] + half)], [float(centre[1] - half), float(centre[1] + half)]
 
 
+def window(surface: dict, references) -> tuple[list[float], list[float]]:
+    """The part of the plane a picture shows: the right paths and the minimum, with a margin. The
+    pictures of Gradient descent, Momentum and NAG on a student's quadratic share one, so that their
+    paths compare at a glance (and the contours are drawn once for the three)."""
+    centre = np.asarray(surface["c"], dtype=float)
+    return _limits(np.vstack([np.asarray(r, dtype=float)[:MAX_POINTS] for r in references] + [centre[None, :]]))
+
+
 def contour(title: str, surface: dict, student, reference: np.ndarray, label: str,
-            axes: tuple[str, str] = ("θ₁", "θ₂")) -> dict:
-    """The figure spec: `surface` is the student's quadratic {A, c, d} over `axes`; `reference` the right path."""
+            axes: tuple[str, str] = ("θ₁", "θ₂"), shown: tuple[list[float], list[float]] | None = None) -> dict:
+    """The figure spec: `surface` is the student's quadratic {A, c, d} over `axes`; `reference` the right
+    path; `shown` the window (by default the reference's own)."""
     reference = np.asarray(reference, dtype=float)[:MAX_POINTS]
     yours = _finite_rows(student)
     centre = np.asarray(surface["c"], dtype=float)
-    xlim, ylim = _limits(np.vstack([reference, centre[None, :]]))
+    xlim, ylim = shown or window(surface, [reference])
     paths = [{"label": f"reference {label}", "points": reference.tolist()}]
     curves = [{"label": f"reference {label}", "values": _excess_loss(surface, reference)}]
     if yours is not None:

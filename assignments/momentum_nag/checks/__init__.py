@@ -9,14 +9,17 @@ from __future__ import annotations
 from autograder.assignment import GradingContext
 from autograder.checks import Check
 
+from .. import figures
 from .minibatch_sgd import sgd_checks
 from .steps_to_tolerance import tolerance_checks
-from .trajectories import METHODS, optimiser_checks
+from .trajectories import METHODS, optimiser_checks, own_cases
 
 
 def checks(ctx: GradingContext) -> list[Check]:
+    own = own_cases(ctx)
+    shown = figures.window(own["gradient_descent"].case["surface"], [case.expected for case in own.values()])
     return [
-        *(c for method in METHODS for c in optimiser_checks(ctx, method)),
+        *(c for method in METHODS for c in optimiser_checks(ctx, method, own[method.task], shown)),
         *sgd_checks(ctx),
         *tolerance_checks(ctx),
     ]

@@ -102,17 +102,22 @@ def _many(task: str, cases: list[OptimiserCase], summary: str, weight: float, na
     return Check(task, name, tuple(c.call() for c in cases), judge, weight=weight)
 
 
-def optimiser_checks(ctx: GradingContext, method: Method) -> list[Check]:
+def own_cases(ctx: GradingContext) -> dict[str, OptimiserCase]:
+    """Each method on the student's own quadratic, by task."""
     p = ctx.params
-    own = OptimiserCase(ctx, method, {
-        "family": "quadratic", "surface": own_surface(p), "theta0": p["THETA0"], "lr": p["LR"],
-        "beta": p["BETA"], "steps": OWN_STEPS, "label": "your quadratic",
-    }, shows=f"your grad, THETA0, LR{', BETA' if method.uses_beta else ''}, steps = {OWN_STEPS}")
+    case = {"family": "quadratic", "surface": own_surface(p), "theta0": p["THETA0"], "lr": p["LR"],
+            "beta": p["BETA"], "steps": OWN_STEPS, "label": "your quadratic"}
+    return {m.task: OptimiserCase(ctx, m, case, shows=f"your grad, THETA0, LR{', BETA' if m.uses_beta else ''}, "
+                                                     f"steps = {OWN_STEPS}") for m in METHODS}
+
+
+def optimiser_checks(ctx: GradingContext, method: Method, own: OptimiserCase, shown) -> list[Check]:
+    """The checks of one method; `own` is its case on the student's quadratic, pictured in the window `shown`."""
 
     def own_judge(outcomes):
         verdict, note = own.judge(outcomes[0])
         picture = figures.contour(f"{method.label} on your quadratic, {OWN_STEPS} steps", own.case["surface"],
-                                  outcomes[0].value, own.expected, method.label)
+                                  outcomes[0].value, own.expected, method.label, shown=shown)
         return dataclasses.replace(verdict, message=verdict.message + (note if verdict.passed else ""), figure=picture)
 
     def runs(case):
