@@ -406,30 +406,43 @@ def _child(fds: list, request: dict, workroot: str) -> None:
 
 def _reap(pid: int, uid: int | None, workroot: str) -> dict:
     """Kill a worker and all it started, collect its exit status, remove its folder."""
-    if uid is not None and os.getuid() == 0:
-        killer = os.fork()
-        if killer == 0:
-            try:
-                os.setuid(uid)
-                os.kill(-1, signal.SIGKILL)  # every process of this uid, wherever it hid
-            finally:
-                os._exit(0)
-        os.waitpid(killer, 0)
-    else:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    try:
+        os.killpg(pid, signal.SIGKILL)  # the worker and what it started in its own session
+    except (ProcessLookupError, PermissionError):
+        pass
     try:
         _, status = os.waitpid(pid, 0)
     except ChildProcessError:
         status = None
+    if uid is not None and os.getuid() == 0 and _has_processes(uid):
+        # Some left the worker's session (setsid): every process of this uid, wherever it hid. Only
+        # then, since forking this process costs about as much as a small submission's calls.
+        killer = os.fork()
+        if killer == 0:
+            try:
+                os.setuid(uid)
+                os.kill(-1, signal.SIGKILL)
+            finally:
+                os._exit(0)
+        os.waitpid(killer, 0)
     shutil.rmtree(_workdir(workroot, pid), ignore_errors=True)
     if status is None:
         return {"exit": None}
     if os.WIFSIGNALED(status):
         return {"signal": os.WTERMSIG(status)}
     return {"exit": os.WEXITSTATUS(status)}
+
+
+def _has_processes(uid: int) -> bool:
+    """Whether any process of `uid` is left. None of them can start another once none is left, so a
+    look after the worker is dead finds every one that escaped it."""
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == uid:
+                return True
+        except OSError:  # ended while we looked
+            continue
+    return False
 
 
 if __name__ == "__main__":
