@@ -51,10 +51,6 @@ class Assignment:
     notebook_context: Callable[[dict[str, Any], SimpleNamespace], dict[str, Any]]
     # The checks for one student, built in the grader.
     checks: Callable[[GradingContext], list[Check]]
-    # Python the sandbox's warm process runs once before it forks the workers, to pay the
-    # first-use costs of what students' code will do (imports, sympy's lazy tables). It runs
-    # where students' code runs: nothing secret (no reference, no parameters) belongs in it.
-    warm_up: str = ""
     # Facts the sandbox observes on the raw value a student function returned, before it is
     # converted to plain data: name → a Python expression in `value` (and `np`) whose result is
     # None, a bool, an int, a float or a str. Judges find them in `outcome.meta["observed"]`.

@@ -31,7 +31,7 @@ from .notebooks import build_notebook, write_notebook
 from .policy import Policy, apply_lateness
 from .records import Report, Submission
 from .roster import Roster
-from .sandbox import Limits
+from .sandbox import Limits, Spares, adopt
 from .summary import class_summary
 from .variants import Variant
 
@@ -140,8 +140,24 @@ def grade_class(
     limits: Limits = Limits(), say: Callable[[str], None] = print, due: datetime | None = None,
     policy: Policy = Policy(), executor: GradeUnits | None = None,
 ) -> GradeRun:
-    assignment = course.assignment(name)
     started = time.monotonic()
+    # The sandboxes' warm processes first: they start while this process loads the assignment.
+    course.check_assignment(name)
+    spares = Spares(sandbox, limits, course.warm_up(name), jobs) if executor is None and jobs > 1 else None
+    try:
+        return _grade_class(course, name, roster, submissions, out, secret, jobs=jobs, sandbox=sandbox,
+                            gradebook_path=gradebook_path, force=force, limits=limits, say=say, due=due,
+                            policy=policy, executor=executor, spares=spares, started=started)
+    finally:
+        if spares is not None:
+            spares.close()
+
+
+def _grade_class(course: Course, name: str, roster: Roster, submissions: Path, out: Path, secret: bytes, *,
+                 jobs: int, sandbox: str, gradebook_path: Path | None, force: bool, limits: Limits,
+                 say: Callable[[str], None], due: datetime | None, policy: Policy, executor: GradeUnits | None,
+                 spares: Spares | None, started: float) -> GradeRun:
+    assignment = course.assignment(name)
     found = _intake(submissions, name, roster, due, say)
     run = GradeRun(problems=list(found.problems))
     book = Gradebook(gradebook_path or out / "gradebook.sqlite")
@@ -155,7 +171,7 @@ def grade_class(
     review = _Beside(similarity.review, course, assignment, roster.student_ids, found.by_student, secret)
     elsewhere = None if executor is None else executor(units, out, Path(templates), policy)
     for report in _each_graded(units, jobs, f"grade {name}", _grade_and_render, str(out), templates, policy,
-                               elsewhere=elsewhere, started=review.start):
+                               elsewhere=elsewhere, started=review.start, spares=spares):
         book.store(report, key)
     all_reports = book.reports(name, roster.student_ids)
     findings = review.result()
@@ -222,10 +238,10 @@ def _stale_units(course: Course, name: str, roster: Roster, found: Intake, secre
 
 def _each_graded(units: list[Unit], jobs: int, desc: str, work: Callable[..., Report], *args,
                  elsewhere: Iterable[Report] | None = None,
-                 started: Callable[[], None] = lambda: None) -> Iterator[Report]:
+                 started: Callable[[], None] = lambda: None, spares: Spares | None = None) -> Iterator[Report]:
     """Each unit's report as it finishes (in the process pool with `jobs` > 1, or as `elsewhere`
     yields it); an ungradable one is said in one line as it comes. `started` is called once the
-    pool's processes exist."""
+    pool's processes exist; they take their zygotes from `spares` (started ahead)."""
     progress = tqdm(total=len(units), desc=desc, unit="sub", disable=None)
     try:
         if elsewhere is not None:
@@ -233,13 +249,18 @@ def _each_graded(units: list[Unit], jobs: int, desc: str, work: Callable[..., Re
                 _tell(report, progress)
                 yield report
         elif jobs <= 1 or len(units) <= 1:
+            if spares is not None and units:
+                spares.claim_here()
             reports = (work(unit, *args) for unit in units)
             for report in reports:
                 _tell(report, progress)
                 yield report
         else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
+            claiming = {} if spares is None else {"initializer": adopt, "initargs": (spares.claims,)}
+            with ProcessPoolExecutor(max_workers=jobs, **claiming) as pool:
                 futures = [pool.submit(work, unit, *args) for unit in units]
+                if spares is not None:
+                    spares.release()
                 started()
                 for future in as_completed(futures):
                     report = future.result()

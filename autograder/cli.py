@@ -134,7 +134,7 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
     if cluster_address is not None and dry_run:
         raise click.UsageError("--dry-run grades on this machine (--jobs): leave out --cluster")
     course = Course(course_dir)
-    course.assignment(assignment)
+    course.check_assignment(assignment)  # imported by grade_class, once the sandboxes are starting
     students = read_roster(roster)
     gradebook_path = gradebook_path or out / "gradebook.sqlite"
     sandbox = _sandbox(require_sandbox)

@@ -65,11 +65,15 @@ class Course:
     def assignment_names(self) -> list[str]:
         return sorted(p.name for p in (self.root / "assignments").iterdir() if (p / "__init__.py").is_file())
 
-    def assignment(self, name: str) -> Assignment:
-        folder = self.root / "assignments" / name
-        if not (folder / "__init__.py").is_file():
+    def check_assignment(self, name: str) -> None:
+        """A UserError unless the course has this assignment; nothing is imported."""
+        if not (self.root / "assignments" / name / "__init__.py").is_file():
             known = ", ".join(self.assignment_names()) or "none"
             raise UserError(f"no assignment {name!r} in {self.root / 'assignments'} (known: {known})")
+
+    def assignment(self, name: str) -> Assignment:
+        self.check_assignment(name)
+        folder = self.root / "assignments" / name
         module_name = self.assignment_package(name)
         if module_name not in sys.modules:
             spec = importlib.util.spec_from_file_location(
@@ -87,6 +91,16 @@ class Course:
 
     def assignment_dir(self, name: str) -> Path:
         return self.root / "assignments" / name
+
+    @functools.lru_cache(maxsize=None)
+    def warm_up(self, name: str) -> str:
+        """``assignments/<name>/warm_up.py``, as text ("" without one): Python the sandbox's warm
+        process runs once before it forks the workers, to pay the first-use costs of what students'
+        code will do (imports, sympy's lazy tables). It runs where students' code runs: nothing
+        secret (no reference, no parameters) belongs in it. Read, not imported, so that the
+        sandbox can warm up while the grader still imports the assignment."""
+        path = self.assignment_dir(name) / "warm_up.py"
+        return path.read_text(encoding="utf-8") if path.is_file() else ""
 
     def assignment_part(self, name: str, part: str) -> ModuleType | None:
         """``assignments/<name>/<part>.py`` imported within the assignment's package, or None

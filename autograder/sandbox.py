@@ -143,6 +143,9 @@ class Zygote:
         )
         theirs.close()
         self.warmed: set[str] = set()
+        self.parent = os.getpid()
+        self.adopted = False  # started by the parent of this pool process (`adopt`), not by it
+        self.parent_claimed = False  # a spare its own starter took (`Spares.claim_here`)
         self._owed: list[str | None] = [None]  # the replies the zygote owes, in order: its start, then warm-ups
         if warm_up:
             self._ask({"op": "warm", "code": warm_up}, [], 0)
@@ -206,7 +209,15 @@ class Zygote:
         return json.loads(data) if data else None
 
     def alive(self) -> bool:
-        return self.proc.poll() is None
+        if not self.adopted:
+            return self.proc.poll() is None
+        # Not our child, so not ours to wait for: alive while its end of the channel is open.
+        try:
+            poller = select.poll()
+            poller.register(self.control, select.POLLIN)
+            return not any(events & (select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, events in poller.poll(0))
+        except (OSError, ValueError):
+            return False
 
     def spawn(self, fds: list[int], limits: dict) -> int | None:
         reply = self._ask({"op": "spawn", "limits": limits}, fds, 30)
@@ -228,8 +239,17 @@ class Zygote:
             self.warmed.add(code)
         return True
 
+    def kill(self) -> None:
+        """End it at once (a spare nobody claimed)."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
     def close(self) -> None:
         self.control.close()  # the zygote's cue to end, reaping what it started
+        if self.adopted:
+            return  # the process that started it waits for it
         try:
             self.proc.wait(timeout=1)
         except subprocess.TimeoutExpired:
@@ -283,6 +303,65 @@ def close_zygotes() -> None:
 
 
 _cold: set[str] = set()  # warm-ups that hung once: not tried again in this process
+_spares: list[Zygote] = []  # started here for the pool processes this process forks next (`Spares`)
+
+
+class Spares:
+    """Zygotes started ahead, one for each pool process this process is about to fork: they start
+    (interpreter, numpy, the assignment's warm-up) while this process still loads the assignment and
+    plans the run, on cores that would otherwise wait for it. Each pool process claims one in its
+    initializer (`adopt`, with `claims`), or this process claims the first when it grades in place.
+    Start them from the thread that outlives the pool: they die with it."""
+
+    def __init__(self, sandbox: str, limits: Limits, warm_up: str, count: int):
+        self.claims = multiprocessing.Value("i", 0)
+        self.zygotes = [Zygote(sandbox, limits, warm_up) for _ in range(count)]
+        _spares[:] = self.zygotes
+
+    def claim_here(self) -> None:
+        """This process grades in place: the first spare is its zygote."""
+        with self.claims.get_lock():
+            self.claims.value += 1
+        _claim(0)
+
+    def release(self) -> None:
+        """Once the pool processes exist: this process's copies of the spares' channels closed, so
+        that each zygote ends with the pool process that claimed it."""
+        _spares.clear()
+        for spare in self.zygotes:
+            if spare.parent_claimed is False:
+                spare.control.close()
+
+    def close(self) -> None:
+        """After the pool: the claimed spares waited for (they end with their pool processes), the
+        others ended."""
+        self.release()
+        for index, spare in enumerate(self.zygotes):
+            if index >= self.claims.value:
+                spare.kill()
+            if not spare.parent_claimed:
+                spare.close()
+
+
+def adopt(claims) -> None:
+    """A pool process's initializer: claim the spare whose index `claims` (`Spares.claims`) hands out next."""
+    with claims.get_lock():
+        index, claims.value = claims.value, claims.value + 1
+    _claim(index)
+
+
+def _claim(index: int) -> None:
+    """Make spare `index` this process's zygote (if there is one), and let go of the others' channels."""
+    for i, spare in enumerate(_spares):
+        if i != index:
+            spare.control.close()  # this process's copy only
+            continue
+        spare.adopted = spare.parent != os.getpid()
+        spare.parent_claimed = not spare.adopted
+        with _starting:
+            _zygotes[(os.getpid(), spare.sandbox, spare.limits.tmp_bytes)] = spare
+        multiprocessing.util.Finalize(spare, spare.close, exitpriority=1)
+    _spares.clear()
 
 
 def warm(sandbox: str, limits: Limits, code: str) -> None:

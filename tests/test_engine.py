@@ -316,9 +316,42 @@ def test_a_warm_up_sent_with_the_zygotes_start_runs_once_and_one_that_hangs_cost
             run.close()
 
 
+def _pool_zygote(sandbox: str, limits) -> tuple[int, bool, bool]:
+    from autograder.sandbox import zygote
+
+    mine = zygote(sandbox, limits)
+    return mine.proc.pid, mine.adopted, "import sys" in mine.warmed
+
+
+@pytest.mark.slow
+def test_spare_zygotes_started_ahead_serve_the_pool_and_none_outlives_it(sandbox):
+    """grade_class starts one zygote per pool process before it imports the assignment; each pool
+    process claims one, and closing the spares ends the claimed ones after the pool and the rest at once."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from autograder.sandbox import Limits, Spares, adopt, zygote
+
+    limits = Limits(tmp_bytes=Limits().tmp_bytes + 12288)  # zygotes of this test's own
+    spares = Spares(sandbox, limits, "import sys", 3)
+    started = {z.proc.pid for z in spares.zygotes}
+    with ProcessPoolExecutor(max_workers=2, initializer=adopt, initargs=(spares.claims,)) as pool:
+        answers = list(pool.map(_pool_zygote, [sandbox] * 6, [limits] * 6))
+        spares.release()
+    used = {pid for pid, _, _ in answers}
+    assert len(used) == 2 and used < started and all(adopted and warmed for _, adopted, warmed in answers)
+    spares.close()
+    assert all(z.proc.poll() is not None for z in spares.zygotes)  # the unclaimed third one too
+
+    here = Spares(sandbox, limits, "", 2)
+    here.claim_here()
+    assert zygote(sandbox, limits) is here.zygotes[0] and not here.zygotes[0].adopted
+    here.close()
+    assert here.zygotes[1].proc.poll() is not None and here.zygotes[0].alive()
+
+
 @pytest.mark.parametrize("name", ["critical_points", "momentum_nag"])
 def test_the_assignments_warm_ups_run_without_error(course, name):
-    exec(compile(course.assignment(name).warm_up, f"<warm-up of {name}>", "exec"), {})
+    exec(compile(course.warm_up(name), f"<warm-up of {name}>", "exec"), {})
 
 
 def test_when_grading_itself_fails_the_report_says_so_and_nothing_raises(tmp_path):

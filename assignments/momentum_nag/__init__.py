@@ -26,13 +26,6 @@ ASSIGNMENT = Assignment(
     parameters=parameters,
     notebook_context=notebook_context,
     checks=checks,
-    # numpy.random is imported on its first use, about 15 ms in every process: minibatch SGD's
-    # default_rng would pay it in every submission's worker.
-    warm_up="""
-import numpy as np
-np.random.default_rng(0).permutation(3)
-np.linalg.norm(np.ones(2))
-""",
     observers={
         # A list of arrays that are all one object: θ appended to the trajectory, then changed
         # in place (known.ALIASED). Seen only on the raw value; as an array it is just wrong rows.
