@@ -27,7 +27,7 @@ from .course import Course
 from .gradebook import Gradebook, grades_csv
 from .grading import Unit, grade
 from .intake import Intake, find_submissions
-from .notebooks import build_notebook, write_notebook
+from .notebooks import build_notebook, prepare as prepare_cells, write_notebook
 from .policy import Policy, apply_lateness
 from .records import Report, Submission
 from .roster import Roster
@@ -166,9 +166,13 @@ def _grade_class(course: Course, name: str, roster: Roster, submissions: Path, o
                          lambda sid: (out / sid / "report.json").exists())
     run.skipped = len(roster.student_ids) - len(units)
     templates = str(course.root / "templates")
+    # What every grading process would do first, done once here: the pool's processes inherit it.
+    shared = Course.at(str(course.root))  # the course object they use
+    prepare_cells(shared, name)
+    reports.prepare(templates)
     # The class-wide review reads only the submissions: it runs beside the process pool (a thread
     # of this process, which otherwise just stores reports), not after it on one core.
-    review = _Beside(similarity.review, course, assignment, roster.student_ids, found.by_student, secret)
+    review = _Beside(similarity.review, shared, assignment, roster.student_ids, found.by_student, secret)
     elsewhere = None if executor is None else executor(units, out, Path(templates), policy)
     for report in _each_graded(units, jobs, f"grade {name}", _grade_and_render, str(out), templates, policy,
                                elsewhere=elsewhere, started=review.start, spares=spares):

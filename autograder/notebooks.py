@@ -191,6 +191,11 @@ def _only_code(cells: list[TemplateCell]) -> list[TemplateCell]:
     return [c if c.role in _CODE else TemplateCell(c.role, c.grade_id, "", c.task) for c in cells]
 
 
+def prepare(course: Course, name: str) -> None:
+    """Compile the template's cells for `locked_cells` now: a pool forked after this inherits them."""
+    _cell_chunks(course, name)
+
+
 # Statements by which one cell could change what another renders to.
 _DEPENDENT = (jinja2.nodes.Assign, jinja2.nodes.AssignBlock, jinja2.nodes.Import, jinja2.nodes.FromImport,
               jinja2.nodes.Extends, jinja2.nodes.Macro, jinja2.nodes.CallBlock, jinja2.nodes.Block)

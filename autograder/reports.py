@@ -62,6 +62,11 @@ def render_summary_html(summary: ClassSummary, templates: Path | str | None = No
     return _environment(str(templates or BUNDLED_TEMPLATES)).get_template(page).render(summary=view, **context)
 
 
+def prepare(templates: Path | str | None = None) -> None:
+    """Load the report page's template now: a pool forked after this inherits it compiled."""
+    _environment(str(templates or BUNDLED_TEMPLATES)).get_template("report.html.j2")
+
+
 def report_json(report: Report) -> str:
     """The text of report.json: strict JSON, keys sorted, so the same report gives the same bytes."""
     return jsontext.indented(report.to_json()) + "\n"
