@@ -174,10 +174,13 @@ def _grade_class(course: Course, name: str, roster: Roster, submissions: Path, o
     # of this process, which otherwise just stores reports), not after it on one core.
     review = _Beside(similarity.review, shared, assignment, roster.student_ids, found.by_student, secret)
     elsewhere = None if executor is None else executor(units, out, Path(templates), policy)
+    fresh: dict[str, Report] = {}
     for report in _each_graded(units, jobs, f"grade {name}", _grade_and_render, str(out), templates, policy,
                                elsewhere=elsewhere, started=review.start, spares=spares):
         book.store(report, key)
-    all_reports = book.reports(name, roster.student_ids)
+        fresh[report.student_id] = report
+    # This run's reports as they are; only the unchanged students' are read back from the gradebook.
+    all_reports = [r for r in (fresh.get(sid) or book.report(name, sid) for sid in roster.student_ids) if r is not None]
     findings = review.result()
     all_reports = [_with_class_warnings(report, findings.warnings.get(report.student_id, ()), book, key,
                                         out, templates) for report in all_reports]
