@@ -203,6 +203,22 @@ def test_counts_at_array_speed_are_the_float_runs(course):
     assert taken > 120  # most answers come at array speed (the deepest tolerances do not)
 
 
+def test_the_three_runs_side_by_side_are_heavy_balls(course):
+    """Drawing a curved case runs the three methods side by side; they are the methods' own runs."""
+    optimisers, cases = part(course, "optimisers"), part(course, "cases")
+    rng = np.random.default_rng(5)
+    for draw in (cases.valley_case, cases.quartic_case):
+        case = draw(rng, lambda c: optimisers.three_runs(c["family"], c["surface"], c["theta0"], c["lr"], c["beta"],
+                                                         c["steps"]))
+        grad = surfaces.function(case["family"], case["surface"], "grad")
+        side_by_side = optimisers.three_runs(case["family"], case["surface"], case["theta0"], case["lr"],
+                                             case["beta"], case["steps"])
+        one_by_one = [optimisers.heavy_ball(grad, case["theta0"], case["lr"], beta, case["steps"], look=look)
+                      for beta, look in ((0.0, 0.0), (case["beta"], 0.0), (case["beta"], 1.0))]
+        for a, b in zip(side_by_side, one_by_one):
+            assert a.shape == b.shape and np.allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
 def test_every_named_mistake_has_a_file(course):
     names = {mistake_file(p)[0] for p in MISTAKES}
     assert names == set(part(course, "known").ADVICE)

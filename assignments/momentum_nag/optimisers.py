@@ -40,6 +40,24 @@ def heavy_ball(grad, theta0, lr, beta, steps, *, look=0.0, sign=1.0, damp=1.0, r
     return np.array(rows)
 
 
+def three_runs(family: str, surface: dict, theta0, lr: float, beta: float, steps: int) -> list[np.ndarray]:
+    """The trajectories θ_0..θ_steps of gradient descent, Momentum and NAG, run side by side (one array
+    operation per step for the three): what drawing a case looks at to keep it bounded. The same
+    steps as `heavy_ball`'s, up to the order of the gradient's sums."""
+    built = surfaces.build(family, surface)
+    betas = np.array([[0.0], [beta], [beta]])
+    looks = np.array([[0.0], [0.0], [1.0]])
+    theta = np.tile(np.asarray(theta0, dtype=float), (3, 1))
+    m = np.zeros_like(theta)
+    rows = [theta]
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            m = betas * m - lr * built.grads(theta + looks * betas * m)
+            theta = theta + m
+            rows.append(theta)
+    return list(np.stack(rows, axis=1))
+
+
 def minibatch(X, y, w0, lr, batch_size, epochs, seed, *, order="pinned", drop_last=False, reduce="mean", factor=2.0):
     """Minibatch SGD on least squares; order is "pinned", "none", "reseeded" or "legacy"."""
     X = np.asarray(X, dtype=float)

@@ -21,7 +21,7 @@ from autograder.wire import Surface
 
 from .. import figures, judges, known
 from ..cases import own_surface, quadratic_case, quartic_case, valley_case
-from ..optimisers import heavy_ball
+from ..optimisers import heavy_ball, three_runs
 
 OWN_STEPS = 150  # long enough to see the valley, short enough for a picture (≤ 200 points)
 
@@ -121,8 +121,7 @@ def optimiser_checks(ctx: GradingContext, method: Method, own: OptimiserCase, sh
         return dataclasses.replace(verdict, message=verdict.message + (note if verdict.passed else ""), figure=picture)
 
     def runs(case):
-        return [heavy_ball(surfaces.function(case["family"], case["surface"], "grad"), case["theta0"], case["lr"],
-                           steps=case["steps"], **m.right(case["beta"])) for m in METHODS]
+        return three_runs(case["family"], case["surface"], case["theta0"], case["lr"], case["beta"], case["steps"])
 
     rng = ctx.rng(f"{method.task}/quadratics")
     quadratics = [OptimiserCase(ctx, method, quadratic_case(rng, n)) for n in range(1, 7)]
