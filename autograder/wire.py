@@ -84,7 +84,9 @@ def _encode(value: Any, depth: int) -> Any:
         return _float_out(value)
     if isinstance(value, np.ndarray):
         arr = np.asarray(value, dtype=float)
-        return {"$": "array", "shape": list(arr.shape), "data": [_float_out(x) for x in arr.ravel().tolist()]}
+        flat = arr.ravel().tolist()
+        return {"$": "array", "shape": list(arr.shape),
+                "data": flat if np.isfinite(arr).all() else [_float_out(x) for x in flat]}
     if isinstance(value, (list, tuple)):
         return {"$": "list", "items": [_encode(v, depth + 1) for v in value]}
     if isinstance(value, dict):
@@ -201,6 +203,8 @@ def _decode_array(data: dict) -> np.ndarray:
     size = math.prod(shape)
     if size > MAX_ARRAY_ELEMENTS or size != len(flat):
         raise WireError("array data does not match its shape")
+    if all(type(x) is float for x in flat):  # as every finite array arrives: no entry to look at
+        return np.array(flat, dtype=float).reshape(shape)
     values = []
     for x in flat:
         if isinstance(x, float) or (isinstance(x, int) and not isinstance(x, bool)):
