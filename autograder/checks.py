@@ -86,21 +86,24 @@ def show(value: Any, limit: int = 400) -> str:
 
 
 def _short_vector(value: np.ndarray) -> str | None:
-    """What np.array2string (as `show` calls it) writes for a short vector of floats in positional
-    notation, written here at a sixth of its cost (reports show hundreds of these); None for any
-    other array, which numpy writes. Numpy writes each number with at most 6 decimals, the shortest
-    that round-trips, and pads them to a common width: the integer parts on the left, the
-    fractions on the right."""
-    if value.ndim != 1 or not 0 < value.size <= 8 or value.dtype != np.float64 or not np.isfinite(value).all():
+    """What np.array2string (as `show` calls it) writes for a short vector, or a small matrix, of
+    floats in positional notation, written here at a sixth of its cost (reports show hundreds of
+    these); None for any other array, which numpy writes. Numpy writes each number with at most 6
+    decimals, the shortest that round-trips, and pads them all to a common width: the integer
+    parts on the left, the fractions on the right; a matrix's rows go on lines of their own."""
+    if value.ndim not in (1, 2) or not 0 < value.size <= 9 or value.dtype != np.float64 or not np.isfinite(value).all():
         return None
     magnitudes = np.abs(value[value != 0])
     if magnitudes.size and (magnitudes.max() >= 1e8 or magnitudes.min() < 1e-4 or magnitudes.max() / magnitudes.min() > 1e3):
         return None  # numpy writes these in scientific notation
     parts = [np.format_float_positional(x, precision=6, unique=True, fractional=True, trim=".").split(".")
-             for x in value.tolist()]
+             for x in value.ravel().tolist()]
     left, right = max(len(i) for i, _ in parts), max(len(f) for _, f in parts)
-    text = "[" + " ".join(f"{i:>{left}}.{f:<{right}}" for i, f in parts) + "]"
-    return text if len(text) <= 75 else None  # longer ones numpy may break into lines
+    numbers = [f"{i:>{left}}.{f:<{right}}" for i, f in parts]
+    width = len(numbers) if value.ndim == 1 else value.shape[1]
+    rows = ["[" + " ".join(numbers[k:k + width]) + "]" for k in range(0, len(numbers), width)]
+    text = rows[0] if value.ndim == 1 else "[" + "\n ".join(rows) + "]"
+    return text if max(map(len, rows)) <= 75 else None  # longer lines numpy may break
 
 
 def fail_outcome(call: Call, outcome: Outcome) -> Verdict:

@@ -61,6 +61,15 @@ def test_short_vectors_are_shown_as_numpy_shows_them(items):
     assert show(vector) == numpys(vector)
 
 
+@settings(max_examples=2000)
+@given(st.integers(1, 3), st.integers(1, 3), st.data())
+def test_small_matrices_are_shown_as_numpy_shows_them(rows, columns, data):
+    matrix = np.array(data.draw(st.lists(floats, min_size=rows * columns, max_size=rows * columns))).reshape(rows, columns)
+    fast = _short_vector(matrix)
+    assert fast is None or fast == numpys(matrix)
+    assert show(matrix) == numpys(matrix)
+
+
 def test_short_vectors_mostly_take_the_fast_way():
     rng = np.random.default_rng(1)
     taken = 0
@@ -71,4 +80,5 @@ def test_short_vectors_mostly_take_the_fast_way():
         assert fast is None or fast == numpys(vector)
         taken += fast is not None
     assert taken > 1000
-    assert _short_vector(np.array([1.0, np.nan])) is None and _short_vector(np.eye(2)) is None
+    assert _short_vector(np.array([1.0, np.nan])) is None and _short_vector(np.eye(4)) is None
+    assert _short_vector(np.eye(2)) == numpys(np.eye(2))
