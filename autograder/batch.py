@@ -9,6 +9,7 @@ summary.html are written from the gradebook at the end.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -141,44 +142,32 @@ def grade_class(
     policy: Policy = Policy(), executor: GradeUnits | None = None,
 ) -> GradeRun:
     started = time.monotonic()
-    # The sandboxes' warm processes first: they start while this process loads the assignment.
     course.check_assignment(name)
-    spares = Spares(sandbox, limits, course.warm_up(name), jobs) if executor is None and jobs > 1 else None
-    try:
-        return _grade_class(course, name, roster, submissions, out, secret, jobs=jobs, sandbox=sandbox,
-                            gradebook_path=gradebook_path, force=force, limits=limits, say=say, due=due,
-                            policy=policy, executor=executor, spares=spares, started=started)
-    finally:
-        if spares is not None:
-            spares.close()
-
-
-def _grade_class(course: Course, name: str, roster: Roster, submissions: Path, out: Path, secret: bytes, *,
-                 jobs: int, sandbox: str, gradebook_path: Path | None, force: bool, limits: Limits,
-                 say: Callable[[str], None], due: datetime | None, policy: Policy, executor: GradeUnits | None,
-                 spares: Spares | None, started: float) -> GradeRun:
-    assignment = course.assignment(name)
-    found = _intake(submissions, name, roster, due, say)
-    run = GradeRun(problems=list(found.problems))
-    book = Gradebook(gradebook_path or out / "gradebook.sqlite")
-    key = _key(course, name, policy)
-    units = _stale_units(course, name, roster, found, secret, book, key, force, sandbox, limits,
-                         lambda sid: (out / sid / "report.json").exists())
-    run.skipped = len(roster.student_ids) - len(units)
-    templates = str(course.root / "templates")
-    # What every grading process would do first, done once here: the pool's processes inherit it.
-    shared = Course.at(str(course.root))  # the course object they use
-    prepare_cells(shared, name)
-    reports.prepare(templates)
-    # The class-wide review reads only the submissions: it runs beside the process pool (a thread
-    # of this process, which otherwise just stores reports), not after it on one core.
-    review = _Beside(similarity.review, shared, assignment, roster.student_ids, found.by_student, secret)
-    elsewhere = None if executor is None else executor(units, out, Path(templates), policy)
-    fresh: dict[str, Report] = {}
-    for report in _each_graded(units, jobs, f"grade {name}", _grade_and_render, str(out), templates, policy,
-                               elsewhere=elsewhere, started=review.start, spares=spares):
-        book.store(report, key)
-        fresh[report.student_id] = report
+    # The sandboxes' warm processes first: they start while this process loads the assignment.
+    with Spares(sandbox, limits, course.warm_up(name), jobs) if executor is None and jobs > 1 \
+            else contextlib.nullcontext() as spares:
+        assignment = course.assignment(name)
+        found = _intake(submissions, name, roster, due, say)
+        run = GradeRun(problems=list(found.problems))
+        book = Gradebook(gradebook_path or out / "gradebook.sqlite")
+        key = _key(course, name, policy)
+        units = _stale_units(course, name, roster, found, secret, book, key, force, sandbox, limits,
+                             lambda sid: (out / sid / "report.json").exists())
+        run.skipped = len(roster.student_ids) - len(units)
+        templates = str(course.root / "templates")
+        # What every grading process would do first, done once here: the pool's processes inherit it.
+        shared = Course.at(str(course.root))  # the course object they use
+        prepare_cells(shared, name)
+        reports.prepare(templates)
+        # The class-wide review reads only the submissions: it runs beside the process pool (a thread
+        # of this process, which otherwise just stores reports), not after it on one core.
+        review = _Beside(similarity.review, shared, assignment, roster.student_ids, found.by_student, secret)
+        elsewhere = None if executor is None else executor(units, out, Path(templates), policy)
+        fresh: dict[str, Report] = {}
+        for report in _each_graded(units, jobs, f"grade {name}", _grade_and_render, str(out), templates, policy,
+                                   elsewhere=elsewhere, started=review.start, spares=spares):
+            book.store(report, key)
+            fresh[report.student_id] = report
     # This run's reports as they are; only the unchanged students' are read back from the gradebook.
     all_reports = [r for r in (fresh.get(sid) or book.report(name, sid) for sid in roster.student_ids) if r is not None]
     findings = review.result()

@@ -70,7 +70,7 @@ class Check:
 def show(value: Any, limit: int = 400) -> str:
     """A short, safe text for any decoded value (arrays rounded, long text cut)."""
     if isinstance(value, np.ndarray):
-        text = _short_vector(value) or np.array2string(value, precision=6, threshold=24, edgeitems=3,
+        text = _small_array(value) or np.array2string(value, precision=6, threshold=24, edgeitems=3,
                                                        max_line_width=100, suppress_small=False)
     elif isinstance(value, Opaque):
         text = f"a {value.type_name} object ({value.text})"
@@ -85,7 +85,7 @@ def show(value: Any, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _short_vector(value: np.ndarray) -> str | None:
+def _small_array(value: np.ndarray) -> str | None:
     """What np.array2string (as `show` calls it) writes for a short vector, or a small matrix, of
     floats in positional notation, written here at a sixth of its cost (reports show hundreds of
     these); None for any other array, which numpy writes. Numpy writes each number with at most 6

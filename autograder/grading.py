@@ -302,7 +302,8 @@ def _grade(unit: Unit) -> Report:
         nb, major = read_submission(unit.submission.data)
     except Unreadable as exc:
         return _ungradable(assignment, variant, unit, f"The submission could not be read: {exc}.")
-    prestart(unit.sandbox, unit.limits, course.warm_up(unit.assignment))  # the first submission's zygote starts meanwhile
+    warm_up = course.warm_up(unit.assignment)
+    prestart(unit.sandbox, unit.limits, warm_up)  # the first submission's zygote starts meanwhile
     context = course.context(assignment, variant)
     master = locked_cells(course, assignment, variant, context.params)
     cells, warnings = execution_plan(nb, master, unit.student_id, variant.fingerprint)
@@ -312,7 +313,7 @@ def _grade(unit: Unit) -> Report:
         # Sent with the cells, so that the observers live and die with this submission's worker.
         cells.insert(0, {"label": "the assignment's observers", "observers": dict(assignment.observers)})
     checks = assignment.checks(context)
-    warm(unit.sandbox, unit.limits, course.warm_up(unit.assignment))
+    warm(unit.sandbox, unit.limits, warm_up)
     run = SubmissionRun(unit.sandbox, unit.limits, cells)
     try:
         verdicts = [_judge(check, [run.call(c) for c in check.calls]) for check in checks]

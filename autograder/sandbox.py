@@ -144,8 +144,6 @@ class Zygote:
         theirs.close()
         self.warmed: set[str] = set()
         self.parent = os.getpid()
-        self.adopted = False  # started by the parent of this pool process (`adopt`), not by it
-        self.parent_claimed = False  # a spare its own starter took (`Spares.claim_here`)
         self._owed: list[str | None] = [None]  # the replies the zygote owes, in order: its start, then warm-ups
         if warm_up:
             self._ask({"op": "warm", "code": warm_up}, [], 0)
@@ -207,6 +205,11 @@ class Zygote:
         except OSError:
             return None
         return json.loads(data) if data else None
+
+    @property
+    def adopted(self) -> bool:
+        """Used by a pool process that claimed it from the process that started it (`adopt`)."""
+        return os.getpid() != self.parent
 
     def alive(self) -> bool:
         if not self.adopted:
@@ -316,12 +319,20 @@ class Spares:
     def __init__(self, sandbox: str, limits: Limits, warm_up: str, count: int):
         self.claims = multiprocessing.Value("i", 0)
         self.zygotes = [Zygote(sandbox, limits, warm_up) for _ in range(count)]
+        self.here: Zygote | None = None  # the one this process claimed for itself
         _spares[:] = self.zygotes
+
+    def __enter__(self) -> "Spares":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def claim_here(self) -> None:
         """This process grades in place: the first spare is its zygote."""
         with self.claims.get_lock():
             self.claims.value += 1
+        self.here = self.zygotes[0]
         _claim(0)
 
     def release(self) -> None:
@@ -329,7 +340,7 @@ class Spares:
         that each zygote ends with the pool process that claimed it."""
         _spares.clear()
         for spare in self.zygotes:
-            if spare.parent_claimed is False:
+            if spare is not self.here:
                 spare.control.close()
 
     def close(self) -> None:
@@ -339,7 +350,7 @@ class Spares:
         for index, spare in enumerate(self.zygotes):
             if index >= self.claims.value:
                 spare.kill()
-            if not spare.parent_claimed:
+            if spare is not self.here:
                 spare.close()
 
 
@@ -356,8 +367,6 @@ def _claim(index: int) -> None:
         if i != index:
             spare.control.close()  # this process's copy only
             continue
-        spare.adopted = spare.parent != os.getpid()
-        spare.parent_claimed = not spare.adopted
         with _starting:
             _zygotes[(os.getpid(), spare.sandbox, spare.limits.tmp_bytes)] = spare
         multiprocessing.util.Finalize(spare, spare.close, exitpriority=1)

@@ -82,6 +82,7 @@ class Poly:
             self._grad_factors.append(self.coef * e[:, j])
             e[:, j] = np.maximum(e[:, j] - 1, 0)
             self._grad_exps.append(e)
+        self._grad_factors = np.array(self._grad_factors)
         self._grad_exps = np.array(self._grad_exps, dtype=float).reshape(self.n, -1, self.n)
 
     def _z(self, theta) -> np.ndarray:
@@ -118,7 +119,7 @@ class Poly:
         `grad` up to the order of its sums."""
         z = (np.asarray(points, dtype=float) - self.c) @ self.M.T
         powers = np.multiply.reduce(z[:, None, None, :] ** self._grad_exps, axis=-1)
-        return np.einsum("jt,kjt->kj", np.array(self._grad_factors), powers) @ self.M
+        return np.einsum("jt,kjt->kj", self._grad_factors, powers) @ self.M
 
     def hess(self, theta) -> np.ndarray:
         self.calls += 1

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from autograder import jsontext
-from autograder.checks import _short_vector, show
+from autograder.checks import _small_array, show
 from autograder.records import plain
 
 numbers = st.floats(allow_nan=False, allow_infinity=False) | st.integers()
@@ -54,9 +54,9 @@ floats = (st.floats(-1e9, 1e9) | st.floats(-10, 10) | st.integers(-10**8, 10**8)
 
 @settings(max_examples=3000)
 @given(st.lists(floats, min_size=1, max_size=9))
-def test_short_vectors_are_shown_as_numpy_shows_them(items):
+def test_small_arrays_are_shown_as_numpy_shows_them(items):
     vector = np.array(items, dtype=float)
-    fast = _short_vector(vector)
+    fast = _small_array(vector)
     assert fast is None or fast == numpys(vector)
     assert show(vector) == numpys(vector)
 
@@ -65,20 +65,20 @@ def test_short_vectors_are_shown_as_numpy_shows_them(items):
 @given(st.integers(1, 3), st.integers(1, 3), st.data())
 def test_small_matrices_are_shown_as_numpy_shows_them(rows, columns, data):
     matrix = np.array(data.draw(st.lists(floats, min_size=rows * columns, max_size=rows * columns))).reshape(rows, columns)
-    fast = _short_vector(matrix)
+    fast = _small_array(matrix)
     assert fast is None or fast == numpys(matrix)
     assert show(matrix) == numpys(matrix)
 
 
-def test_short_vectors_mostly_take_the_fast_way():
+def test_small_arrays_mostly_take_the_fast_way():
     rng = np.random.default_rng(1)
     taken = 0
     for _ in range(2000):
         size = int(rng.integers(1, 7))
         vector = np.round(rng.normal(size=size) * 10 ** rng.uniform(-2, 2, size=size), int(rng.integers(0, 8)))
-        fast = _short_vector(vector)
+        fast = _small_array(vector)
         assert fast is None or fast == numpys(vector)
         taken += fast is not None
     assert taken > 1000
-    assert _short_vector(np.array([1.0, np.nan])) is None and _short_vector(np.eye(4)) is None
-    assert _short_vector(np.eye(2)) == numpys(np.eye(2))
+    assert _small_array(np.array([1.0, np.nan])) is None and _small_array(np.eye(4)) is None
+    assert _small_array(np.eye(2)) == numpys(np.eye(2))

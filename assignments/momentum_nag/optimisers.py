@@ -144,7 +144,7 @@ def quadratic_norms(surface: dict, theta0, lr: float, beta: float, steps: int, s
     rows = []
     for key in methods:
         b, look = beta * METHODS[key][0], METHODS[key][1]
-        keep = b * (1.0 - h) if look else b + 0.0 * h  # the share of m_{t−1} in both e_t and m_t
+        keep = b * (1.0 - h) if look else np.full_like(h, b)  # the share of m_{t−1} in both e_t and m_t
         rows.append(np.stack([np.stack([1.0 - h, keep], -1), np.stack([-h, keep], -1)], -2))
     power = np.array(rows)  # (method, mode, 2, 2): M, then M², M⁴, …
     states = np.zeros((len(methods), len(lam), 2, 1))

@@ -16,7 +16,7 @@ import numpy as np
 
 from autograder.variants import Variant
 
-from .optimisers import heavy_ball, minibatch, tolerance_counts
+from .optimisers import METHODS, heavy_ball, minibatch, tolerance_counts
 from .cases import rotation
 
 KAPPA = (10.0, 50.0)
@@ -59,7 +59,7 @@ def _vetted(A, b, theta0, lr, beta) -> bool:
     if not 0.5 <= lr * lam_max <= 1.0:  # η drawn for [0.5, 0.95] and rounded to 3 digits may leave it (vet found one)
         return False
     counts = tolerance_counts({"A": A, "c": np.linalg.solve(A, b)}, theta0, lr, beta, TOL, BUDGET, grad=grad)
-    gd, mom, nag = (counts[key][0] for key in ("gd", "momentum", "nesterov"))
+    gd, mom, nag = (counts[key][0] for key in METHODS)
     if gd is None or mom is None or nag is None or not (mom < gd and nag < gd):
         return False
     apart = np.linalg.norm(heavy_ball(grad, theta0, lr, beta, 3)[3] - heavy_ball(grad, theta0, lr, beta, 3, look=1.0)[3])

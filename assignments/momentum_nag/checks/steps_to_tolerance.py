@@ -11,10 +11,8 @@ from autograder.wire import Surface
 
 from .. import judges, known
 from ..cases import own_surface, quadratic_case
-from ..optimisers import step_counts, tolerance_counts
+from ..optimisers import METHODS, step_counts, tolerance_counts
 from ..parameters import BUDGET, TOL
-
-KEYS = ("gd", "momentum", "nesterov")
 
 
 class CountCase:
@@ -53,7 +51,7 @@ def _count_case(rng: np.random.Generator, n: int) -> CountCase:
         case["tol"] = float(np.linalg.norm(grad(case["theta0"])) * 10 ** rng.uniform(-8.0, -4.0))
         found = tolerance_counts(case["surface"], case["theta0"], case["lr"], case["beta"], case["tol"], 3000)
         if all(count is not None and clear for count, clear in found.values()):
-            return CountCase(case, expected={key: found[key][0] for key in KEYS})
+            return CountCase(case, expected={key: found[key][0] for key in METHODS})
 
 
 def _at_budget(rng: np.random.Generator, count: int) -> CountCase:
