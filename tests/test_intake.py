@@ -292,5 +292,5 @@ def test_grade_a_canvas_zip_writes_late_into_reports_grades_and_summary(tmp_path
     assert [(r["student_id"], r["score"], r["late"]) for r in rows] == [("a1", "4", ""), ("b2", "4", "yes"),
                                                                         ("c3", "0", "")]
     summary = (tmp_path / "out" / "summary.html").read_text()
-    assert "⏰ Late (1)" in summary and "someoneelse_40077_9000103_toy.ipynb" in summary
+    assert "◷ Late (1)" in summary and "someoneelse_40077_9000103_toy.ipynb" in summary
     assert "<dt>Handed in</dt><dd>late</dd>" in (tmp_path / "out" / "b2" / "report.html").read_text()

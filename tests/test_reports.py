@@ -178,7 +178,7 @@ def test_late_students_intake_notes_and_copied_work_reach_the_page_through_the_s
     assert s.counts.late == 1 and [st.student_id for st in s.students if st.late] == ["s002"]
     html = reports.render_summary_html(s)
     text = visible_text(html)
-    assert "⏰ Late 1" in text and "⏰ Late (1) s002" in text
+    assert "◷ Late 1" in text and "◷ Late (1) s002" in text
     assert f"not graded alone (1) Canvas download; the latest upload counts. {HOSTILE}.ipynb: no one" in text
     assert "s001 and s002 : 90.0% (90.0% of s001's code, 75.0% of s002's)" in text
     assert "Clusters (1) s001, s002, s003" in text
