@@ -7,7 +7,9 @@ side by side. Nothing here is ever visible to student code.
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
+import gc
 import hashlib
 import importlib.util
 import os
@@ -24,6 +26,19 @@ from .errors import UserError
 from .variants import Variant
 
 SECRET_ENV = "AUTOGRADER_SECRET"
+
+
+@contextlib.contextmanager
+def _no_collection():
+    """No collection while an assignment's modules load: what they build (sympy, for one) lives as
+    long as the process, and collecting while it is built walks it again and again, for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Course:
@@ -81,7 +96,8 @@ class Course:
             )
             module = importlib.util.module_from_spec(spec)
             sys.modules[module_name] = module
-            spec.loader.exec_module(module)
+            with _no_collection():
+                spec.loader.exec_module(module)
         return sys.modules[module_name].ASSIGNMENT
 
     def assignment_package(self, name: str) -> str:

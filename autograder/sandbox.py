@@ -34,8 +34,11 @@ from . import wire
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SANDBOX_PACKAGE_ROOT = "/opt/optim-autograder"
+# Collection is off while the zygote imports and warms up (numpy, sympy: objects that live as long
+# as it does, walked again and again by collections as they are built: a fifth of its start); see
+# `sandbox_worker.zygote_main` for when it comes back.
 BOOT = (
-    "import sys; sys.path.insert(0, {root!r}); "
+    "import gc; gc.disable(); import sys; sys.path.insert(0, {root!r}); "
     "from autograder.sandbox_worker import zygote_main; zygote_main()"
 )
 # What the zygote keeps when it runs as root under bubblewrap: enough to give each worker

@@ -12,6 +12,7 @@ Imports: the standard library, numpy, and this package's wire and surfaces modul
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import resource
@@ -340,8 +341,14 @@ def zygote_main() -> None:
             break
         request = json.loads(data)
         if request["op"] == "spawn":
+            # Python's recipe for forking servers (see gc.freeze): the zygote collects nothing (BOOT
+            # turned collection off; it only imports, warms up, forks and reaps), everything it holds
+            # is frozen before each fork, and the worker collects again, its own objects only, so
+            # its collections never write to (and copy) the pages it shares with the zygote.
+            gc.freeze()
             pid = os.fork()
             if pid == 0:
+                gc.enable()
                 control.close()
                 _child(fds, request, workroot)
             for fd in fds:
