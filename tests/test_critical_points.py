@@ -148,6 +148,36 @@ def test_exact_expansions_are_sympys_to_the_bit(course):
             assert surf.params["terms"] == sympy_terms(surf.formula, names), surf.formula
 
 
+HIMMELBLAU_STARTS = [(3, 2), (-2.805118, 3.131313), (-3.779310, -3.283186), (3.584428, -1.848127),
+                     (-0.270845, -0.923039), (3.385154, 0.073852), (0.086678, 2.884255),
+                     (-3.073026, -0.081353), (-0.127961, -1.953715)]
+# Found by Newton from a 23×13 grid.
+CAMEL_STARTS = [(-1.703607, 0.796084), (-1.638068, -0.228674), (-1.607105, -0.568651), (-1.296070, -0.605084),
+                (-1.230230, -0.162335), (-1.109205, 0.768268), (-0.089842, 0.712656), (0.0, 0.0),
+                (0.089842, -0.712656), (1.109205, -0.768268), (1.230230, 0.162335), (1.296070, 0.605084),
+                (1.607105, 0.568651), (1.638068, 0.228674), (1.703607, -0.796084)]
+
+
+def test_the_written_out_critical_points_are_newtons_to_the_bit(course):
+    """60 Newton steps from each start, on the surface as the sandbox builds it, give exactly the
+    points the cases hold (some wander in their last bits until the very last step, so no step less);
+    the Hessian there tells the type."""
+    cases = module(course, "cases")
+    himmelblau = cases.HIMMELBLAU_SQUARES[0] + cases.HIMMELBLAU_SQUARES[1]
+    for terms, starts, points in ((himmelblau.terms(), HIMMELBLAU_STARTS, cases.HIMMELBLAU_POINTS),
+                                  (cases.CAMEL, CAMEL_STARTS, cases.CAMEL_POINTS)):
+        surface = surfaces.build("poly", cases.poly_params(terms, cases.IDENTITY, [0.0, 0.0]))
+        assert len(starts) == len(points)
+        for start, (point, kind) in zip(starts, points):
+            x = np.asarray(start, dtype=float)
+            for _ in range(60):
+                x = x - np.linalg.solve(surface.hess(x), surface.grad(x))
+            assert np.linalg.norm(surface.grad(x)) < 1e-9 and x.tolist() == list(point), start
+            lam = np.linalg.eigvalsh(surface.hess(x))
+            assert kind == ("local minimum" if np.all(lam > 0) else "local maximum" if np.all(lam < 0)
+                            else "saddle point"), start
+
+
 def test_the_exact_hessian_is_sympys(course):
     exact_hessian = module(course, "checks.symbolic_hessian").exact_hessian
     w1, w2 = sp.symbols("w1 w2")
