@@ -190,39 +190,67 @@ class SubmissionRun:
         return [{"label": "(grader) switched-off functions",
                  "source": f"exec(compile({stubs!r}, '<grader>', 'exec'))"}]
 
-    def call(self, call: Call) -> Outcome:
-        """The outcome of a call; a call made before (same function, inputs and kind) is not repeated."""
-        # The framed request is its own key: the same call encodes to the same bytes.
-        request = wire.dumps({"op": "call", "function": call.function, "args": wire.encode(list(call.args)),
-                              "expect": call.expect})
-        if request not in self.answers:
-            outcome = self._call(call, request)
-            if outcome.status == "skipped":
-                return outcome
-            self.answers[request] = outcome
-        return self.answers[request]
+    def calls(self, calls: list[Call]) -> list[Outcome]:
+        """The outcome of each call. The worker is asked them all in one message and answers in
+        order (a round trip each cost about as much as a small call itself); a call made before
+        (same function, inputs and kind) is not repeated. One that breaks the process switches
+        its function off, and a new worker is asked the rest."""
+        requests = [self._request(call) for call in calls]
+        skipped: dict[bytes, Outcome] = {}
+        pending = {request: call for request, call in zip(requests, calls) if request not in self.answers}
+        while pending:
+            for request, call in list(pending.items()):
+                reason = self._not_run(call)
+                if reason:
+                    skipped[request] = Outcome("skipped", message=reason)
+                    del pending[request]
+            if pending:
+                self._ask(pending)
+        return [self.answers.get(request) or skipped[request] for request in requests]
 
-    def _call(self, call: Call, request: bytes) -> Outcome:
+    @staticmethod
+    def _request(call: Call) -> bytes:
+        # The request is its own key: the same call encodes to the same bytes.
+        return wire.body({"function": call.function, "args": wire.encode(list(call.args)), "expect": call.expect})
+
+    def _not_run(self, call: Call) -> str:
+        """Why a call is not asked (its function is switched off, time is up, no worker can
+        start), or "" when it is."""
         if call.function in self.switched_off:
-            return Outcome("skipped", message=self.switched_off[call.function][1])
+            return self.switched_off[call.function][1]
         if self._remaining(1) <= 0:
-            return Outcome("skipped", message=self._out_of_time())
+            return self._out_of_time()
         if self.worker is None:
             self.worker = None if self.unstartable else self._start()
             if self.worker is None:
-                return Outcome("skipped", message=self.unstartable)
-        timeout = self._remaining(self.limits.call_timeout)
-        try:
-            self.worker.send(request)
-            message = self.worker.expect("result", timeout)
-        except WorkerTimeout:
-            why = f"no answer within {timeout:g} s (an infinite loop, or far too slow)"
-            self._switch_off(call.function, "timed out", why)
-            return Outcome("timeout", message=why)
-        except WorkerDied as exc:
-            self._switch_off(call.function, "crashed the process", str(exc))
-            return Outcome("crash", message=str(exc))
-        return self._blame_switched_off(call.function, _outcome(message))
+                return self.unstartable
+        return ""
+
+    def _ask(self, pending: dict[bytes, Call]) -> None:
+        """Ask the worker the pending calls and take their answers out of `pending` as they come,
+        until one breaks the process (its function is then switched off)."""
+        message = wire.dumps_calls(list(pending))
+        for request, call in list(pending.items()):
+            if self._remaining(1) <= 0:
+                self._drop_worker()  # still at the rest of the message, which is not waited for
+                return
+            del pending[request]
+            timeout = self._remaining(self.limits.call_timeout)
+            try:
+                if message:  # sent with the first call: failing to take it is that call's failure
+                    self.worker.send(message, timeout)
+                    message = b""
+                answer = self.worker.expect("result", timeout)
+            except WorkerTimeout:
+                why = f"no answer within {timeout:g} s (an infinite loop, or far too slow)"
+                self._switch_off(call.function, "timed out", why)
+                self.answers[request] = Outcome("timeout", message=why)
+                return
+            except WorkerDied as exc:
+                self._switch_off(call.function, "crashed the process", str(exc))
+                self.answers[request] = Outcome("crash", message=str(exc))
+                return
+            self.answers[request] = self._blame_switched_off(call.function, _outcome(answer))
 
     def _switch_off(self, function: str, how: str, why: str) -> None:
         self._drop_worker()
@@ -316,7 +344,8 @@ def _grade(unit: Unit) -> Report:
     warm(unit.sandbox, unit.limits, warm_up)
     run = SubmissionRun(unit.sandbox, unit.limits, cells)
     try:
-        verdicts = [_judge(check, [run.call(c) for c in check.calls]) for check in checks]
+        outcomes = iter(run.calls([c for check in checks for c in check.calls]))
+        verdicts = [_judge(check, [next(outcomes) for _ in check.calls]) for check in checks]
     finally:
         run.close()
     tasks = _tasks(assignment, checks, verdicts)

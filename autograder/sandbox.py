@@ -415,6 +415,9 @@ class Worker:
         self.uid = _fresh_uid() if can_drop else None
         self.zygote = zygote(sandbox, limits)
         to_worker_r, self._to_worker = os.pipe()
+        # Written to with a deadline (`send`): a worker that stops reading must cost a timeout,
+        # not a grader blocked on a full pipe.
+        os.set_blocking(self._to_worker, False)
         self._from_worker, from_worker_w = os.pipe()
         self.pid = self.zygote.spawn([to_worker_r, from_worker_w], self._limits_message())
         os.close(to_worker_r)
@@ -445,13 +448,21 @@ class Worker:
 
     # --- the channel ----------------------------------------------------------------
 
-    def send(self, message: dict | bytes) -> None:
-        """Send a message (or one already framed by wire.dumps)."""
-        data = message if isinstance(message, bytes) else wire.dumps(message)
+    def send(self, message: dict | bytes, timeout: float | None = None) -> None:
+        """Send a message (or one already framed by wire.dumps) within `timeout` (the call timeout
+        by default): larger than the pipe, it goes as fast as the worker reads it."""
+        data = memoryview(message if isinstance(message, bytes) else wire.dumps(message))
+        deadline = time.monotonic() + (self.limits.call_timeout if timeout is None else timeout)
         try:
             while data:
-                data = data[os.write(self._to_worker, data):]
-        except (BrokenPipeError, OSError):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not select.select([], [self._to_worker], [], remaining)[1]:
+                    raise WorkerTimeout()
+                try:
+                    data = data[os.write(self._to_worker, data):]
+                except BlockingIOError:
+                    continue  # less room than select promised: wait for more
+        except OSError:  # BrokenPipeError among them: the worker is gone
             raise WorkerDied(self._death_reason()) from None
 
     def receive(self, timeout: float) -> dict:
@@ -513,9 +524,9 @@ class Worker:
     def close(self) -> None:
         if self._status is None and self.pid is not None:
             try:
-                self.send({"op": "exit"})
-            except WorkerDied:
-                pass
+                self.send({"op": "exit"}, timeout=0.1)
+            except (WorkerDied, WorkerTimeout):
+                pass  # it is killed next anyway
         self.kill()
         for fd in (self._to_worker, self._from_worker):
             try:

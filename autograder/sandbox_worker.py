@@ -313,8 +313,9 @@ def serve(channel: Channel) -> None:
             break
         if request["op"] == "cells":
             run_cells(channel, namespace, observers, request["cells"])
-        elif request["op"] == "call":
-            channel.send({"event": "result", **call(namespace, request, observers)})
+        elif request["op"] == "calls":  # a submission's calls in one message, answered in order
+            for one in request["calls"]:
+                channel.send({"event": "result", **call(namespace, one, observers)})
 
 
 # --- the zygote ---------------------------------------------------------------------------

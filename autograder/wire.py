@@ -246,10 +246,23 @@ def _tree_in(node: Any, counter: list[int]) -> tuple:
 
 def dumps(message: dict) -> bytes:
     """Frame one message: 4-byte big-endian length, then compact JSON."""
-    body = json.dumps(message, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    if len(body) > MAX_MESSAGE_BYTES:
+    return _frame(body(message))
+
+
+def body(message: dict) -> bytes:
+    """A message as compact JSON, unframed."""
+    return json.dumps(message, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def dumps_calls(calls: list[bytes]) -> bytes:
+    """Frame the "calls" message of calls already written by `body` (without encoding them again)."""
+    return _frame(b'{"op":"calls","calls":[' + b",".join(calls) + b"]}")
+
+
+def _frame(data: bytes) -> bytes:
+    if len(data) > MAX_MESSAGE_BYTES:
         raise WireError("message too large")
-    return len(body).to_bytes(4, "big") + body
+    return len(data).to_bytes(4, "big") + data
 
 
 def loads(body: bytes) -> dict:

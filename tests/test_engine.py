@@ -265,7 +265,7 @@ def test_the_sandbox_observes_the_facts_an_assignment_declares(sandbox):
                                             "def rows(n):\n    return [row] * int(n)"}]
     run = SubmissionRun(sandbox, Limits(), cells)
     try:
-        outcome = run.call(Call("rows", (3.0,), "array"))
+        [outcome] = run.calls([Call("rows", (3.0,), "array")])
     finally:
         run.close()
     assert outcome.status == "ok" and outcome.value.shape == (3, 2)
@@ -284,10 +284,51 @@ def test_an_assignments_warm_up_runs_once_before_the_workers_fork(sandbox):
     cells = [{"label": "student", "source": "import sys\ndef warmed():\n    return sys.warmed_by_the_assignment"}]
     run = SubmissionRun(sandbox, limits, cells)
     try:
-        assert run.call(Call("warmed", (), "data")).value == 1
+        assert run.calls([Call("warmed", (), "data")])[0].value == 1
     finally:
         run.close()
 
+
+
+
+@pytest.mark.slow
+def test_a_worker_that_stops_reading_costs_a_timeout_not_a_stuck_grader(sandbox):
+    """A submission's calls go in one message, larger than a pipe holds: writing it to a worker
+    that no longer reads must end at the deadline."""
+    import time
+
+    from autograder import wire
+    from autograder.sandbox import Limits, Worker, WorkerTimeout
+
+    worker = Worker(sandbox, Limits())
+    try:
+        worker.send({"op": "cells", "cells": [{"label": "student", "source": "while True:\n    pass"}]})
+        started = time.monotonic()
+        with pytest.raises(WorkerTimeout):
+            worker.send(wire.dumps_calls([wire.body({"function": "f", "args": [], "expect": "x" * 100_000})]), 1.0)
+        assert time.monotonic() - started < 5
+    finally:
+        worker.close()
+
+@pytest.mark.slow
+def test_a_worker_collects_its_own_garbage_and_leaves_the_zygotes_objects_frozen(sandbox):
+    """The zygote imports with collection off and freezes before each fork; a student's cyclic
+    garbage must still be collected in the worker, or a loop that makes it would run out of memory."""
+    from autograder.checks import Call
+    from autograder.grading import SubmissionRun
+    from autograder.sandbox import Limits
+
+    source = ("import gc, weakref\n"
+              "class Node:\n    pass\n"
+              "def collected():\n"
+              "    a, b = Node(), Node()\n    a.other, b.other = b, a\n    alive = weakref.ref(a)\n"
+              "    del a, b\n    gc.collect()\n"
+              "    return [gc.isenabled(), alive() is None, gc.get_freeze_count() > 10_000]")
+    run = SubmissionRun(sandbox, Limits(), [{"label": "student", "source": source}])
+    try:
+        assert run.calls([Call("collected", (), "data")])[0].value == [True, True, True]
+    finally:
+        run.close()
 
 @pytest.mark.slow
 def test_a_warm_up_sent_with_the_zygotes_start_runs_once_and_one_that_hangs_costs_nothing_else(sandbox):
@@ -311,7 +352,7 @@ def test_a_warm_up_sent_with_the_zygotes_start_runs_once_and_one_that_hangs_cost
     for chosen, times in ((limits, 1), (stuck, 0)):
         run = SubmissionRun(sandbox, chosen, cells)
         try:
-            assert run.call(Call("warmed", (), "data")).value == times
+            assert run.calls([Call("warmed", (), "data")])[0].value == times
         finally:
             run.close()
 
