@@ -50,7 +50,8 @@ HOSTILE = {
 }
 # The stages of one submission, as (label, module, function): each is timed where it is called,
 # without the stages it calls. An empty label adds to the one above; a name a version of the
-# grader does not have is left out (template_cells is what older graders render cells with).
+# grader does not have is left out (template_cells is what older graders render cells with, _call
+# what they made each call with).
 STAGES = (
     ("read the notebook, plan its cells", "autograder.grading", "read_submission"),
     ("", "autograder.grading", "locked_cells"),
@@ -60,6 +61,7 @@ STAGES = (
     ("build the checks (hidden cases, references)", None, "checks"),
     ("sandbox: start a worker, run the cells", "autograder.grading", "SubmissionRun._start"),
     ("sandbox: calls (student code and transfer)", "autograder.grading", "SubmissionRun._call"),
+    ("", "autograder.grading", "SubmissionRun._ask"),
     ("judge the answers", "autograder.grading", "_judge"),
     ("write report.json and report.html", "autograder.reports", "write_report"),
 )
