@@ -36,3 +36,13 @@ def test_integer_entries_are_read_as_floats_and_anything_else_is_refused():
             wire.decode({"$": "array", "shape": [2], "data": bad})
     with pytest.raises(wire.WireError):
         wire.decode({"$": "array", "shape": [3], "data": [1.0, 2.0]})
+
+
+@given(st.lists(arrays, max_size=4))
+def test_a_calls_message_holds_each_call_as_sent_on_its_own(values):
+    """The grader frames a submission's calls into one message from their encoded bodies (the memo
+    keys), without encoding them again: it must read as the message of those calls."""
+    calls = [{"function": f"f{i}", "args": wire.encode([value]), "expect": "array"} for i, value in enumerate(values)]
+    framed = wire.dumps_calls([wire.body(call) for call in calls])
+    assert int.from_bytes(framed[:4], "big") == len(framed) - 4
+    assert wire.loads(framed[4:]) == {"op": "calls", "calls": calls}
