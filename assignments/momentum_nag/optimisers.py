@@ -40,14 +40,17 @@ def heavy_ball(grad, theta0, lr, beta, steps, *, look=0.0, sign=1.0, damp=1.0, r
     return np.array(rows)
 
 
+METHODS = {"gd": (0.0, 0.0), "momentum": (1.0, 0.0), "nesterov": (1.0, 1.0)}  # (β used, look-ahead)
+
+
 def three_runs(family: str, surface: dict, theta0, lr: float, beta: float, steps: int) -> list[np.ndarray]:
-    """The trajectories θ_0..θ_steps of gradient descent, Momentum and NAG, run side by side (one array
+    """The trajectories θ_0..θ_steps of the three METHODS, run side by side (one array
     operation per step for the three): what drawing a case looks at to keep it bounded. The same
     steps as `heavy_ball`'s, up to the order of the gradient's sums."""
     built = surfaces.build(family, surface)
-    betas = np.array([[0.0], [beta], [beta]])
-    looks = np.array([[0.0], [0.0], [1.0]])
-    theta = np.tile(np.asarray(theta0, dtype=float), (3, 1))
+    betas = np.array([[beta * uses_beta] for uses_beta, _ in METHODS.values()])
+    looks = np.array([[look] for _, look in METHODS.values()])
+    theta = np.tile(np.asarray(theta0, dtype=float), (len(METHODS), 1))
     m = np.zeros_like(theta)
     rows = [theta]
     with np.errstate(all="ignore"):
@@ -124,9 +127,6 @@ def clear_of(norms: np.ndarray, tol: float) -> bool:
     """Whether every norm is farther than MARGIN (relative) from tol: then any faithful float run,
     the reference's or a correct student's, is on the same side of tol at every step."""
     return bool(np.all(np.abs(norms / tol - 1.0) > MARGIN))
-
-
-METHODS = {"gd": (0.0, 0.0), "momentum": (1.0, 0.0), "nesterov": (1.0, 1.0)}  # (β used, look-ahead)
 
 
 def quadratic_norms(surface: dict, theta0, lr: float, beta: float, steps: int, stop_below: float,
