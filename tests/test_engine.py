@@ -310,6 +310,7 @@ def test_a_worker_that_stops_reading_costs_a_timeout_not_a_stuck_grader(sandbox)
     finally:
         worker.close()
 
+
 @pytest.mark.slow
 def test_a_worker_collects_its_own_garbage_and_leaves_the_zygotes_objects_frozen(sandbox):
     """The zygote imports with collection off and freezes before each fork; a student's cyclic
@@ -329,6 +330,7 @@ def test_a_worker_collects_its_own_garbage_and_leaves_the_zygotes_objects_frozen
         assert run.calls([Call("collected", (), "data")])[0].value == [True, True, True]
     finally:
         run.close()
+
 
 @pytest.mark.slow
 def test_a_warm_up_sent_with_the_zygotes_start_runs_once_and_one_that_hangs_costs_nothing_else(sandbox):
