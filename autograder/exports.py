@@ -9,9 +9,9 @@ form, so its file keeps per-task columns and the roster's other columns.
 
 from __future__ import annotations
 
-import csv
 import io
 
+from . import csvfile
 from .assignment import Assignment
 from .errors import UserError
 from .gradebook import _num, grades_csv
@@ -82,4 +82,4 @@ def _first(row: dict, names: tuple[str, ...]) -> str:
 
 def _writer():
     out = io.StringIO()
-    return out, csv.writer(out, lineterminator="\n")
+    return out, csvfile.Writer(out)

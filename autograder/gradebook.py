@@ -9,12 +9,12 @@ unchanged and regrades the rest, so an interrupted run loses nothing already gra
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sqlite3
 from pathlib import Path
 
+from . import csvfile
 from .records import Report
 
 SCHEMA = """
@@ -111,7 +111,7 @@ def grades_csv(reports: list[Report], task_names: list[str], roster_rows: list[d
     extra = [c for c in roster_columns if c != "student_id"]
     by_student = {r.student_id: r for r in reports}
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvfile.Writer(out)
     writer.writerow(["student_id", "score", "max_score", *task_names, "status", "late", *extra])
     for row in roster_rows:
         report = by_student[row["student_id"]]

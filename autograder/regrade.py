@@ -7,10 +7,10 @@ total or any task's score would change; each row names the checks whose outcome 
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 
+from . import csvfile
 from .gradebook import _num as number
 from .records import Report
 
@@ -45,7 +45,7 @@ def compare(old: list[Report], new: list[Report]) -> list[Change]:
 def preview_csv(changes: list[Change], task_names: list[str]) -> str:
     """student_id, old_score, new_score, "<task> old", "<task> new" per task, changed_checks."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvfile.Writer(out)
     writer.writerow(["student_id", "old_score", "new_score",
                      *(f"{task} {side}" for task in task_names for side in ("old", "new")), "changed_checks"])
     for change in changes:

@@ -43,8 +43,13 @@ DETAIL_LABELS = {
 }
 
 # Characters that would hide or reorder text on the page (C0/C1 controls, zero-width
-# and bidi overrides): shown as \uXXXX instead.
-_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# and bidi marks, embeddings, overrides and isolates): shown as \uXXXX instead.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def visible(text: str) -> str:
+    """`text` with every character that would hide or reorder what is around it written as \\uXXXX."""
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def render_report_html(report: Report, templates: Path | str | None = None, page: str = "report.html.j2",
@@ -285,7 +290,7 @@ def _bounded(value):
 
 def _text(value, limit: int = TEXT_LIMIT) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    text = _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    text = visible(text)
     if len(text) > limit:
         text = text[:limit] + f"… ({len(text) - limit} more characters not shown)"
     return text

@@ -24,7 +24,10 @@ from .store import Store
 
 COOKIE = "autograder_session"
 SESSION_DAYS = 14
-# Sign-in and bearer failures allowed per client address and minute before it is told to wait.
+# Failures allowed per token and minute before that token is told to wait. Per token, never per
+# address: a whole lab behind one NAT shares an address, and one person's typos must not lock it out
+# (a token is 256 random bits: guessing one is hopeless however fast, so the throttle only spares us
+# a script that retries a dead link in a loop).
 FAILURES_PER_MINUTE = 20
 
 
@@ -39,7 +42,11 @@ class Person:
 
 
 def new_secret() -> str:
-    return secrets.token_urlsafe(32)
+    # Never one that starts with '-': TOKENS.csv would have to write it as text for spreadsheets
+    # ('-…), and that copy of the token would not work.
+    while (secret := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return secret
 
 
 def digest(secret: str) -> str:
@@ -77,6 +84,17 @@ class Auth:
     def by_token(self, token: str) -> Person | None:
         return self._holder(digest(token), self.store.person_by_token)
 
+    def signed_in_by(self, token: str) -> Person | None:
+        """The token's holder, counting a failure against that token; raises Throttled once it has failed too often."""
+        key = digest(token)
+        wait = self.throttle.blocked(key)
+        if wait:
+            raise Throttled(wait)
+        found = self._holder(key, self.store.person_by_token)
+        if found is None:
+            self.throttle.failed(key)
+        return found
+
     def by_session(self, value: str) -> Person | None:
         return self._holder(digest(value), self.store.person_by_session)
 
@@ -105,8 +123,14 @@ class Auth:
         return bool(session_value and given) and hmac.compare_digest(self.form_token(session_value), given)
 
 
+class Throttled(Exception):
+    def __init__(self, wait: float):
+        super().__init__(f"try again in {wait:.0f} s")
+        self.wait = wait
+
+
 class Throttle:
-    """At most `limit` failures per key (a client address) within `window` seconds."""
+    """At most `limit` failures per key (a token's hash) within `window` seconds."""
 
     def __init__(self, limit: int, window: float):
         self.limit, self.window = limit, window
@@ -129,5 +153,5 @@ class Throttle:
     def failed(self, key: str) -> None:
         with self._lock:
             self._recent(key, time.monotonic()).append(time.monotonic())
-            if len(self._failures) > 10_000:  # bounded memory under a flood of addresses
+            if len(self._failures) > 10_000:  # bounded memory under a flood of made-up tokens
                 self._failures = {k: v for k, v in self._failures.items() if v}

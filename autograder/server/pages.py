@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import replace
-from urllib.parse import quote
 
 import jinja2
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -43,7 +43,17 @@ EXPORTS = {"csv": ("grades.csv", "text/csv"), "canvas": ("canvas.csv", "text/csv
 def _environment(course_templates: str) -> jinja2.Environment:
     env = reports.template_environment(course_templates)
     env.filters["size"] = size
+    env.finalize = _shown
+    # Compiled with `finalize`, these templates' code differs from the same source compiled for the
+    # reports, and jinja's bytecode cache knows a template by its source alone.
+    env.bytecode_cache = None
     return env
+
+
+def _shown(value):
+    """Every value a page prints: names and file names come from people, and a bidi override in one
+    would reorder the text around it on the page. Markup is our own HTML, already safe."""
+    return reports.visible(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 def size(count: int) -> str:
@@ -123,22 +133,29 @@ async def sign_in_form(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=5)
     if not rq.same_site(request):
         raise HTTPException(403, "a sign-in from another site was refused")
-    return await run_in_threadpool(_sign_in, request, str(form.get("token", "")))
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    return await run_in_threadpool(_sign_in, request, fields.get("token", ""), fields.get("csrf"))
 
 
-def _sign_in(request: Request, token: str) -> Response:
+def _sign_in(request: Request, token: str, csrf: str | None = None) -> Response:
+    """Trade a token for a session. Signed in already as that person: the session stays (forms open
+    in other tabs keep working). Signed in as someone else: a link (which another site may have
+    planted) only asks; the switch is a form of this session's own page (`csrf`)."""
     svc = rq.service(request)
-    wait = svc.auth.throttle.blocked(rq.client(request))
-    if wait:
-        raise HTTPException(429, f"Too many failed sign-ins from your address; try again in {wait:.0f} s.",
-                            headers={"Retry-After": str(int(wait) + 1)})
-    found = svc.auth.by_token(token.strip()) if token.strip() else None
+    found = rq.by_token(request, token.strip()) if token.strip() else None
     if found is None:
-        svc.auth.throttle.failed(rq.client(request))
         request.state.person = None
         return _page(request, "server/signin.html.j2", status=401,
                      error="This sign-in link is not valid (any more). Use the newest link your course sent you, "
                            "or ask your course staff for a new one.")
+    current = rq.session_person(request)
+    if current == found:
+        return RedirectResponse("/", status_code=303)
+    if current is not None and not svc.auth.form_token_ok(request.cookies.get(COOKIE), csrf):
+        request.state.person = current
+        return _page(request, "server/switch.html.j2", current=current, other=found, token=token.strip())
+    if current is not None:
+        svc.auth.close_session(request.cookies[COOKIE])
     value, lifetime = svc.auth.open_session(found)
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(COOKIE, value, max_age=lifetime, httponly=True, samesite="lax",
@@ -226,16 +243,15 @@ def class_page(request: Request) -> Response:
                  mean=sum(scores) / len(scores) if scores else None, regrade_run=svc.store.latest_regrade(name))
 
 
-def student_page(request: Request) -> Response:
+def student_page(request: Request, error: str | None = None, status: int = 200) -> Response:
     _who(request, "staff")
     svc = rq.service(request)
     name, sid = _assignment(request), _student(request)
     attempts = svc.store.attempts(name, sid)
     standing = svc.standing(name, sid, attempts)
     finals = {a.id: svc.final(a) for a in attempts}
-    return _page(request, "server/student.html.j2", name=name, assignment=svc.assignments[name], sid=sid,
-                 attempts=list(reversed(attempts)), finals=finals, standing=standing,
-                 error=request.query_params.get("error"))
+    return _page(request, "server/student.html.j2", status=status, name=name, assignment=svc.assignments[name],
+                 sid=sid, attempts=list(reversed(attempts)), finals=finals, standing=standing, error=error)
 
 
 async def override_form(request: Request) -> Response:
@@ -247,12 +263,12 @@ async def override_form(request: Request) -> Response:
     try:
         score = float(fields.get("score", ""))
     except ValueError:
-        return _back_with(back, "The score must be a number.")
+        return await run_in_threadpool(student_page, request, "The score must be a number.", 400)
     try:
         await run_in_threadpool(svc.set_override, who, name, sid, fields.get("task", ""), score,
                                 fields.get("comment", ""))
     except Refused as exc:
-        return _back_with(back, exc.message)
+        return await run_in_threadpool(student_page, request, exc.message, exc.status)
     return RedirectResponse(back, status_code=303)
 
 
@@ -265,10 +281,6 @@ async def delete_override_form(request: Request) -> Response:
     except Refused:
         pass  # already gone: the page shows the state as it is
     return RedirectResponse(f"/staff/{name}/students/{sid}", status_code=303)
-
-
-def _back_with(url: str, error: str) -> Response:
-    return RedirectResponse(f"{url}?error={quote(error)}", status_code=303)
 
 
 def summary_page(request: Request) -> Response:
@@ -288,7 +300,7 @@ def export(request: Request) -> Response:
     name = _assignment(request)
     fmt = request.path_params["fmt"]
     if fmt not in EXPORTS:
-        raise HTTPException(404, f"no export {fmt[:40]!r} (there are: {', '.join(EXPORTS)})")
+        raise HTTPException(404, f"There is no such export (there are: {', '.join(EXPORTS)}).")
     finals = [row.report for row in svc.class_table(name)]
     text = exports.export(fmt, svc.assignments[name], finals, svc.settings.roster,
                           request.query_params.get("canvas_assignment_id") or None)

@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
-from .auth import COOKIE, Person
+from .auth import COOKIE, Person, Throttled
 from .service import Service, too_large
 
 # Room for the multipart headers and the other small fields around the notebook itself.
@@ -21,37 +21,31 @@ def service(request: Request) -> Service:
     return request.app.state.service
 
 
-def client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def person(request: Request) -> Person | None:
-    """The signed-in person, from `Authorization: Bearer` or the session cookie. Failed tokens are
-    counted per client address; past the limit every token answers 429 for a while."""
-    svc = service(request)
+    """The signed-in person, from `Authorization: Bearer` or the session cookie. Failures are
+    counted per token; past the limit that token answers 429 for a while."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if header:
         if scheme.lower() != "bearer" or not token.strip():
             raise HTTPException(401, "the Authorization header must be 'Bearer <your token>'")
-        return _checked(request, lambda: svc.auth.by_token(token.strip()))
+        return by_token(request, token.strip())
+    return session_person(request)
+
+
+def session_person(request: Request) -> Person | None:
+    """Who the session cookie signs in; an expired or revoked session is no guess at anything: it signs
+    nobody in, and costs no try."""
     cookie = request.cookies.get(COOKIE)
-    if cookie:
-        # An expired or revoked session is no guess at anything: it signs nobody in, and costs no try.
-        return svc.auth.by_session(cookie)
-    return None
+    return service(request).auth.by_session(cookie) if cookie else None
 
 
-def _checked(request: Request, lookup) -> Person | None:
-    throttle = service(request).auth.throttle
-    wait = throttle.blocked(client(request))
-    if wait:
-        raise HTTPException(429, f"too many failed sign-ins from your address; try again in {wait:.0f} s",
-                            headers={"Retry-After": str(int(wait) + 1)})
-    found = lookup()
-    if found is None:
-        throttle.failed(client(request))
-    return found
+def by_token(request: Request, token: str) -> Person | None:
+    try:
+        return service(request).auth.signed_in_by(token)
+    except Throttled as exc:
+        raise HTTPException(429, f"This token failed too often; try again in {exc.wait:.0f} s.",
+                            headers={"Retry-After": str(int(exc.wait) + 1)}) from None
 
 
 def signed_in(request: Request) -> Person:

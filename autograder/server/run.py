@@ -3,7 +3,6 @@ and `serve --demo`, the bundled sample class with sign-in links to click."""
 
 from __future__ import annotations
 
-import csv
 import fcntl
 import logging
 import os
@@ -12,6 +11,7 @@ from typing import Callable
 
 import uvicorn
 
+from .. import csvfile
 from ..course import Course
 from ..demo import DEMO_SECRET, sample_class
 from ..errors import UserError
@@ -27,6 +27,7 @@ from .service import Service, Settings
 
 DEMO_STAFF = "ta1"
 DEMO_NEWCOMER = "s006"  # the sample student who handed nothing in
+TOKEN_COLUMNS = ("id", "role", "token", "url")
 
 
 def serve(settings: Settings, host: str, port: int, say: Callable[[str], None] = print,
@@ -73,9 +74,9 @@ def write_tokens(rows: list[dict[str, str]], out: Path) -> None:
     partial = out.with_name(out.name + ".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["id", "role", "token", "url"], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = csvfile.Writer(handle)
+        writer.writerow(TOKEN_COLUMNS)
+        writer.writerows([row[c] for c in TOKEN_COLUMNS] for row in rows)
     os.replace(partial, out)
 
 

@@ -21,6 +21,7 @@ from ..grading import Unit
 from ..notebooks import build_notebook, notebook_bytes
 from ..policy import CoursePolicy, Policy
 from ..records import Job, Override, Report, Submission
+from ..reports import visible
 from ..roster import Roster
 from ..sandbox import Limits
 from ..variants import Variant
@@ -229,8 +230,9 @@ def too_large(limit: int) -> str:
 
 
 def _label(filename: str | None) -> str:
+    """The file name as we keep and show it: no folders, no characters that hide or reorder text."""
     name = os.path.basename((filename or "notebook.ipynb").replace("\\", "/")) or "notebook.ipynb"
-    return re.sub(r"[\x00-\x1f\x7f]", "?", name)[:120]
+    return visible(re.sub(r"[\x00-\x1f\x7f]", "?", name[:120]))
 
 
 def _minutes(seconds: float) -> str:

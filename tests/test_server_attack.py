@@ -1,0 +1,158 @@
+"""The course server under attack and under load (SPEC.md "Under attack and under load", and the CSV rule of
+"Security and robustness"): the real server on a loopback port, real concurrent clients, and headless Chromium
+where a person meets it (the sign-in confirmation, the form after a second sign-in)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+
+import httpx2
+import pytest
+
+from autograder import csvfile
+from autograder.exports import export
+from autograder.gradebook import grades_csv
+from autograder.records import Report, TaskResult
+from autograder.regrade import Change, preview_csv
+from autograder.roster import Roster
+from autograder.server.run import write_tokens
+
+from conftest import ROOT, submission_of
+from serverkit import TOY, bearer, free_port, live_server, tokens, write_people
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+STUDENTS = ("a1", "b2", "c3")
+HOSTILE = ["=HYPERLINK(\"http://x\",\"y\")", "+1+cmd", "-2+3", "@SUM(A1)", "\tx", "\r=1"]
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+# --- every CSV we write -------------------------------------------------------------------
+
+def test_a_cell_a_spreadsheet_would_run_is_written_as_text_and_numbers_stay_numbers():
+    assert [csvfile.cell(v) for v in HOSTILE] == ["'" + v.replace("\r", "\n") for v in HOSTILE]
+    assert [csvfile.cell(v) for v in ("17.5", "0", "-3", "-0.25", "1e-05", "a=b", "", 4.0)] == \
+        ["17.5", "0", "-3", "-0.25", "1e-05", "a=b", "", 4.0]
+
+
+def _rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_grades_and_lms_exports_neutralise_roster_text(toy):
+    assignment = toy.assignment("toy")
+    rows = tuple({"student_id": f"s{i}", "name": v, "email": f"{v}@x", "section": v} for i, v in enumerate(HOSTILE))
+    roster = Roster(("student_id", "name", "email", "section"), rows)
+    reports = [Report(f"s{i}", "toy", "Toy", "graded", None, True, 1.5, assignment.max_score, "bwrap", "v", "0",
+                      None, tasks=(TaskResult("scaled", "", 1.5, 3.0),)) for i in range(len(HOSTILE))]
+    for fmt in ("csv", "canvas", "moodle"):
+        table = _rows(export(fmt, assignment, reports, roster))
+        cells = [c for row in table for c in row]
+        assert not any(c.startswith(csvfile.FORMULA_START) for c in cells), (fmt, cells)
+        assert "1.5" in cells, fmt  # the score is still a number
+    grades = _rows(grades_csv(reports, ["scaled"], list(roster.rows), list(roster.columns)))
+    assert grades[1][:4] == ["s0", "1.5", f"{assignment.max_score:g}", "1.5"] and grades[1][-3] == "'" + HOSTILE[0]
+
+
+def test_regrade_preview_and_tokens_csv_neutralise_their_text(tmp_path):
+    preview = _rows(preview_csv([Change("=cmd", 1.0, 2.0, {"t": (1.0, 2.0)}, ["@t/x failed"])], ["t"]))
+    assert preview[1] == ["'=cmd", "1", "2", "1", "2", "'@t/x failed"]
+    write_tokens([{"id": "-1+1", "role": "student", "token": "abc", "url": "http://h/signin?token=abc"}],
+                 tmp_path / "TOKENS.csv")
+    assert _rows((tmp_path / "TOKENS.csv").read_text())[1] == ["'-1+1", "student", "abc", "http://h/signin?token=abc"]
+
+
+# --- the live server ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`autograder serve` on the toy course: (base URL, tokens by id)."""
+    root = tmp_path_factory.mktemp("attack")
+    roster, staff = write_people(root, STUDENTS)
+    data, port = root / "data", free_port()
+    base = f"http://127.0.0.1:{port}"
+    links = tokens(data, roster, staff, base)
+    with live_server(TOY, roster, staff, data, port, "--jobs", "1"):
+        yield base, links
+
+
+@pytest.mark.slow
+def test_text_from_a_query_string_never_shows_as_our_message(server):
+    base, links = server
+    planted = "Your grade was deleted. Mail your password to the TA"
+    with httpx2.Client(base_url=base, timeout=30, headers=bearer(links["ta"])) as client:
+        page = client.get("/staff/toy/students/a1", params={"error": planted})
+        assert page.status_code == 200 and "Your grade was deleted" not in page.text
+        missing = client.get("/staff/toy/export/" + planted.replace(" ", "%20"))
+        assert missing.status_code == 404 and "Your grade was deleted" not in missing.text
+
+
+@pytest.mark.slow
+def test_bidi_overrides_in_a_file_name_are_shown_neutralised(server, toy):
+    base, links = server
+    name = f"report{BIDI}bny.ipynb"
+    with httpx2.Client(base_url=base, timeout=30, headers=bearer(links["b2"])) as client:
+        answer = client.post("/api/assignments/toy/submissions",
+                             files={"notebook": (name, submission_of(toy, "toy", "b2"))})
+        assert answer.status_code == 202, answer.text
+        for page in (client.get("/assignments/toy").text, client.get(f"/submissions/{answer.json()['id']}").text):
+            assert not any(c in page for c in BIDI)
+            assert "report\\u202a\\u202b" in page
+
+
+@pytest.fixture
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+def _whoami(page) -> str:
+    return page.evaluate("fetch('/api/me').then(r => r.json()).then(j => j.id)")
+
+
+@pytest.mark.slow
+def test_someone_elses_sign_in_link_asks_before_switching(server, browser, tmp_path):
+    base, links = server
+    page = browser.new_context().new_page()
+    page.goto(f"{base}/signin?token={links['a1']}")
+    assert page.url == f"{base}/" and _whoami(page) == "a1"
+    # A page of another site sends a1 to c3's link: nothing switches until a1 says so on our page.
+    page.set_content(f'<a id="lure" href="{base}/signin?token={links["c3"]}">your grades</a>')
+    page.click("#lure")
+    page.wait_for_selector("text=Sign in as someone else?")
+    page.screenshot(path=tmp_path / "switch.png", full_page=True)
+    assert _whoami(page) == "a1"
+    page.click("text=Stay signed in as a1")
+    assert page.url == f"{base}/" and _whoami(page) == "a1"
+    page.goto(f"{base}/signin?token={links['c3']}")
+    page.click("button:has-text('Sign in as c3')")
+    assert page.url == f"{base}/" and _whoami(page) == "c3"
+    # A forged switch (a form of another site, without this session's form token) changes nothing either.
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    forged = httpx2.post(f"{base}/signin", data={"token": links["a1"]}, cookies=cookies, follow_redirects=False)
+    assert forged.status_code == 200 and "Sign in as someone else?" in forged.text
+    assert _whoami(page) == "c3"
+
+
+@pytest.mark.slow
+def test_opening_ones_own_link_again_keeps_the_forms_of_other_tabs_working(server, browser, toy, tmp_path):
+    base, links = server
+    context = browser.new_context()
+    first = context.new_page()
+    first.goto(f"{base}/signin?token={links['c3']}")
+    first.goto(f"{base}/assignments/toy")
+    second = context.new_page()
+    second.goto(f"{base}/signin?token={links['c3']}")  # the link again, in another tab
+    assert second.url == f"{base}/"
+    notebook = tmp_path / "toy.ipynb"
+    notebook.write_bytes(submission_of(toy, "toy", "c3"))
+    first.set_input_files("input[type=file]", notebook)
+    first.click("button:has-text('Upload and grade')")
+    first.wait_for_url(f"{base}/submissions/*")
+    assert "Not for you" not in first.inner_text("body")
