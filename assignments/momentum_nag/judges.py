@@ -51,10 +51,18 @@ def matches(got: np.ndarray, wrong: np.ndarray) -> bool:
 
 
 def named(got: np.ndarray, mistakes: Mistakes) -> str | None:
-    for name, wrong in mistakes:
-        if matches(got, wrong):
-            return name
-    return None
+    """The one mistake whose value the student's is; None when none is, or when mistakes of two
+    names give this value (then the case cannot tell them apart, and naming one could be wrong)."""
+    names = {name for name, wrong in mistakes if matches(got, wrong)}
+    return names.pop() if len(names) == 1 else None
+
+
+def _prefix(got, expected: np.ndarray) -> Mistakes:
+    """A run cut short: the reference's first rows, as many as the student's."""
+    if isinstance(got, np.ndarray) and got.ndim == expected.ndim and got.shape[1:] == expected.shape[1:] \
+            and 0 < len(got) < len(expected):
+        return ((known.EARLY_STOP, expected[: len(got)]),)
+    return ()
 
 
 def mistake_verdict(name: str, shows: str, what: str, details: dict) -> Verdict:
@@ -70,11 +78,13 @@ def _dtype_hint(outcome: Outcome) -> str:
 
 
 def trajectory(outcome: Outcome, expected: np.ndarray, shows: str, mistakes: Callable[[], Mistakes] = tuple,
-               what: str = "your trajectory", rows_name: str = "steps", passed_details: bool = True) -> Verdict:
+               what: str = "your trajectory", rows_name: str = "steps", passed_details: bool = True,
+               explain: Callable[[int, np.ndarray], str] | None = None) -> Verdict:
     """Judge a whole trajectory (steps+1 rows) against the reference. `mistakes()` gives what the
     known mistakes return on this input; it is asked for only when the answer is wrong. Without
     `passed_details`, a pass carries only its input (all a check of several cases keeps of one),
-    sparing the printed arrays."""
+    sparing the printed arrays. Where no mistake fits, `explain(t, row)` says what the update of
+    row t, the first wrong one, would be under the likely conventions."""
     got = outcome.value
     expected = np.asarray(expected, dtype=float)
 
@@ -87,7 +97,7 @@ def trajectory(outcome: Outcome, expected: np.ndarray, shows: str, mistakes: Cal
         return Verdict(False, f"For {shows}: {what} should be an array of shape {expected.shape}, "
                               f"but it is {show(got)}.", details=details())
     if got.shape != expected.shape:
-        name = named(got, mistakes())
+        name = named(got, (*mistakes(), *_prefix(got, expected)))
         if name:
             return mistake_verdict(name, shows, what, details())
         rows = f"the start plus one row for each of the {len(expected) - 1} {rows_name}"
@@ -119,7 +129,7 @@ def trajectory(outcome: Outcome, expected: np.ndarray, shows: str, mistakes: Cal
         False,
         f"For {shows}: {what} leaves the reference at row {t}: got {show(got[t])}, expected "
         f"{show(expected[t])} (error {float(error[t]):.3g}, allowed {float(allowed[t]):.3g}); {where}."
-        + _dtype_hint(outcome),
+        + (explain(t, got[t]) if explain and t > 0 else "") + _dtype_hint(outcome),
         details=details(**measured, worst_index=str(int(np.argmax(error - allowed))), first_wrong_row=str(t)),
     )
 
@@ -135,10 +145,11 @@ def calls_note(outcome: Outcome, updates: int, per_update: int = 1) -> str:
 
 
 def first_failure(verdicts: Sequence[Verdict], summary: str, notes: Sequence[str] = ()) -> Verdict:
-    """One verdict for several cases (smallest first): the first failing one, or a summary of the passes."""
-    for verdict in verdicts:
-        if not verdict.passed:
-            return verdict
+    """One verdict for several cases (smallest first): the first failing one that names a mistake,
+    else the first failing one, or a summary of the passes."""
+    failing = [v for v in verdicts if not v.passed]
+    if failing:
+        return next((v for v in failing if v.mistake), failing[0])
     note = next((n for n in notes if n), "")
     return Verdict(True, summary + note, details={"input": "; ".join(v.details.get("input", "") for v in verdicts)})
 
@@ -160,8 +171,10 @@ def _count(value: Any) -> tuple[bool, int | None]:
     return False, None
 
 
-def counts(outcome: Outcome, expected: dict, shows: str, mistakes: Sequence[tuple[str, dict]] = ()) -> Verdict:
-    """Judge {"gd", "momentum", "nesterov"} → int or None against the reference counts."""
+def counts(outcome: Outcome, expected: dict, shows: str,
+           mistakes: Callable[[], Sequence[tuple[str, dict]]] = tuple) -> Verdict:
+    """Judge {"gd", "momentum", "nesterov"} → int or None against the reference counts; `mistakes()`
+    gives the known mistakes' counts, asked for only when the answer is wrong."""
     got = outcome.value
     details = {"input": shows, "expected": show(expected), "got": show(got)}
     if not isinstance(got, dict):
@@ -179,11 +192,12 @@ def counts(outcome: Outcome, expected: dict, shows: str, mistakes: Sequence[tupl
                                   f"{show(got[key])}.", details=details)
     if values == expected:
         return Verdict(True, f"Correct for {shows}: {show(expected)}.", details=details)
-    for name, wrong in mistakes:
-        if values == wrong:
-            return Verdict(False, f"For {shows}: your counts {show(values)} show a known mistake, {name}. "
-                                  f"{known.ADVICE[name]}",
-                           mistake=name, details=details)
+    names = {name for name, wrong in mistakes() if values == wrong}
+    if len(names) == 1:  # two names for one answer: this case cannot tell which
+        name = names.pop()
+        return Verdict(False, f"For {shows}: your counts {show(values)} show a known mistake, {name}. "
+                              f"{known.ADVICE[name]}",
+                       mistake=name, details=details)
     wrong_keys = ", ".join(f"{k}: got {values[k]!r}, expected {expected[k]!r}" for k in METHODS if values[k] != expected[k])
     return Verdict(False, f"For {shows}: {wrong_keys}.", details=details)
 

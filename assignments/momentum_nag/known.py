@@ -25,6 +25,18 @@ NUMBER_FOR_NONE = "a number instead of None"
 BUDGET_SHORT = "the budget's last step never tested"
 BUDGET_LONG = "steps counted beyond the budget"
 NOT_STRICT = "‖∇L‖ ≤ tol instead of < tol"
+EARLY_STOP = "a loop that stops before `steps` updates"
+MOMENTUM_TWICE = "the momentum term added twice"
+NAG_FOR_MOMENTUM = "Nesterov's update instead of Momentum's"
+BETA_IGNORED = "the argument beta ignored"
+VELOCITY_ONES = "a velocity that starts at ones, not zeros"
+NAG_NEW_VELOCITY = "NAG stepped with the new velocity (θ + β·m_t − η·g)"
+LOOK_AHEAD_NO_BETA = "a look-ahead without β (θ + m instead of θ + β·m)"
+PARTIAL_BY_BATCH_SIZE = "the last, smaller batch divided by batch_size"
+EMPTY_BATCH = "an empty extra batch"
+ARRAY_SPLIT = "np.array_split's batches instead of slices of batch_size"
+NORM_SCALED = "the gradient's norm divided by n or √n"
+NOT_EUCLIDEAN = "another size than the Euclidean norm ‖∇L‖"
 
 ADVICE = {
     WITHOUT_THETA0: "The trajectory starts with θ0 itself: row 0 is theta0, row t is θ_t, so a run of "
@@ -63,5 +75,29 @@ ADVICE = {
     "θ_0 … θ_10000); a count of exactly 10 000 is an answer, not None.",
     BUDGET_LONG: "The budget is 10 000 steps: t runs from 0 to 10 000 inclusive, and a method that first gets "
     "below tol at t = 10 001 or later gives None.",
+    EARLY_STOP: "Make exactly `steps` updates: the trajectory has steps+1 rows even when the gradient becomes "
+    "tiny (or zero) on the way; steps_to_tolerance is where a run stops at a tolerance.",
+    MOMENTUM_TWICE: "The movement m_t = β·m_{t−1} − η·∇L(θ_{t−1}) already holds β·m_{t−1}: the update is "
+    "θ_t = θ_{t−1} + m_t, without adding β·m_{t−1} once more.",
+    NAG_FOR_MOMENTUM: "Momentum evaluates the gradient at θ_{t−1} itself: m_t = β·m_{t−1} − η·∇L(θ_{t−1}); the "
+    "look-ahead point θ_{t−1} + β·m_{t−1} belongs to NAG.",
+    BETA_IGNORED: "Use the beta passed in: the hidden cases call your function with other values of β than "
+    "your notebook's BETA (or 0.9).",
+    VELOCITY_ONES: "The movement starts at m_0 = 0 (np.zeros_like(theta)): the first step is plain gradient "
+    "descent, θ_1 = θ0 − η·∇L(θ0).",
+    NAG_NEW_VELOCITY: "In the lecture's NAG the new point is θ_t = θ_{t−1} + m_t with m_t = β·m_{t−1} − "
+    "η·∇L(θ_{t−1} + β·m_{t−1}); the form θ + β·m_t − η·g is PyTorch's, which keeps the look-ahead point "
+    "and takes the gradient there, not at a second look-ahead.",
+    LOOK_AHEAD_NO_BETA: "The look-ahead point is θ_{t−1} + β·m_{t−1}: where the momentum, scaled by β, is about "
+    "to carry you.",
+    PARTIAL_BY_BATCH_SIZE: "The batch loss is the mean over the batch itself: divide by len(batch), which is "
+    "smaller than batch_size for the last batch of an epoch.",
+    EMPTY_BATCH: "An epoch has ceil(N / batch_size) batches: when batch_size divides N, N // batch_size + 1 "
+    "makes an empty last batch (a nan, or a repeated row).",
+    ARRAY_SPLIT: "np.array_split spreads the remainder over its pieces; the batches are consecutive slices "
+    "order[k·batch_size:(k+1)·batch_size], so only the last one may be smaller.",
+    NORM_SCALED: "Compare the Euclidean norm itself, np.linalg.norm(g) < tol, not divided by the dimension.",
+    NOT_EUCLIDEAN: "Compare the Euclidean norm np.linalg.norm(g) = √(Σ g_i²) with tol: not the sum of the "
+    "components, their absolute values or their largest one, nor the squared norm.",
     NOT_STRICT: "θ_t qualifies when ‖∇L(θ_t)‖ < tol, strictly: a norm equal to tol is not below it.",
 }

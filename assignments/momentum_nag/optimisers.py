@@ -14,26 +14,37 @@ import numpy as np
 from autograder import surfaces
 
 
-def _iterates(grad, theta0, lr, beta, *, look=0.0, sign=1.0, damp=1.0):
-    """(θ_t, m_t) for t = 0, 1, …: m_t = β·m − η·damp·sign·∇L(θ + look·β·m); θ_t = θ + m_t."""
+def _iterates(grad, theta0, lr, beta, *, look=0.0, sign=1.0, damp=1.0, m0=0.0, form="lecture"):
+    """(θ_t, m_t) for t = 0, 1, …: m_t = β·m − η·damp·sign·∇L(θ + look·β·m); θ_t = θ + m_t.
+
+    m0 is the first velocity (the right one is 0). The forms that misplace the velocity:
+    "twice" adds β·m_{t−1} again (θ_t = θ + β·m + m_t), "new velocity" steps θ_t = θ + β·m_t − η·g
+    (PyTorch's Nesterov update, here with the gradient g at the look-ahead point).
+    """
     theta = np.array(theta0, dtype=float)
-    m = np.zeros_like(theta)
+    m = np.full_like(theta, m0)
     yield theta, m
     with np.errstate(all="ignore"):
         while True:
-            m = beta * m - lr * damp * sign * np.asarray(grad(theta + look * beta * m), dtype=float)
-            theta = theta + m
+            step = lr * damp * sign * np.asarray(grad(theta + look * beta * m), dtype=float)
+            previous, m = m, beta * m - step
+            if form == "twice":
+                theta = theta + beta * previous + m
+            elif form == "new velocity":
+                theta = theta + beta * m - step
+            else:
+                theta = theta + m
             yield theta, m
 
 
-def heavy_ball(grad, theta0, lr, beta, steps, *, look=0.0, sign=1.0, damp=1.0, report_look_ahead=False):
-    """The trajectory θ_0..θ_steps of `_iterates`.
+def heavy_ball(grad, theta0, lr, beta, steps, *, report_look_ahead=False, **knobs):
+    """The trajectory θ_0..θ_steps of `_iterates` (its knobs: look, sign, damp, m0, form).
 
     look = 0 is Momentum, 1 is NAG, −1 NAG with a wrong-sign look-ahead; beta = 0 is plain
     gradient descent; report_look_ahead returns θ_t + β·m_t (PyTorch/Keras NAG).
     """
     rows = []
-    for theta, m in _iterates(grad, theta0, lr, beta, look=look, sign=sign, damp=damp):
+    for theta, m in _iterates(grad, theta0, lr, beta, **knobs):
         rows.append(theta + beta * m if report_look_ahead else theta)
         if len(rows) > steps:
             break
@@ -61,8 +72,16 @@ def three_runs(family: str, surface: dict, theta0, lr: float, beta: float, steps
     return list(np.stack(rows, axis=1))
 
 
-def minibatch(X, y, w0, lr, batch_size, epochs, seed, *, order="pinned", drop_last=False, reduce="mean", factor=2.0):
-    """Minibatch SGD on least squares; order is "pinned", "none", "reseeded" or "legacy"."""
+def minibatch(X, y, w0, lr, batch_size, epochs, seed, *, order="pinned", drop_last=False, reduce="mean", factor=2.0,
+              chunks=None, empty_batch=None):
+    """Minibatch SGD on least squares; order is "pinned", "none", "reseeded" or "legacy".
+
+    reduce: "mean" over the batch, "sum", or "batch_size" (divided by batch_size even for the
+    last, smaller batch). chunks: None for consecutive slices of batch_size, or "floor" / "ceil"
+    for np.array_split of the order into N // batch_size (at least 1) or ceil(N / batch_size)
+    pieces. empty_batch: "nan" or "repeat" for a loop over N // batch_size + 1 batches, whose
+    last is empty when batch_size divides N: its mean is nan, or w is appended unchanged.
+    """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     w = np.array(w0, dtype=float)
@@ -80,11 +99,22 @@ def minibatch(X, y, w0, lr, batch_size, epochs, seed, *, order="pinned", drop_la
                 idx = legacy.permutation(n)
             else:
                 idx = rng.permutation(n)
-            stop = n - n % batch_size if drop_last else n
-            for start in range(0, stop, batch_size):
-                batch = idx[start : start + batch_size]
+            if chunks is not None:
+                pieces = max(n // batch_size, 1) if chunks == "floor" else -(-n // batch_size)
+                batches = np.array_split(idx, pieces)
+            else:
+                stop = n - n % batch_size if drop_last else n
+                batches = [idx[start : start + batch_size] for start in range(0, stop, batch_size)]
+                if empty_batch is not None and n % batch_size == 0:
+                    batches.append(idx[:0])
+            for batch in batches:
+                if batch.size == 0 and empty_batch == "repeat":
+                    rows.append(w)
+                    continue
                 residual = X[batch] @ w - y[batch]
-                scale = 1.0 if reduce == "sum" else 1.0 / len(batch)
+                scale = {"sum": 1.0, "batch_size": 1.0 / batch_size}.get(reduce, 1.0 / max(len(batch), 1))
+                if batch.size == 0:
+                    scale = np.nan
                 w = w - lr * factor * scale * (X[batch].T @ residual)
                 rows.append(w)
     return np.array(rows)
@@ -129,15 +159,11 @@ def clear_of(norms: np.ndarray, tol: float) -> bool:
     return bool(np.all(np.abs(norms / tol - 1.0) > MARGIN))
 
 
-def quadratic_norms(surface: dict, theta0, lr: float, beta: float, steps: int, stop_below: float,
-                    methods=tuple(METHODS)) -> dict[str, np.ndarray]:
-    """‖∇L(θ_t)‖ of each method on a quadratic ½(θ−c)ᵀA(θ−c) in exact arithmetic, up to a relative
-    error near 1e-13, at array speed: each ends at its first norm below `stop_below`, or at t = steps.
-
-    In A's eigenbasis every mode moves on its own: (e, m) ← M·(e, m) with a 2×2 matrix M per mode
-    and method, so the states for t in [B, 2B) are M^B times those for [0, B), and M^B comes from
-    squaring: about fifteen array operations reach 10 000 steps, where a loop takes 30 000.
-    """
+def _mode_states(surface: dict, theta0, lr: float, beta: float, methods):
+    """A's eigenvalues and eigenvectors, then the states (e_t, m_t) in A's eigenbasis for t < T, as
+    (method, mode, 2, T) with T = 1, 2, 4, …, one doubling per next(): each mode moves on its own,
+    (e, m) ← M·(e, m) with a 2×2 matrix M per mode and method, so the states for t in [B, 2B) are
+    M^B times those for [0, B), and M^B comes from squaring."""
     lam, vectors = np.linalg.eigh(np.asarray(surface["A"], dtype=float))
     e0 = vectors.T @ (np.asarray(theta0, dtype=float) - np.asarray(surface["c"], dtype=float))
     h = lr * lam
@@ -149,18 +175,44 @@ def quadratic_norms(surface: dict, theta0, lr: float, beta: float, steps: int, s
     power = np.array(rows)  # (method, mode, 2, 2): M, then M², M⁴, …
     states = np.zeros((len(methods), len(lam), 2, 1))
     states[:, :, 0, 0] = e0
+    yield lam, vectors
     with np.errstate(all="ignore"):
         while True:
-            norms = np.sqrt(np.einsum("i,kit->kt", lam * lam, states[:, :, 0, : steps + 1] ** 2))
-            if states.shape[-1] > steps or (norms < stop_below).any(axis=1).all():
-                break
+            yield states
             states = np.concatenate([states, power @ states], axis=-1)
             power = power @ power
+
+
+def quadratic_norms(surface: dict, theta0, lr: float, beta: float, steps: int, stop_below: float,
+                    methods=tuple(METHODS)) -> dict[str, np.ndarray]:
+    """‖∇L(θ_t)‖ of each method on a quadratic ½(θ−c)ᵀA(θ−c) in exact arithmetic, up to a relative
+    error near 1e-13, at array speed (`_mode_states`): each ends at its first norm below
+    `stop_below`, or at t = steps. About fifteen array operations reach 10 000 steps, where a loop
+    takes 30 000."""
+    runs = _mode_states(surface, theta0, lr, beta, methods)
+    lam, _ = next(runs)
+    for states in runs:
+        with np.errstate(all="ignore"):
+            norms = np.sqrt(np.einsum("i,kit->kt", lam * lam, states[:, :, 0, : steps + 1] ** 2))
+        if states.shape[-1] > steps or (norms < stop_below).any(axis=1).all():
+            break
     out = {}
     for key, run in zip(methods, norms):
         hit = first_below(run, stop_below)
         out[key] = run if hit is None else run[: hit + 1]
     return out
+
+
+def quadratic_gradients(surface: dict, theta0, lr: float, beta: float, steps: int,
+                        methods=tuple(METHODS)) -> dict[str, np.ndarray]:
+    """∇L(θ_t) for t = 0..steps of each method on a quadratic, as (steps+1, n) in exact arithmetic
+    (`_mode_states`): what a stopping rule other than ‖∇L‖ < tol looks at."""
+    runs = _mode_states(surface, theta0, lr, beta, methods)
+    lam, vectors = next(runs)
+    states = next(s for s in runs if s.shape[-1] > steps)
+    with np.errstate(all="ignore"):
+        grads = np.einsum("jm,m,kmt->ktj", vectors, lam, states[:, :, 0, : steps + 1])
+    return dict(zip(methods, grads))
 
 
 def float_noise(surface: dict, theta0, lr: float) -> float:

@@ -41,6 +41,11 @@ class SgdCase:
             (known.DROPPED_BATCH, minibatch(*args, drop_last=True)),
             (known.SUM_LOSS, minibatch(*args, reduce="sum")),
             (known.NO_FACTOR_TWO, minibatch(*args, factor=1.0)),
+            (known.PARTIAL_BY_BATCH_SIZE, minibatch(*args, reduce="batch_size")),
+            (known.EMPTY_BATCH, minibatch(*args, empty_batch="nan")),
+            (known.EMPTY_BATCH, minibatch(*args, empty_batch="repeat")),
+            (known.ARRAY_SPLIT, minibatch(*args, chunks="floor")),
+            (known.ARRAY_SPLIT, minibatch(*args, chunks="ceil")),
         ]
 
     def call(self) -> Call:

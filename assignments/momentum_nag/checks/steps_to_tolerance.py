@@ -11,8 +11,20 @@ from autograder.wire import Surface
 
 from .. import judges, known
 from ..cases import own_surface, quadratic_case
-from ..optimisers import METHODS, step_counts, tolerance_counts
+from ..optimisers import METHODS, first_below, quadratic_gradients, step_counts, tolerance_counts
 from ..parameters import BUDGET, TOL
+
+
+# Sizes of a gradient (rows: steps, columns: coordinates) that a stopping rule may compare with tol instead of
+# ‖∇L‖, by the mistake each is.
+SIZES = (
+    (known.NORM_SCALED, lambda g: np.linalg.norm(g, axis=1) / g.shape[1]),
+    (known.NORM_SCALED, lambda g: np.linalg.norm(g, axis=1) / np.sqrt(g.shape[1])),
+    (known.NOT_EUCLIDEAN, lambda g: g.sum(axis=1)),
+    (known.NOT_EUCLIDEAN, lambda g: np.abs(g).sum(axis=1)),
+    (known.NOT_EUCLIDEAN, lambda g: np.abs(g).max(axis=1)),
+    (known.NOT_EUCLIDEAN, lambda g: (g * g).sum(axis=1)),
+)
 
 
 class CountCase:
@@ -26,9 +38,11 @@ class CountCase:
         self.args = (Surface(case["family"], case["surface"], "grad"), case["theta0"], case["lr"], case["beta"], case["tol"])
         self.expected = step_counts(case["surface"], *self.args[1:], BUDGET) if expected is None else expected
         shift = lambda k: {m: (None if v is None else v + k) for m, v in self.expected.items()}  # noqa: E731
-        numbers = [{m: (n if v is None else v) for m, v in self.expected.items()} for n in (BUDGET, BUDGET + 1, -1)]
+        # None written as the budget or as -1 (10 001 reads as counting beyond the budget: BUDGET_LONG)
+        numbers = [{m: (n if v is None else v) for m, v in self.expected.items()} for n in (BUDGET, -1)]
         # The case's own mistakes first: they name what a shifted count would only hint at.
-        self.mistakes = [*mistakes, (known.OFF_BY_ONE, shift(1)), (known.OFF_BY_ONE, shift(-1))]
+        self.mistakes = [*mistakes, (known.OFF_BY_ONE, shift(1))]
+        self.one_early = (known.OFF_BY_ONE, shift(-1))
         if None in self.expected.values():
             self.mistakes += [(known.NUMBER_FOR_NONE, n) for n in numbers]
         self.shows = shows or (f"grad of {case['label']}, theta0 = {show(case['theta0'])}, lr = {case['lr']:.6g}, "
@@ -38,8 +52,17 @@ class CountCase:
     def call(self) -> Call:
         return Call("steps_to_tolerance", self.args, "data", self.shows)
 
-    def judge(self, outcome: Outcome) -> Verdict:
-        verdict = judges.counts(outcome, self.expected, self.shows, self.mistakes)
+    def sizes(self) -> list[tuple[str, dict]]:
+        """The counts each of SIZES gives here (exact arithmetic): asked for only when an answer is wrong."""
+        case = self.case
+        grads = quadratic_gradients(case["surface"], case["theta0"], case["lr"], case["beta"], BUDGET)
+        return [(name, {key: first_below(size(g), case["tol"]) for key, g in grads.items()}) for name, size in SIZES]
+
+    def judge(self, outcome: Outcome, alone: bool = False) -> Verdict:
+        """The verdict on this case; `alone` when every other case of the check is right, which rules
+        out counts one too small everywhere (a ≤ that stops one step early on a tie looks the same here)."""
+        mistakes = self.mistakes if alone else [*self.mistakes, self.one_early]
+        verdict = judges.counts(outcome, self.expected, self.shows, lambda: [*mistakes, *self.sizes()])
         return verdict if verdict.passed else judges.with_details(verdict, details={"reproduce": self.reproduce})
 
 
@@ -89,14 +112,15 @@ def _at_budget(rng: np.random.Generator, count: int) -> CountCase:
 
 
 def _exactly_tol(rng: np.random.Generator) -> CountCase:
-    """‖∇L(θ0)‖ equal to tol, exactly in any float arithmetic (∇L(θ0) = ±(3, 4)·2^k, tol = 5·2^k): θ0
-    does not qualify, since the test is ‖∇L‖ < tol, and one step does."""
+    """‖∇L(θ0)‖ equal to tol, exactly in any float arithmetic (∇L(θ0) = 5·2^k = tol, powers of two
+    elsewhere): θ0 does not qualify, since the test is ‖∇L‖ < tol, and one step does. In one dimension,
+    with a positive gradient: every other size of it (SIZES) is at least tol there too, so only ≤
+    stops at θ0."""
     scale, lam = 2.0 ** int(rng.integers(-2, 3)), 2.0 ** int(rng.integers(-1, 3))
-    c = rng.integers(-16, 17, size=2) / 8.0
-    g0 = rng.permutation([3.0, 4.0]) * rng.choice([-1.0, 1.0], size=2) * scale
-    case = {"family": "quadratic", "surface": {"A": lam * np.eye(2), "c": c, "d": 0.0}, "theta0": c + g0 / lam,
+    c = rng.integers(-16, 17, size=1) / 8.0
+    case = {"family": "quadratic", "surface": {"A": lam * np.eye(1), "c": c, "d": 0.0}, "theta0": c + 5.0 * scale / lam,
             "lr": float(rng.uniform(0.2, 0.8)) / lam, "beta": float(rng.uniform(0.5, 0.9)), "tol": 5.0 * scale,
-            "label": "a quadratic whose gradient at θ0 has norm exactly tol"}
+            "label": "a 1-D quadratic whose gradient at θ0 is exactly tol"}
     return CountCase(case, mistakes=[(known.NOT_STRICT, {"gd": 0, "momentum": 0, "nesterov": 0})])
 
 
@@ -110,12 +134,20 @@ def tolerance_checks(ctx: GradingContext) -> list[Check]:
     rng = ctx.rng("steps_to_tolerance/limits")
     last, beyond = _at_budget(rng, BUDGET), _at_budget(rng, BUDGET + 1)
     start = quadratic_case(rng, 2)
-    start["tol"] = float(2.0 * np.linalg.norm(surfaces.function("quadratic", start["surface"], "grad")(start["theta0"])))
+    # Twice every size of ∇L(θ0) (SIZES: the squared norm too): every rule stops at once, only a loop
+    # that never tests θ0 does not.
+    size = float(np.linalg.norm(surfaces.function("quadratic", start["surface"], "grad")(start["theta0"])))
+    start["tol"] = 2.0 * max(size, size * size)
     limits = [last, beyond, CountCase(start), _exactly_tol(rng)]
 
     def many(cases):
-        return lambda outcomes: judges.first_failure([c.judge(o) for c, o in zip(cases, outcomes)],
-                                                     "Correct counts on every case.")
+        def judge(outcomes):
+            verdicts = [c.judge(o) for c, o in zip(cases, outcomes)]
+            wrong = [i for i, v in enumerate(verdicts) if not v.passed]
+            if len(wrong) == 1:
+                verdicts[wrong[0]] = cases[wrong[0]].judge(outcomes[wrong[0]], alone=True)
+            return judges.first_failure(verdicts, "Correct counts on every case.")
+        return judge
 
     return [
         Check("steps_to_tolerance", "step counts on your own quadratic", (own.call(),), lambda o: own.judge(o[0])),

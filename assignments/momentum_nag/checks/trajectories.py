@@ -44,14 +44,24 @@ METHODS = (
         (known.MOMENTUM_SIGN, lambda beta: {"beta": -beta}),
         (known.EMA, lambda beta: {"beta": beta, "damp": 1.0 - beta}),
         (known.NO_MOMENTUM, lambda beta: {"beta": 0.0}),
+        (known.MOMENTUM_TWICE, lambda beta: {"beta": beta, "form": "twice"}),
+        (known.NAG_FOR_MOMENTUM, lambda beta: {"beta": beta, "look": 1.0}),
+        (known.NAG_FOR_MOMENTUM, lambda beta: {"beta": beta, "look": 1.0, "report_look_ahead": True}),
+        (known.VELOCITY_ONES, lambda beta: {"beta": beta, "m0": 1.0}),
     )),
     Method("nesterov", "NAG", True, lambda beta: {"beta": beta, "look": 1.0}, (
         (known.LOOK_AHEAD_REPORTED, lambda beta: {"beta": beta, "look": 1.0, "report_look_ahead": True}),
         (known.NAG_IS_MOMENTUM, lambda beta: {"beta": beta}),
         (known.LOOK_AHEAD_SIGN, lambda beta: {"beta": beta, "look": -1.0}),
         (known.EMA, lambda beta: {"beta": beta, "look": 1.0, "damp": 1.0 - beta}),
+        (known.NAG_NEW_VELOCITY, lambda beta: {"beta": beta, "look": 1.0, "form": "new velocity"}),
+        (known.LOOK_AHEAD_NO_BETA, lambda beta: {"beta": beta, "look": 1.0 / beta}),
+        (known.VELOCITY_ONES, lambda beta: {"beta": beta, "look": 1.0, "m0": 1.0}),
     )),
 )
+
+# The β a function that ignores its argument uses instead: a common default, besides the notebook's BETA.
+DEFAULT_BETA = 0.9
 
 
 class OptimiserCase:
@@ -64,6 +74,7 @@ class OptimiserCase:
         tail = (beta, steps) if method.uses_beta else (steps,)
         self.args = (Surface(case["family"], case["surface"], "grad"), case["theta0"], case["lr"], *tail)
         self.expected = getattr(ctx.reference, method.task)(self.grad, case["theta0"], case["lr"], *tail)
+        self.other_betas = sorted({DEFAULT_BETA, float(ctx.params["BETA"])} - {beta}) if method.uses_beta else []
         beta_text = f", beta = {beta:.6g}" if method.uses_beta else ""
         self.shows = shows or (f"grad of {case['label']}, theta0 = {show(case['theta0'])}, "
                                f"lr = {case['lr']:.6g}{beta_text}, steps = {steps}")
@@ -81,14 +92,41 @@ class OptimiserCase:
             (known.ROW_TOO_MANY, run(steps + 1, right)),
             (known.ALIASED, np.repeat(self.expected[-1:], len(self.expected), axis=0)),
             *((name, run(steps, kw(beta))) for name, kw in self.method.mistakes),
+            *((known.BETA_IGNORED, run(steps, self.method.right(other))) for other in self.other_betas),
         ]
+
+    def explain(self, t: int, row: np.ndarray) -> str:
+        """Row t under the likely conventions, each one step from the reference's rows: which one the
+        student's row is, or their values when it is none of them."""
+        beta = self.case["beta"]
+        theta = self.expected[t - 1]
+        m = theta - self.expected[t - 2] if t > 1 else np.zeros_like(theta)
+        right = self._step(theta, m, **self.method.right(beta))
+        with np.errstate(all="ignore"):
+            others = {"the gradient's sign flipped": self._step(theta, m, **self.method.right(beta), sign=-1.0)}
+            if self.method.uses_beta:
+                others.update({
+                    "the gradient at θ_{t−1}": self._step(theta, m, beta=beta),
+                    "the gradient at the look-ahead θ_{t−1} + β·m_{t−1}": self._step(theta, m, beta=beta, look=1.0),
+                    "no momentum term": self._step(theta, m, beta=0.0),
+                })
+        others = {label: value for label, value in others.items() if not judges.matches(value[None], right[None])}
+        mine = [label for label, value in others.items() if judges.matches(row[None], value[None])]
+        if len(mine) == 1:
+            return f" Your row {t} is one step with {mine[0]} from the reference's row {t - 1}."
+        listed = "; ".join(f"{label}: {show(value)}" for label, value in others.items())
+        return f" One step from the reference's row {t - 1} gives, with {listed}: none is yours." if listed and not mine else ""
+
+    def _step(self, theta, m, *, beta: float, look: float = 0.0, sign: float = 1.0) -> np.ndarray:
+        g = np.asarray(self.grad(theta + look * beta * m), dtype=float)
+        return theta + (beta * m - self.case["lr"] * sign * g)
 
     def call(self) -> Call:
         return Call(self.method.task, self.args, "array", self.shows)
 
     def judge(self, outcome: Outcome, passed_details: bool = True) -> tuple[Verdict, str]:
         verdict = judges.trajectory(outcome, self.expected, self.shows, lambda: self.mistakes,
-                                    passed_details=passed_details)
+                                    passed_details=passed_details, explain=self.explain)
         if not verdict.passed:
             verdict = judges.with_details(verdict, details={"reproduce": self.reproduce})
         return verdict, judges.calls_note(outcome, self.case["steps"])
@@ -111,13 +149,28 @@ def own_cases(ctx: GradingContext) -> dict[str, OptimiserCase]:
                                                      f"steps = {OWN_STEPS}") for m in METHODS}
 
 
+def from_minimum(ctx: GradingContext, method: Method, case: dict, shows: str | None = None) -> OptimiserCase:
+    """`case` started at its minimum, where the gradient is exactly 0 (a quadratic's A·(θ − c) at θ = c):
+    every row is the start, on every variant, and a loop that stops once the gradient is small stops
+    here whatever its threshold, instead of on some variants' runs but not on others'."""
+    return OptimiserCase(ctx, method, {**case, "theta0": case["surface"]["c"], "steps": MINIMUM_STEPS,
+                                       "label": f"{case['label']}, started at its minimum"}, shows)
+
+
+MINIMUM_STEPS = 4  # a run cut after θ0 has 1 row, one without θ0 has 4: the two stay apart
+
+
 def optimiser_checks(ctx: GradingContext, method: Method, own: OptimiserCase, shown) -> list[Check]:
     """The checks of one method; `own` is its case on the student's quadratic, pictured in the window `shown`."""
+    beta_text = ", BETA" if method.uses_beta else ""
+    still = from_minimum(ctx, method, own.case, f"your grad, theta0 = its minimum A⁻¹b, LR{beta_text}, "
+                                                f"steps = {MINIMUM_STEPS}")
 
     def own_judge(outcomes):
-        verdict, note = own.judge(outcomes[0])
+        (verdict, note), (at_rest, _) = own.judge(outcomes[0]), still.judge(outcomes[1], passed_details=False)
         picture = figures.contour(f"{method.label} on your quadratic, {OWN_STEPS} steps", own.case["surface"],
                                   outcomes[0].value, own.expected, method.label, shown=shown)
+        verdict = verdict if not verdict.passed or at_rest.passed else at_rest
         return dataclasses.replace(verdict, message=verdict.message + (note if verdict.passed else ""), figure=picture)
 
     def runs(case):
@@ -125,15 +178,16 @@ def optimiser_checks(ctx: GradingContext, method: Method, own: OptimiserCase, sh
 
     rng = ctx.rng(f"{method.task}/quadratics")
     quadratics = [OptimiserCase(ctx, method, quadratic_case(rng, n)) for n in range(1, 7)]
+    quadratics.append(from_minimum(ctx, method, quadratics[1].case))
     rng = ctx.rng(f"{method.task}/valleys")
     valleys = [OptimiserCase(ctx, method, valley_case(rng, runs)), OptimiserCase(ctx, method, quartic_case(rng, runs))]
     rng = ctx.rng(f"{method.task}/edges")
     edge = quadratic_case(rng, 2)
     edges = [OptimiserCase(ctx, method, {**edge, "steps": steps}) for steps in (0, 1, 2)]
     return [
-        Check(method.task, f"{method.label} on your own quadratic (THETA0, LR{', BETA' if method.uses_beta else ''})",
-              (own.call(),), own_judge, weight=2.0),
-        _many(method.task, quadratics, "Correct on random quadratics in 1 to 6 dimensions.", 2.0,
+        Check(method.task, f"{method.label} on your own quadratic (THETA0, LR{beta_text})",
+              (own.call(), still.call()), own_judge, weight=2.0),
+        _many(method.task, quadratics, "Correct on random quadratics in 1 to 6 dimensions, and from a minimum.", 2.0,
               "random quadratics in 1 to 6 dimensions"),
         _many(method.task, valleys, "Correct on a Rosenbrock-type valley and a 3-D quartic bowl.", 1.0,
               "non-quadratic surfaces (a curved valley, a quartic bowl)"),
