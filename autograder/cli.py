@@ -371,12 +371,17 @@ def tokens(roster: Path | None, staff_file: Path | None, data: Path, out: Path |
 @click.option("--max-queued", type=click.IntRange(1, 1000), default=None,
               help="Attempts a student may have waiting at once [default: course.toml, else 3].")
 @click.option("--require-sandbox", is_flag=True, help="Refuse to start without bubblewrap isolation.")
+@click.option("--max-connections", type=click.IntRange(1, 1_000_000), default=1000, show_default=True,
+              help="Connections at once (kept below the open-files limit); idle ones make room for new ones.")
+@click.option("--trusted-proxy", default=None, metavar="ADDRESS",
+              help="The reverse proxy in front (e.g. 127.0.0.1): only its X-Forwarded-* headers are believed.")
 @click.option("--demo", is_flag=True, help="The bundled sample class, with sign-in links to click (data: demo-server/).")
 @cluster_option
 @course_option
 @secret_option
 def serve(roster: Path | None, staff_file: Path | None, data: Path | None, host: str, port: int, jobs: int | None,
-          max_upload: str | None, max_queued: int | None, require_sandbox: bool, demo: bool,
+          max_upload: str | None, max_queued: int | None, require_sandbox: bool, max_connections: int,
+          trusted_proxy: str | None, demo: bool,
           cluster_address: str | None, course_dir: Path, secret_file: Path | None) -> None:
     """The course server: students hand in and read their reports; staff review, override, regrade, export."""
     from .demo import DEMO_SECRET, bundled_course
@@ -409,7 +414,8 @@ def serve(roster: Path | None, staff_file: Path | None, data: Path | None, host:
                         secret, policy, jobs or default_jobs(), sandbox)
     # The queue stays in this server's database; a cluster only grades what the dispatcher hands it.
     with _cluster(cluster_address, course, sandbox) as cluster:
-        run_server(settings, host, port, say=click.echo, executor=cluster)
+        run_server(settings, host, port, say=click.echo, executor=cluster, max_connections=max_connections,
+                   trusted_proxy=trusted_proxy)
 
 
 @main.command()

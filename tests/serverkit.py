@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -98,15 +99,18 @@ def write_people(folder: Path, students, staff=STAFF) -> tuple[Path, Path]:
 
 
 @contextlib.contextmanager
-def live_server(course: Path, roster: Path, staff: Path, data: Path, port: int, *extra: str):
-    """`autograder serve` in its own process group, on a loopback port; yields the process once it answers."""
+def live_server(course: Path, roster: Path, staff: Path, data: Path, port: int, *extra: str,
+                open_files: int | None = None):
+    """`autograder serve` in its own process group, on a loopback port; yields the process once it answers.
+    `open_files`: the server's limit of open files (soft and hard), as a small machine would have it."""
     secret = data.parent / "secret"
     secret.write_bytes(SECRET)
     command = [sys.executable, "-m", "autograder.cli", "serve", "--roster", roster, "--staff", staff, "--data", data,
                "--port", str(port), "--course", course, "--secret-file", secret, *extra]
     log = open(data.parent / f"server-{port}.log", "ab")
+    limit = None if open_files is None else (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (open_files,) * 2))
     proc = subprocess.Popen([str(c) for c in command], stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=limit)
     try:
         _wait_until_up(port, proc)
         yield proc

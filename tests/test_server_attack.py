@@ -4,9 +4,12 @@ where a person meets it (the sign-in confirmation, the form after a second sign-
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import shutil
+import socket
+import time
 
 import httpx2
 import pytest
@@ -17,6 +20,7 @@ from autograder.gradebook import grades_csv
 from autograder.records import Report, TaskResult
 from autograder.regrade import Change, preview_csv
 from autograder.roster import Roster
+from autograder.server.connections import HEADER_SECONDS, REFUSED
 from autograder.server.run import write_tokens
 
 from conftest import ROOT, submission_of
@@ -156,3 +160,50 @@ def test_opening_ones_own_link_again_keeps_the_forms_of_other_tabs_working(serve
     first.click("button:has-text('Upload and grade')")
     first.wait_for_url(f"{base}/submissions/*")
     assert "Not for you" not in first.inner_text("body")
+
+
+# --- slow clients -------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_slow_clients_cannot_starve_the_others(tmp_path):
+    """600 clients trickle request headers at a server allowed 512 open files (so at most 192 connections):
+    the health check still answers at once, the log says so in a line or two, and the slow ones are cut off."""
+    roster, staff = write_people(tmp_path, STUDENTS)
+    data, port = tmp_path / "data", free_port()
+    tokens(data, roster, staff, f"http://127.0.0.1:{port}")
+    slow, latencies = [], []
+    with live_server(TOY, roster, staff, data, port, open_files=512):
+        for _ in range(600):
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            slow.append(sock)
+        started = time.monotonic()
+        while time.monotonic() - started < 6:
+            for sock in slow:
+                with contextlib.suppress(OSError):
+                    sock.sendall(b"X-Slow: 1\r\n")
+            began = time.monotonic()
+            answer = httpx2.get(f"http://127.0.0.1:{port}/api/health", timeout=5)
+            latencies.append(time.monotonic() - began)
+            assert answer.status_code == 200
+            time.sleep(1)
+        # Whatever slow connection is still open is closed once its head is HEADER_SECONDS late.
+        time.sleep(HEADER_SECONDS + 1 - (time.monotonic() - started))
+        still_open = [sock for sock in slow if not _closed_by_server(sock)]
+        assert still_open == []
+    log = (tmp_path / f"server-{port}.log").read_text()
+    assert max(latencies) < 2, latencies
+    assert "Too many open files" not in log and "Traceback" not in log
+    assert 1 <= log.count("connections in the last") <= 3, log
+
+
+def _closed_by_server(sock: socket.socket) -> bool:
+    sock.settimeout(2)
+    try:
+        return sock.recv(1024) in (b"", REFUSED)
+    except socket.timeout:
+        return False
+    except OSError:  # reset
+        return True
+    finally:
+        sock.close()

@@ -21,6 +21,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from . import api, pages
+from .connections import BodyTimeouts
 from .executors import Executor
 from .service import Service, Settings
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings, executor: Executor | None = None) -> Starlett
         lifespan=lifespan,
     )
     app.state.service = service
+    app.add_middleware(BodyTimeouts)
     app.add_middleware(SecurityHeaders)
     return app
 

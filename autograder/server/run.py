@@ -21,6 +21,7 @@ from ..roster import read_roster
 from ..variants import Variant
 from .app import create_app
 from .auth import Person, issue
+from .connections import BACKLOG, fit_cap, guarded_protocol
 from .executors import Executor
 from .people import everyone
 from .service import Service, Settings
@@ -28,22 +29,29 @@ from .service import Service, Settings
 DEMO_STAFF = "ta1"
 DEMO_NEWCOMER = "s006"  # the sample student who handed nothing in
 TOKEN_COLUMNS = ("id", "role", "token", "url")
+MAX_CONNECTIONS = 1000
 
 
 def serve(settings: Settings, host: str, port: int, say: Callable[[str], None] = print,
-          executor: Executor | None = None) -> None:
-    """Serve until stopped; `executor` grades instead of the local pool (a Dask cluster)."""
+          executor: Executor | None = None, max_connections: int = MAX_CONNECTIONS,
+          trusted_proxy: str | None = None) -> None:
+    """Serve until stopped; `executor` grades instead of the local pool (a Dask cluster). Forwarded
+    headers (the client's scheme and address) are believed from `trusted_proxy` alone."""
     with _lock(settings.data):
         app = create_app(settings, executor)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        cap, files = fit_cap(max_connections)
         graders = (f"{settings.jobs} grading process{'es' if settings.jobs != 1 else ''}" if executor is None
                    else "grading on the Dask cluster")
         say(f"Course server for {settings.course_root} on http://{host}:{port}/ "
-            f"(data: {settings.data}, {graders}, "
-            f"sandbox: {settings.sandbox}). Ctrl-C stops it; nothing queued is lost.")
+            f"(data: {settings.data}, {graders}, sandbox: {settings.sandbox}, at most {cap} connections "
+            f"of {files} open files{f', behind the proxy at {trusted_proxy}' if trusted_proxy else ''}). "
+            "Ctrl-C stops it; nothing queued is lost.")
         # No access log: sign-in links carry tokens in their query string.
         uvicorn.Server(uvicorn.Config(app, host=host, port=port, access_log=False, log_level="info",
-                                      timeout_graceful_shutdown=5)).run()
+                                      timeout_graceful_shutdown=5, http=guarded_protocol(cap), backlog=BACKLOG,
+                                      proxy_headers=trusted_proxy is not None,
+                                      forwarded_allow_ips=trusted_proxy or "")).run()
 
 
 class _lock:
