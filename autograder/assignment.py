@@ -33,10 +33,18 @@ class GradingContext:
     variant: Variant
     params: dict[str, Any]
     reference: SimpleNamespace
+    # Set by the course server to the attempt's content digest: see `hidden_rng`.
+    salt: str = ""
 
     def rng(self, name: str) -> np.random.Generator:
         """A grading stream: drawn only at grading time, never shown in the notebook."""
         return self.variant.rng("grading/" + name)
+
+    def hidden_rng(self, name: str) -> np.random.Generator:
+        """The stream of a hidden check's inputs: on the course server drawn afresh for each attempt
+        from its content (collecting them over attempts gains nothing; the same file gets the same
+        ones), and without a salt (`grade`) the same as `rng(name)`."""
+        return self.variant.rng("grading/" + name + (f"\0{self.salt}" if self.salt else ""))
 
 
 @dataclass(frozen=True)

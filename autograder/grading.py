@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import __version__, wire
 from .assignment import Assignment
@@ -41,6 +41,7 @@ class Unit:
     submission: Submission | None
     sandbox: str
     limits: Limits = field(default_factory=Limits)
+    salt: str = ""  # GradingContext.salt: the server's per-attempt hidden inputs
 
 
 # --- which cells run ------------------------------------------------------------------
@@ -332,7 +333,7 @@ def _grade(unit: Unit) -> Report:
         return _ungradable(assignment, variant, unit, f"The submission could not be read: {exc}.")
     warm_up = course.warm_up(unit.assignment)
     prestart(unit.sandbox, unit.limits, warm_up)  # the first submission's zygote starts meanwhile
-    context = course.context(assignment, variant)
+    context = replace(course.context(assignment, variant), salt=unit.salt)
     master = locked_cells(course, assignment, variant, context.params)
     cells, warnings = execution_plan(nb, master, unit.student_id, variant.fingerprint)
     if major == 3:

@@ -17,13 +17,20 @@ error that names the key and the keys allowed, never a rule silently left out.
     late_cutoff = 2026-12-08T23:59:00 # after it, uploads are refused
     counts = "best"                   # or "last" (the default)
     min_interval = "10 min"           # between two attempts of one student
+    hidden = "after_due"              # when hidden checks show their inputs: "after_due", "always" (hidden for
+                                      # good) or "never" (nothing hidden)
+
+    [assignments.critical_points.extensions]
+    s001 = { due = 2026-12-05T23:59:00, cutoff = 2026-12-09T23:59:00, comment = "illness" }
+
+docs/course-policy.md explains every key.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,8 +43,11 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 FILE = "course.toml"
-KEYS = ("due", "late_penalty", "late_cutoff", "counts", "min_interval", "max_upload", "max_queued")
+KEYS = ("due", "late_penalty", "late_cutoff", "counts", "min_interval", "max_upload", "max_queued", "hidden",
+        "extensions")
 COUNTS = ("last", "best")
+HIDDEN = ("after_due", "always", "never")
+EXTENSION_KEYS = ("due", "cutoff", "comment")
 _UNITS = {"s": 1, "sec": 1, "min": 60, "h": 3600, "d": 86400}
 _SIZES = {"b": 1, "k": 2**10, "kib": 2**10, "m": 2**20, "mib": 2**20, "g": 2**30, "gib": 2**30,
           "kb": 10**3, "mb": 10**6, "gb": 10**9}
@@ -54,6 +64,26 @@ class Policy:
     min_interval: float = 0.0  # seconds
     max_upload: int = 32 * 2**20  # bytes
     max_queued: int = 3
+    hidden: str = "after_due"
+    # Per student: their own due date and cut-off (course.toml; the server adds staff's).
+    extensions: dict[str, "Extension"] = field(default_factory=dict, compare=False)
+
+    def extended(self, extension: "Extension | None") -> "Policy":
+        """These rules with a student's own dates."""
+        if extension is None:
+            return self
+        return replace(self, due=extension.due, late_cutoff=extension.cutoff)
+
+    def of_student(self, student: str) -> "Policy":
+        """The rules for one student: course.toml's extension of theirs applied."""
+        return self.extended(self.extensions.get(student))
+
+    def reveals_hidden(self, at: dt.datetime) -> bool:
+        """Whether a hidden check shows its input, expected value and a call to reproduce it at `at`
+        (with no due date, `after_due` never does: nothing after it is known to have passed)."""
+        if self.hidden == "never":
+            return True
+        return self.hidden == "after_due" and self.due is not None and at > self.due
 
     def lateness(self, submitted_at: dt.datetime | str | None, flagged_late: bool = False) -> "Lateness":
         """How late a submission made at `submitted_at` (ISO 8601 text or a time) is; `flagged_late`:
@@ -88,6 +118,15 @@ class Policy:
             lines.append(f"At most one attempt every {_duration(dt.timedelta(seconds=self.min_interval))}.")
         lines.append(f"Files up to {_size(self.max_upload)}.")
         return lines
+
+
+@dataclass(frozen=True)
+class Extension:
+    """A student's own due date and cut-off (None: no cut-off), and why."""
+
+    due: dt.datetime
+    cutoff: dt.datetime | None
+    comment: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,6 +204,9 @@ def _policy(base: Policy, table: dict, zone: dt.tzinfo, where: str) -> Policy:
     _only(table, KEYS, where)
     values = {}
     for key, raw in table.items():
+        if key == "extensions":
+            values[key] = _extensions(raw, zone, f"{where} extensions")
+            continue
         try:
             values[key] = _PARSERS[key](raw, zone)
         except (TypeError, ValueError) as exc:
@@ -173,6 +215,26 @@ def _policy(base: Policy, table: dict, zone: dt.tzinfo, where: str) -> Policy:
     if policy.due and policy.late_cutoff and policy.late_cutoff < policy.due:
         raise UserError(f"{where}: late_cutoff {_when(policy.late_cutoff)} is before the due date {_when(policy.due)}")
     return policy
+
+
+def _extensions(raw, zone: dt.tzinfo, where: str) -> dict[str, Extension]:
+    if not isinstance(raw, dict):
+        raise UserError(f"{where}: must be a table of student ids, e.g. s001 = {{ due = 2026-12-10T23:59:00 }}")
+    out = {}
+    for student, entry in raw.items():
+        if not isinstance(entry, dict) or "due" not in entry:
+            raise UserError(f"{where}: {student} = {entry!r}: give at least a due date, "
+                            "e.g. { due = 2026-12-10T23:59:00, cutoff = 2026-12-12T23:59:00, comment = \"illness\" }")
+        _only(entry, EXTENSION_KEYS, f"{where}.{student}")
+        try:
+            due = _date(entry["due"], zone)
+            cutoff = None if entry.get("cutoff") is None else _date(entry["cutoff"], zone)
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"{where}.{student}: {exc}") from None
+        if cutoff is not None and cutoff < due:
+            raise UserError(f"{where}.{student}: cutoff {_when(cutoff)} is before the due date {_when(due)}")
+        out[str(student)] = Extension(due, cutoff, str(entry.get("comment", "")))
+    return out
 
 
 def _only(table: dict, allowed: tuple[str, ...], where: str) -> None:
@@ -241,6 +303,12 @@ def parse_size(raw, _zone=None) -> int:
     return int(float(match.group(1)) * _SIZES[match.group(2) or "b"])
 
 
+def _hidden(raw, _zone) -> str:
+    if raw not in HIDDEN:
+        raise ValueError(f"must be one of {', '.join(HIDDEN)}")
+    return raw
+
+
 def _count(raw, _zone) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
         raise ValueError("must be a whole number of at least 1")
@@ -248,7 +316,7 @@ def _count(raw, _zone) -> int:
 
 
 _PARSERS = {"due": _date, "late_cutoff": _date, "late_penalty": _fraction, "counts": _counts,
-            "min_interval": _seconds, "max_upload": parse_size, "max_queued": _count}
+            "min_interval": _seconds, "max_upload": parse_size, "max_queued": _count, "hidden": _hidden}
 
 
 # --- in words ---------------------------------------------------------------------------

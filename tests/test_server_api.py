@@ -81,13 +81,14 @@ def test_an_upload_is_graded_with_the_same_report_as_grade_writes(server, toy, s
     assert done["report"] == expected
 
 
-def test_junk_and_other_students_notebooks_are_kept_as_attempts_with_a_clear_message(server, toy):
+def test_junk_and_other_students_notebooks_are_refused_and_never_become_attempts(server, toy):
     client, auth = server
-    junk = wait_done(client, upload(client, auth["b2"], b"%PDF-1.4 not a notebook", "essay.pdf").json()["id"], auth["b2"])
-    assert junk["status"] == "ungradable" and "not" in junk["report"]["reason"]
-    borrowed = submission_of(toy, "toy", "b2", owner="a1")
-    report = wait_done(client, upload(client, auth["b2"], borrowed).json()["id"], auth["b2"])["report"]
-    assert any("generated for student a1" in w for w in report["warnings"])
+    before = client.get("/api/assignments/toy/grades", headers=auth["ta"]).json()
+    junk = upload(client, auth["b2"], b"%PDF-1.4 not a notebook", "essay.pdf")
+    assert junk.status_code == 422 and "PDF" in junk.json()["error"]
+    borrowed = upload(client, auth["b2"], submission_of(toy, "toy", "b2", owner="a1"))
+    assert borrowed.status_code == 422 and "another student" in borrowed.json()["error"]
+    assert client.get("/api/assignments/toy/grades", headers=auth["ta"]).json() == before
 
 
 def test_another_students_submission_is_404_and_staff_routes_403(server, toy):
@@ -105,7 +106,8 @@ def test_grades_have_one_row_per_roster_student(server, toy):
     rows = client.get("/api/assignments/toy/grades", headers=auth["ta"]).json()
     assert [r["student_id"] for r in rows] == list(STUDENTS)
     for row in rows:
-        assert set(row) == {"student_id", "score", "max_score", "submission", "late", "overrides"}
+        assert set(row) == {"student_id", "score", "max_score", "submission", "late", "overrides",
+                            "stale_overrides"}
 
 
 def test_an_override_counts_for_every_attempt_until_deleted(server, toy):
@@ -213,7 +215,8 @@ def test_the_best_attempt_counts_when_the_policy_says_so(tmp_path, sandbox, toy)
     app, auth = serve(tmp_path, sandbox, counts="best")
     with TestClient(app) as client:
         good = wait_done(client, upload(client, auth["a1"], submission_of(toy, "toy", "a1")).json()["id"], auth["a1"])
-        wait_done(client, upload(client, auth["a1"], b"junk").json()["id"], auth["a1"])
+        worse = submission_of(toy, "toy", "a1", cells={"scaled": "def scaled(x):\n    return x\n"})
+        assert wait_done(client, upload(client, auth["a1"], worse).json()["id"], auth["a1"])["score"] == 1.0
         row = client.get("/api/assignments/toy/grades", headers=auth["ta"]).json()[0]
         assert (row["submission"], row["score"]) == (good["id"], 4.0)
 

@@ -28,10 +28,12 @@ def me(request: Request) -> JSONResponse:
 
 
 def assignments(request: Request) -> JSONResponse:
-    rq.signed_in(request)
+    """A student sees their own due date (an extension's, if they have one)."""
+    who = rq.signed_in(request)
     svc = rq.service(request)
     return JSONResponse([
-        {"name": name, "title": a.title, "max_score": a.max_score, "due": _iso(svc.policy(name).due)}
+        {"name": name, "title": a.title, "max_score": a.max_score,
+         "due": _iso((svc.policy(name) if who.staff else svc.rules(name, who.id, [], None).policy).due)}
         for name, a in svc.assignments.items()
     ])
 
@@ -46,18 +48,28 @@ def notebook(request: Request) -> Response:
 
 async def submit(request: Request) -> JSONResponse:
     who = await run_in_threadpool(rq.student, request)
+    return await _submit(request, who, None)
+
+
+async def submit_for(request: Request) -> JSONResponse:
+    """Staff hand in for a student: accepted after the cut-off too, marked as handed in by them."""
+    who = await run_in_threadpool(rq.staff, request)
+    return await _submit(request, who, _student(request))
+
+
+async def _submit(request: Request, who, student: str | None) -> JSONResponse:
     name = _assignment(request)
     _same_site(request)
     svc = rq.service(request)
     filename, data, _ = await rq.read_notebook(request, svc.policy(name).max_upload)
-    submission_id = await run_in_threadpool(_hand_in, svc, who, name, filename, data)
+    submission_id = await run_in_threadpool(_hand_in, svc, who, name, filename, data, student)
     return JSONResponse({"id": submission_id, "status": "queued"}, status_code=202,
                         headers={"Location": f"/api/submissions/{submission_id}"})
 
 
-def _hand_in(svc, who, name, filename, data) -> str:
+def _hand_in(svc, who, name, filename, data, student) -> str:
     try:
-        return svc.hand_in(who, name, filename, data)
+        return svc.hand_in(who, name, filename, data, student)
     except Refused as exc:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         raise HTTPException(exc.status, exc.message, headers=headers) from None
@@ -69,7 +81,7 @@ def submission(request: Request) -> JSONResponse:
     attempt = svc.store.attempt(request.path_params["id"])
     if attempt is None or (not who.staff and attempt.student_id != who.id):
         raise HTTPException(404, "no such submission")
-    return JSONResponse(svc.submission_json(attempt))
+    return JSONResponse(svc.submission_json(attempt, who))
 
 
 def grades(request: Request) -> JSONResponse:
@@ -93,6 +105,78 @@ async def set_override(request: Request) -> JSONResponse:
     result = await run_in_threadpool(_refusing, svc.set_override, who, name, sid, str(body["task"]), body["score"],
                                      body.get("comment", ""))
     return JSONResponse(result)
+
+
+async def counting(request: Request) -> JSONResponse:
+    """PUT {"submission": ID}: that attempt counts (the student before their due date, staff any time);
+    DELETE: the policy decides again."""
+    who = await run_in_threadpool(rq.signed_in, request)
+    name, sid = _assignment(request), _student(request)
+    _same_site(request)
+    if not who.staff and who.id != sid:
+        raise HTTPException(403, "you can choose only your own attempt")
+    chosen = None
+    if request.method == "PUT":
+        body = await _json(request, '{"submission": "<attempt id>"}')
+        if not isinstance(body.get("submission"), str):
+            raise HTTPException(400, 'send JSON {"submission": "<attempt id>"}')
+        chosen = body["submission"]
+    svc = rq.service(request)
+    return JSONResponse(await run_in_threadpool(_refusing, svc.choose, who, name, sid, chosen))
+
+
+async def extension(request: Request) -> JSONResponse:
+    """PUT {"due", "cutoff", "comment"} (ISO 8601 with offset; cutoff may be null); DELETE."""
+    who = await run_in_threadpool(rq.staff, request)
+    name, sid = _assignment(request), _student(request)
+    _same_site(request)
+    svc = rq.service(request)
+    if request.method == "DELETE":
+        return JSONResponse(await run_in_threadpool(_refusing, svc.delete_extension, who, name, sid))
+    body = await _json(request, '{"due": "2026-12-10T23:59:00+01:00", "cutoff": null, "comment": "..."}')
+    if "due" not in body:
+        raise HTTPException(400, 'send JSON with "due" (and "cutoff", "comment")')
+    return JSONResponse(await run_in_threadpool(_refusing, svc.set_extension, who, name, sid, body["due"],
+                                                body.get("cutoff"), body.get("comment", "")))
+
+
+async def ask_review(request: Request) -> JSONResponse:
+    who = await run_in_threadpool(rq.student, request)
+    _same_site(request)
+    svc = rq.service(request)
+    attempt = svc.store.attempt(request.path_params["id"])
+    if attempt is None or attempt.student_id != who.id:
+        raise HTTPException(404, "no such submission")
+    body = await _json(request, '{"task": "<function name>", "message": "..."}')
+    answer = await run_in_threadpool(_refusing, svc.request_review, who, attempt, body.get("task"), body.get("message"))
+    return JSONResponse(answer, status_code=201)
+
+
+def review_queue(request: Request) -> JSONResponse:
+    """The open review requests of an assignment, oldest first (?state=all: answered ones too)."""
+    rq.staff(request)
+    name = _assignment(request)
+    everything = request.query_params.get("state") == "all"
+    return JSONResponse([r.to_json() for r in rq.service(request).store.requests(name, open_only=not everything)])
+
+
+async def answer_review(request: Request) -> JSONResponse:
+    who = await run_in_threadpool(rq.staff, request)
+    _same_site(request)
+    body = await _json(request, '{"comment": "...", "score": <optional number>}')
+    svc = rq.service(request)
+    return JSONResponse(await run_in_threadpool(_refusing, svc.answer_review, who, request.path_params["rid"],
+                                                body.get("comment"), body.get("score")))
+
+
+async def _json(request: Request, shape: str) -> dict:
+    try:
+        body = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise HTTPException(400, f"send JSON: {shape}") from None
+    if not isinstance(body, dict):
+        raise HTTPException(400, f"send a JSON object: {shape}")
+    return body
 
 
 def delete_override(request: Request) -> JSONResponse:
@@ -142,4 +226,10 @@ routes = [
     Route("/api/assignments/{a}/grades", grades),
     Route("/api/assignments/{a}/students/{sid}/overrides", set_override, methods=["POST"]),
     Route("/api/assignments/{a}/students/{sid}/overrides/{task}", delete_override, methods=["DELETE"]),
+    Route("/api/assignments/{a}/students/{sid}/counting", counting, methods=["PUT", "DELETE"]),
+    Route("/api/assignments/{a}/students/{sid}/extension", extension, methods=["PUT", "DELETE"]),
+    Route("/api/assignments/{a}/students/{sid}/submissions", submit_for, methods=["POST"]),
+    Route("/api/submissions/{id}/requests", ask_review, methods=["POST"]),
+    Route("/api/assignments/{a}/requests", review_queue),
+    Route("/api/requests/{rid}/answer", answer_review, methods=["POST"]),
 ]

@@ -53,7 +53,7 @@ def create_app(settings: Settings, executor: Executor | None = None) -> Starlett
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            dispatcher.executor.close()
+            dispatcher.close()
 
     app = Starlette(
         routes=[*api.routes, *pages.routes, Mount("/static", StaticFiles(directory=STATIC), name="static")],

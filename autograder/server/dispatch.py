@@ -5,6 +5,10 @@ running when the server died wait again (their grade was never committed), and e
 job is graded until its grade is stored, in one transaction, once. A lost worker (the
 pool broke) costs a retry, at most `MAX_TRIES` per job; the job after that is reported
 ungradable with a reason that blames us, not the student.
+
+A regrade preview grades on an executor of its own, started when the preview opens, so that
+the grader's code as it is on disk then regrades, while uploads stay with the grader in
+force. Applying the preview puts its executor in force; discarding it closes it.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ class Dispatcher:
     def __init__(self, store: Store, executor: Executor, unit_for: Callable[[Claim], Unit]):
         """`unit_for(job)` gives the unit to grade (it reads the file: it runs in a thread)."""
         self.store = store
-        self.executor = executor
+        self.executor = executor  # the grader in force: every upload
+        self.preview: Executor | None = None  # the open regrade preview's, started on its first job
         self.unit_for = unit_for
         self._wake = asyncio.Event()
         self._inflight: dict[int, Claim] = {}
@@ -42,10 +47,45 @@ class Dispatcher:
         """Something was queued: look now rather than at the next tick."""
         self._wake.set()
 
-    def renew(self) -> None:
-        """New grading processes for what is claimed from now on (those in flight finish in the old ones)."""
-        self.executor.restart()
+    def open_preview(self) -> None:
+        """A regrade preview opened: its jobs go to fresh processes from now on (those of an earlier
+        preview in flight finish in theirs)."""
+        self._retire(self.preview)
+        self.preview = None
         self.wake()
+
+    def close_preview(self, applied: bool) -> None:
+        """Applied: the preview's grader is in force from now on. Discarded: its processes go."""
+        if applied and self.preview is not self.executor:
+            old, self.executor = self.executor, self.preview or _fresh(self.executor)
+            self._retire(old)
+        else:
+            self._retire(self.preview)
+        self.preview = None
+        self.wake()
+
+    def _retire(self, executor: Executor | None) -> None:
+        if executor is not None and executor is not self.executor:
+            # Closing waits for the units in flight, which report back as usual.
+            asyncio.get_running_loop().run_in_executor(None, executor.close)
+
+    def _executor_for(self, job: Claim) -> Executor:
+        if job.regrade is None:
+            return self.executor
+        if self.preview is None:
+            self.preview = _fresh(self.executor)
+        return self.preview
+
+    @property
+    def capacity(self) -> int:
+        extra = self.preview is not None and self.preview is not self.executor
+        return self.executor.capacity + (self.preview.capacity if extra else 0)
+
+    def close(self) -> None:
+        """After `stop`: no grading process outlives the server."""
+        if self.preview is not None and self.preview is not self.executor:
+            self.preview.close()
+        self.executor.close()
 
     async def run(self) -> None:
         count = await run_in_threadpool(self.store.requeue_interrupted)
@@ -54,7 +94,7 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         while not self._stopping:
             self._wake.clear()
-            while len(self._inflight) < self.executor.capacity and not self._stopping:
+            while len(self._inflight) < self.capacity and not self._stopping:
                 job = await run_in_threadpool(self.store.claim)
                 if job is None:
                     break
@@ -74,11 +114,12 @@ class Dispatcher:
             report = await run_in_threadpool(_bare_failure, self.store, job, f"{type(exc).__name__}: {exc}")
             self._spawn(self._store(job, report))
             return
+        executor = self._executor_for(job)
         try:
-            future = self.executor.submit(unit)
+            future = executor.submit(unit)
         except (BrokenProcessPool, RuntimeError):
-            self.executor.restart()
-            future = self.executor.submit(unit)
+            executor.restart()
+            future = executor.submit(unit)
         future.add_done_callback(lambda f: self._report_back(loop, job, unit, f))
 
     def _report_back(self, loop: asyncio.AbstractEventLoop, job: Claim, unit: Unit, future: Future) -> None:
@@ -94,7 +135,7 @@ class Dispatcher:
             report, key = future.result()
         except BrokenProcessPool:
             log.warning("a grading process died on job %s (try %d)", job.id, job.tries)
-            self.executor.restart()
+            self._executor_for(job).restart()
             if job.tries < MAX_TRIES:
                 self._spawn(self._retry(job))
                 return
@@ -128,6 +169,16 @@ class Dispatcher:
         self.wake()
         if self._finishing:
             await asyncio.gather(*self._finishing, return_exceptions=True)
+
+
+def _fresh(executor: Executor) -> Executor:
+    """A new executor with the code on disk now; one that cannot make another (a cluster, which ships
+    the course to its workers) is renewed in place, and then uploads get the new code too."""
+    make = getattr(executor, "fresh", None)
+    if make is not None:
+        return make()
+    executor.restart()
+    return executor
 
 
 def _bare_failure(store: Store, job: Claim, why: str) -> Report:

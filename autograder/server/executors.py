@@ -26,6 +26,10 @@ class Executor(Protocol):
     def restart(self) -> None:
         """Start afresh, so that the next units are graded by the grader's code as it is now on disk."""
 
+    def fresh(self) -> "Executor":
+        """Another executor of the same kind, grading with the grader's code as it is now on disk
+        (a regrade preview's), while this one keeps the code it has."""
+
     def close(self) -> None: ...
 
 
@@ -60,6 +64,9 @@ class LocalPool:
     def restart(self) -> None:
         old, self._pool = self._pool, self._start()
         old.shutdown(wait=False)  # its units in flight still finish and report
+
+    def fresh(self) -> "LocalPool":
+        return LocalPool(self.capacity, self.sandbox)
 
     def close(self) -> None:
         # Waits for the units in flight (each bounded by its time-outs), so that no worker and no

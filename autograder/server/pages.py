@@ -180,10 +180,11 @@ def assignment_page(request: Request, error: str | None = None, status: int = 20
     svc = rq.service(request)
     name = _assignment(request)
     attempts = svc.store.attempts(name, who.id)
-    standing = svc.standing(name, who.id, attempts)
-    finals = {a.id: svc.final(a) for a in attempts}
+    rules = svc.rules(name, who.id)
+    standing = svc.standing(name, who.id, attempts, rules)
+    finals = {a.id: svc.final(a, who, rules) for a in attempts}
     return _page(request, "server/assignment.html.j2", status=status, name=name, assignment=svc.assignments[name],
-                 policy=svc.policy(name), attempts=list(reversed(attempts)), finals=finals, standing=standing,
+                 policy=rules.policy, attempts=list(reversed(attempts)), finals=finals, standing=standing,
                  error=error)
 
 
@@ -207,10 +208,11 @@ async def upload(request: Request) -> Response:
 def attempt_page(request: Request) -> Response:
     svc = rq.service(request)
     attempt = _attempt(request)
-    info = svc.submission_json(attempt)
+    who = request.state.person
+    info = svc.submission_json(attempt, who)
     context = {"attempt": attempt, "info": info, "assignment": svc.assignments[attempt.assignment],
                "counting": svc.standing(attempt.assignment, attempt.student_id).counting}
-    report = svc.final(attempt)
+    report = svc.final(attempt, who)
     if report is None:
         return _page(request, "server/waiting.html.j2", **context)
     html = reports.render_report_html(report, svc.course.root / "templates", page="server/report.html.j2",
@@ -248,8 +250,9 @@ def student_page(request: Request, error: str | None = None, status: int = 200) 
     svc = rq.service(request)
     name, sid = _assignment(request), _student(request)
     attempts = svc.store.attempts(name, sid)
-    standing = svc.standing(name, sid, attempts)
-    finals = {a.id: svc.final(a) for a in attempts}
+    rules = svc.rules(name, sid)
+    standing = svc.standing(name, sid, attempts, rules)
+    finals = {a.id: svc.final(a, rules=rules) for a in attempts}
     return _page(request, "server/student.html.j2", status=status, name=name, assignment=svc.assignments[name],
                  sid=sid, attempts=list(reversed(attempts)), finals=finals, standing=standing, error=error)
 
@@ -329,14 +332,12 @@ def _preview(svc: Service, name: str, run: int) -> tuple[list[regrade.Change], i
     the largest losses first."""
     new_reports = svc.store.regrade_reports(run)
     old, new = [], []
-    by_student: dict[str, list] = {}
-    for attempt in svc.store.attempts(name):
-        by_student.setdefault(attempt.student_id, []).append(attempt)
-    overrides = svc.store.overrides(name)
-    for sid, attempts in by_student.items():
-        old.append(svc.standing(name, sid, attempts, overrides.get(sid, [])).report)
+    for sid, attempts, rules in svc.class_rules(name):
+        if not attempts:
+            continue
+        old.append(svc.standing(name, sid, attempts, rules).report)
         regraded = [_replaced(a, new_reports.get(a.id)) for a in attempts]
-        new.append(svc.standing(name, sid, regraded, overrides.get(sid, [])).report)
+        new.append(svc.standing(name, sid, regraded, rules).report)
     changes = sorted(regrade.compare(old, new), key=lambda c: (c.new_score - (c.old_score or 0.0), c.student_id))
     return changes, len(new) - len(changes)
 
@@ -359,10 +360,7 @@ async def regrade_close(request: Request) -> Response:
     fields = await _form(request)
     svc = rq.service(request)
     run = int(request.path_params["run"])
-    if fields.get("action") == "apply":
-        await run_in_threadpool(svc.store.apply_regrade, run, who.id)
-    else:
-        await run_in_threadpool(svc.store.discard_regrade, run, who.id)
+    await run_in_threadpool(svc.close_regrade, who, run, fields.get("action") == "apply")
     return RedirectResponse(f"/staff/{name}/regrade", status_code=303)
 
 

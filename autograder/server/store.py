@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     size INTEGER NOT NULL,
     received_at TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'graded', 'ungradable')),
-    result_job INTEGER
+    result_job INTEGER,
+    handed_in_by TEXT
 );
 CREATE INDEX IF NOT EXISTS submissions_by_student ON submissions (assignment, student_id, seq);
 CREATE TABLE IF NOT EXISTS jobs (
@@ -82,7 +83,40 @@ CREATE TABLE IF NOT EXISTS overrides (
     comment TEXT NOT NULL,
     by TEXT NOT NULL,
     at TEXT NOT NULL,
+    code TEXT,
     PRIMARY KEY (assignment, student_id, task)
+);
+CREATE TABLE IF NOT EXISTS counting (
+    assignment TEXT NOT NULL,
+    student_id TEXT NOT NULL,
+    submission_id TEXT NOT NULL,
+    by TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (assignment, student_id)
+);
+CREATE TABLE IF NOT EXISTS extensions (
+    assignment TEXT NOT NULL,
+    student_id TEXT NOT NULL,
+    due TEXT NOT NULL,
+    cutoff TEXT,
+    comment TEXT NOT NULL,
+    by TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (assignment, student_id)
+);
+CREATE TABLE IF NOT EXISTS requests (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    submission_id TEXT NOT NULL,
+    assignment TEXT NOT NULL,
+    student_id TEXT NOT NULL,
+    task TEXT NOT NULL,
+    message TEXT NOT NULL,
+    at TEXT NOT NULL,
+    answer TEXT,
+    score REAL,
+    answered_by TEXT,
+    answered_at TEXT
 );
 CREATE TABLE IF NOT EXISTS regrades (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -103,6 +137,8 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 UPLOAD, REGRADE = 0, 1  # job priorities: a student waiting comes before a preview
+# Columns added since the first release, for data folders made before them.
+ADDED_COLUMNS = (("submissions", "handed_in_by", "TEXT"), ("overrides", "code", "TEXT"))
 
 
 def now() -> str:
@@ -127,6 +163,46 @@ class Attempt:
     status: str
     report: Report | None  # the standing result's report, without overrides or lateness
     grader_key: str | None
+    handed_in_by: str | None = None  # the staff member who handed it in for the student
+
+
+@dataclass(frozen=True)
+class Held:
+    """An override as stored: it holds for grades whose code for its task has the digest `code`."""
+
+    override: Override
+    code: str | None
+
+
+@dataclass(frozen=True)
+class Extension:
+    due: str  # ISO 8601 with offset
+    cutoff: str | None
+    comment: str
+    by: str
+    at: str
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    id: str
+    submission_id: str
+    assignment: str
+    student_id: str
+    task: str
+    message: str
+    at: str
+    answer: str | None = None
+    score: float | None = None
+    answered_by: str | None = None
+    answered_at: str | None = None
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "submission": self.submission_id, "assignment": self.assignment,
+                "student_id": self.student_id, "task": self.task, "message": self.message, "at": self.at,
+                "state": "open" if self.answered_at is None else "answered",
+                "answer": None if self.answered_at is None else
+                {"comment": self.answer, "score": self.score, "by": self.answered_by, "at": self.answered_at}}
 
 
 @dataclass(frozen=True)
@@ -151,7 +227,7 @@ class Regrade:
 
 
 _ATTEMPT = """SELECT s.id, s.seq, s.assignment, s.student_id, s.sha256, s.filename, s.size, s.received_at,
-                     s.status, r.report, r.grader_key
+                     s.status, r.report, r.grader_key, s.handed_in_by
               FROM submissions s LEFT JOIN results r ON r.job_id = s.result_job"""
 
 
@@ -160,7 +236,11 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._db().executescript(SCHEMA)
+        db = self._db()
+        db.executescript(SCHEMA)
+        for table, column, kind in ADDED_COLUMNS:
+            if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     # --- connections --------------------------------------------------------------------
 
@@ -241,9 +321,11 @@ class Store:
     # --- submissions and the queue ------------------------------------------------------
 
     def add_submission(self, submission_id: str, assignment: str, student: str, sha256: str, filename: str,
-                       size: int, received_at: str, max_pending: int, min_interval: float) -> tuple[str, object]:
+                       size: int, received_at: str, max_pending: int, min_interval: float,
+                       handed_in_by: str | None = None) -> tuple[str, object]:
         """The attempt and its grading job, in one transaction, if the student may hand in now:
-        ("queued", job id), ("busy", attempts waiting) or ("too soon", when the last attempt came)."""
+        ("queued", job id), ("busy", attempts waiting) or ("too soon", when the last attempt came).
+        `handed_in_by`: the staff member handing it in for the student."""
         with self._tx() as db:
             waiting = db.execute("SELECT COUNT(*) FROM submissions WHERE assignment = ? AND student_id = ? "
                                  "AND status IN ('queued', 'running')", (assignment, student)).fetchone()[0]
@@ -254,8 +336,11 @@ class Store:
             if last and (parse_time(received_at) - parse_time(last)).total_seconds() < min_interval:
                 return "too soon", last
             db.execute("INSERT INTO submissions (id, assignment, student_id, sha256, filename, size, received_at, "
-                       "status) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued')",
-                       (submission_id, assignment, student, sha256, filename, size, received_at))
+                       "status, handed_in_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
+                       (submission_id, assignment, student, sha256, filename, size, received_at, handed_in_by))
+            if handed_in_by is not None:
+                _event(db, handed_in_by, "handed in", {"assignment": assignment, "student_id": student,
+                                                       "submission": submission_id})
             return "queued", db.execute("INSERT INTO jobs (submission_id, state, priority, enqueued_at) "
                                         "VALUES (?, 'queued', ?, ?)", (submission_id, UPLOAD, received_at)).lastrowid
 
@@ -336,7 +421,9 @@ class Store:
             db.execute("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (job_id, submission_id, report.status, report.score, grader_key, at,
                         json.dumps(report.to_json(), sort_keys=True, allow_nan=False)))
-            if regrade is None:
+            # A regrade's grade stands once the regrade is applied, also when it comes in after that.
+            if regrade is None or db.execute("SELECT state FROM regrades WHERE id = ?",
+                                             (regrade,)).fetchone()[0] == "applied":
                 db.execute("UPDATE submissions SET status = ?, result_job = ? WHERE id = ?",
                            (report.status, job_id, submission_id))
         return True
@@ -346,22 +433,24 @@ class Store:
     def overrides(self, assignment: str, student: str | None = None) -> dict[str, list[Override]]:
         """By student: their overrides, in task order of setting."""
         if student is None:
-            rows = self._all("SELECT student_id, task, score, comment, by, at FROM overrides WHERE assignment = ? "
-                             "ORDER BY at", assignment)
+            rows = self._all("SELECT student_id, task, score, comment, by, at, code FROM overrides "
+                             "WHERE assignment = ? ORDER BY at", assignment)
         else:
-            rows = self._all("SELECT student_id, task, score, comment, by, at FROM overrides WHERE assignment = ? "
-                             "AND student_id = ? ORDER BY at", assignment, student)
-        out: dict[str, list[Override]] = {}
-        for sid, *rest in rows:
-            out.setdefault(sid, []).append(Override(*rest))
+            rows = self._all("SELECT student_id, task, score, comment, by, at, code FROM overrides "
+                             "WHERE assignment = ? AND student_id = ? ORDER BY at", assignment, student)
+        out: dict[str, list[Held]] = {}
+        for sid, *rest, code in rows:
+            out.setdefault(sid, []).append(Held(Override(*rest), code))
         return out
 
-    def set_override(self, assignment: str, student: str, override: Override) -> None:
+    def set_override(self, assignment: str, student: str, override: Override, code: str | None) -> None:
+        """`code`: the digest of the task's code the override judged (None: the student handed nothing in)."""
         with self._tx() as db:
-            db.execute("INSERT INTO overrides VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (assignment, student_id, task) "
-                       "DO UPDATE SET score = excluded.score, comment = excluded.comment, by = excluded.by, "
-                       "at = excluded.at",
-                       (assignment, student, override.task, override.score, override.comment, override.by, override.at))
+            db.execute("INSERT INTO overrides VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                       "ON CONFLICT (assignment, student_id, task) DO UPDATE SET score = excluded.score, "
+                       "comment = excluded.comment, by = excluded.by, at = excluded.at, code = excluded.code",
+                       (assignment, student, override.task, override.score, override.comment, override.by, override.at,
+                        code))
             _event(db, override.by, "override", {"assignment": assignment, "student_id": student, **override.to_json()})
 
     def delete_override(self, assignment: str, student: str, task: str, by: str) -> bool:
@@ -371,6 +460,85 @@ class Store:
             if gone:
                 _event(db, by, "override deleted", {"assignment": assignment, "student_id": student, "task": task})
         return bool(gone)
+
+    # --- the attempt that counts, extensions, review requests --------------------------
+
+    def chosen(self, assignment: str) -> dict[str, tuple[str, str, str]]:
+        """By student: the attempt they (or staff) chose to count, who chose it, and when."""
+        return {sid: (sub, by, at) for sid, sub, by, at in
+                self._all("SELECT student_id, submission_id, by, at FROM counting WHERE assignment = ?", assignment)}
+
+    def choose(self, assignment: str, student: str, submission_id: str | None, by: str) -> None:
+        """The attempt that counts for the student (None: the policy decides again)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM counting WHERE assignment = ? AND student_id = ?", (assignment, student))
+            if submission_id is not None:
+                db.execute("INSERT INTO counting VALUES (?, ?, ?, ?, ?)", (assignment, student, submission_id, by, now()))
+            _event(db, by, "counting" if submission_id else "counting by policy",
+                   {"assignment": assignment, "student_id": student, "submission": submission_id})
+
+    def extensions(self, assignment: str) -> dict[str, Extension]:
+        rows = self._all("SELECT student_id, due, cutoff, comment, by, at FROM extensions WHERE assignment = ?",
+                         assignment)
+        return {sid: Extension(*rest) for sid, *rest in rows}
+
+    def set_extension(self, assignment: str, student: str, extension: Extension | None, by: str) -> bool:
+        """Set (or with None, delete) a student's extension; False when there was none to delete."""
+        with self._tx() as db:
+            changed = db.execute("DELETE FROM extensions WHERE assignment = ? AND student_id = ?",
+                                 (assignment, student)).rowcount
+            if extension is not None:
+                e = extension
+                changed = db.execute("INSERT INTO extensions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                     (assignment, student, e.due, e.cutoff, e.comment, e.by, e.at)).rowcount
+            if changed:
+                _event(db, by, "extension" if extension else "extension deleted",
+                       {"assignment": assignment, "student_id": student,
+                        **({} if extension is None else {"due": e.due, "cutoff": e.cutoff, "comment": e.comment})})
+        return bool(changed)
+
+    def add_request(self, request: ReviewRequest) -> None:
+        r = request
+        with self._tx() as db:
+            db.execute("INSERT INTO requests (id, submission_id, assignment, student_id, task, message, at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (r.id, r.submission_id, r.assignment, r.student_id, r.task, r.message, r.at))
+            _event(db, r.student_id, "review requested", {"assignment": r.assignment, "student_id": r.student_id,
+                                                          "submission": r.submission_id, "task": r.task})
+
+    def requests(self, assignment: str, student: str | None = None, open_only: bool = False) -> list[ReviewRequest]:
+        """Oldest first."""
+        sql = ("SELECT id, submission_id, assignment, student_id, task, message, at, answer, score, answered_by, "
+               "answered_at FROM requests WHERE assignment = ?")
+        args: list = [assignment]
+        if student is not None:
+            sql, args = sql + " AND student_id = ?", args + [student]
+        if open_only:
+            sql += " AND answered_at IS NULL"
+        return [ReviewRequest(*row) for row in self._all(sql + " ORDER BY seq", *args)]
+
+    def request(self, request_id: str) -> ReviewRequest | None:
+        row = self._one("SELECT id, submission_id, assignment, student_id, task, message, at, answer, score, "
+                        "answered_by, answered_at FROM requests WHERE id = ?", request_id)
+        return None if row is None else ReviewRequest(*row)
+
+    def answer_request(self, request_id: str, comment: str, score: float | None, by: str) -> None:
+        with self._tx() as db:
+            row = db.execute("UPDATE requests SET answer = ?, score = ?, answered_by = ?, answered_at = ? "
+                             "WHERE id = ? RETURNING assignment, student_id, task",
+                             (comment, score, by, now(), request_id)).fetchone()
+            _event(db, by, "review answered", {"assignment": row[0], "student_id": row[1], "task": row[2],
+                                               "request": request_id, "comment": comment, "score": score})
+
+    def history(self, assignment: str, student: str | None = None) -> list[tuple[str, str, str, dict]]:
+        """Every recorded change about the assignment (and student): (at, who, action, detail), newest first."""
+        rows = self._all("SELECT at, person, action, detail FROM events ORDER BY seq DESC")
+        out = []
+        for at, person, action, detail in rows:
+            facts = json.loads(detail)
+            if facts.get("assignment") == assignment and (student is None or facts.get("student_id") == student):
+                out.append((at, person, action, facts))
+        return out
 
     # --- regrades -----------------------------------------------------------------------
 
@@ -420,15 +588,25 @@ class Store:
                 (run, run, run)).rowcount
             db.execute("UPDATE regrades SET state = 'applied', closed_by = ?, closed_at = ? WHERE id = ?",
                        (by, now(), run))
-            _event(db, by, "regrade applied", {"run": run, "attempts": moved})
+            # Attempts graded during the preview, by the grader then in force, are graded again by
+            # the new one (their grade stands when it comes: the run is applied).
+            db.execute("INSERT INTO jobs (submission_id, regrade, state, priority, enqueued_at) "
+                       "SELECT s.id, ?, 'queued', ?, ? FROM submissions s JOIN regrades g ON g.id = ? "
+                       "WHERE s.assignment = g.assignment AND s.status IN ('graded', 'ungradable') "
+                       "AND s.id NOT IN (SELECT submission_id FROM jobs WHERE regrade = ?) ORDER BY s.seq",
+                       (run, REGRADE, now(), run, run))
+            assignment = db.execute("SELECT assignment FROM regrades WHERE id = ?", (run,)).fetchone()[0]
+            _event(db, by, "regrade applied", {"assignment": assignment, "run": run, "attempts": moved})
         return moved
 
     def discard_regrade(self, run: int, by: str) -> None:
         with self._tx() as db:
-            db.execute("UPDATE regrades SET state = 'discarded', closed_by = ?, closed_at = ? WHERE id = ? "
-                       "AND state = 'running'", (by, now(), run))
+            found = db.execute("UPDATE regrades SET state = 'discarded', closed_by = ?, closed_at = ? WHERE id = ? "
+                               "AND state = 'running' RETURNING assignment", (by, now(), run)).fetchone()
             db.execute("UPDATE jobs SET state = 'done', finished_at = ? WHERE regrade = ? AND state = 'queued'",
                        (now(), run))
+            if found:
+                _event(db, by, "regrade discarded", {"assignment": found[0], "run": run})
 
 
 def _event(db: sqlite3.Connection, person: str, action: str, detail: dict) -> None:
@@ -437,5 +615,5 @@ def _event(db: sqlite3.Connection, person: str, action: str, detail: dict) -> No
 
 
 def _attempt(row) -> Attempt:
-    *head, report, grader_key = row
-    return Attempt(*head, None if report is None else Report.from_json(json.loads(report)), grader_key)
+    *head, report, grader_key, by = row
+    return Attempt(*head, None if report is None else Report.from_json(json.loads(report)), grader_key, by)
