@@ -335,8 +335,11 @@ def export(assignment: str, gradebook_path: Path, roster: Path, fmt: str, canvas
 @click.option("--base-url", default="http://127.0.0.1:8000", show_default=True,
               help="Where students reach the server: the start of every sign-in link.")
 @click.option("--revoke", metavar="ID", multiple=True, help="End this person's access (token and sessions); repeatable.")
+@click.option("--only", metavar="ID", multiple=True,
+              help="Issue tokens to these people alone (a student added to the roster); everyone else's link "
+                   "stays valid. Repeatable.")
 def tokens(roster: Path | None, staff_file: Path | None, data: Path, out: Path | None, base_url: str,
-           revoke: tuple[str, ...]) -> None:
+           revoke: tuple[str, ...], only: tuple[str, ...]) -> None:
     """Issue a fresh sign-in token to every student and staff member (earlier ones stop working), or --revoke."""
     from .server.auth import issue
     from .server.people import everyone, read_staff
@@ -353,10 +356,15 @@ def tokens(roster: Path | None, staff_file: Path | None, data: Path, out: Path |
     if roster is None or out is None:
         raise UserError("tokens needs --roster and --out (or --revoke ID)")
     people = everyone(read_roster(roster), read_staff(staff_file) if staff_file else [])
+    if only:
+        unknown = [person for person in only if person not in people]
+        if unknown:
+            raise UserError(f"{unknown[0]} is neither on the roster nor on the staff list")
+        people = {person: people[person] for person in only}
     write_tokens(issue(store, people, base_url), out)
     staff_count = sum(role == "staff" for role in people.values())
     click.echo(f"Wrote {out}: sign-in links for {len(people) - staff_count} students and {staff_count} staff "
-               f"(mode 0600; earlier links no longer work).")
+               f"(mode 0600; their earlier links no longer work{'; everyone else keeps theirs' if only else ''}).")
 
 
 @main.command()
@@ -411,7 +419,8 @@ def serve(roster: Path | None, staff_file: Path | None, data: Path | None, host:
     if cluster_address is not None and jobs is not None:
         raise click.UsageError("--jobs and --cluster exclude each other: a cluster grades with its workers' threads")
     settings = Settings(course.root, read_roster(roster), tuple(read_staff(staff_file)) if staff_file else (), data,
-                        secret, policy, jobs or default_jobs(), sandbox)
+                        secret, policy, jobs or default_jobs(), sandbox, roster_path=roster, staff_path=staff_file,
+                        options=(("max_upload", upload), ("max_queued", max_queued)))
     # The queue stays in this server's database; a cluster only grades what the dispatcher hands it.
     with _cluster(cluster_address, course, sandbox) as cluster:
         run_server(settings, host, port, say=click.echo, executor=cluster, max_connections=max_connections,
