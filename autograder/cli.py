@@ -261,6 +261,18 @@ def preview(assignment: str, student_id: str, solutions: bool, out: Path | None,
     click.echo(f"Wrote {out}")
 
 
+@main.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path) -> None:
+    """Write a new course directory DIRECTORY: both bundled assignments, their solutions, the templates,
+    course.toml, a README for the course's staff and a sample roster."""
+    from .instructor.scaffold import init_course
+
+    for path in init_course(directory):
+        click.echo(f"wrote {path}{'/' if path.is_dir() else ''}")
+    click.echo(f"Next: cd {directory} && autograder list (its README.md says the rest).")
+
+
 @main.command("new")
 @click.argument("assignment")
 @course_option
@@ -430,11 +442,13 @@ def serve(roster: Path | None, staff_file: Path | None, data: Path | None, host:
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-output"), show_default=True)
 @click.option("--jobs", type=click.IntRange(1, 256), default=None)
-def demo(out: Path, jobs: int | None) -> None:
-    """Generate, fill in and grade a bundled sample class, then say where the reports are."""
+@click.option("--course", "course_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The course directory [default: the current directory if it is one, else the bundled course].")
+def demo(out: Path, jobs: int | None, course_dir: Path | None) -> None:
+    """Generate, fill in and grade a sample class of every assignment, then say where the reports are."""
     from .demo import run_demo
 
-    run_demo(out, jobs or default_jobs(), say=click.echo)
+    run_demo(out, jobs or default_jobs(), say=click.echo, course=None if course_dir is None else Course(course_dir))
 
 
 if __name__ == "__main__":

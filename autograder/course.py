@@ -28,6 +28,18 @@ from .variants import Variant
 SECRET_ENV = "AUTOGRADER_SECRET"
 
 
+def _bundled() -> Path:
+    """The course this distribution ships (two assignments, their solutions, the templates):
+    installed from a wheel, the copy setup.py puts beside the package; in a checkout, the
+    repository itself, which is a working course."""
+    beside = Path(__file__).resolve().parent.parent
+    installed = beside / "optim_autograder_course"
+    return installed if installed.is_dir() else beside
+
+
+BUNDLED = _bundled()
+
+
 @contextlib.contextmanager
 def _no_collection():
     """No collection while an assignment's modules load: what they build (sympy, for one) lives as

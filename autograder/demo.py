@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from .batch import grade_class
-from .course import Course
+from .course import BUNDLED, Course
 from .notebooks import build_notebook, notebook_bytes, with_cell
 from .roster import Roster
 from .sandbox import choose_sandbox
@@ -99,7 +99,6 @@ def run_demo(out: Path, jobs: int, say: Callable[[str], None] = print, course: C
 
 
 def bundled_course() -> Course:
+    """The current directory when it is a course, else the course this distribution ships."""
     here = Path.cwd()
-    if (here / "assignments").is_dir():
-        return Course(here)
-    return Course(Path(__file__).resolve().parent.parent)
+    return Course(here if (here / "assignments").is_dir() else BUNDLED)

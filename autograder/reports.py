@@ -25,10 +25,11 @@ from pathlib import Path
 import jinja2
 
 from . import jsontext, plots
+from .course import BUNDLED
 from .records import CheckResult, Report, TaskResult, plain_numbers
 from .summary import ClassSummary, IntakeNotes, Similarity, StudentLine, is_number, percent as _percent
 
-BUNDLED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+BUNDLED_TEMPLATES = BUNDLED / "templates"
 TEXT_LIMIT = 4000  # characters of any one string shown
 LIST_LIMIT = 50  # warnings or cell errors shown; the rest are counted
 

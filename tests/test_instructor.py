@@ -63,6 +63,21 @@ def test_new_never_overwrites_and_wants_a_module_name(scaffold_course):
     assert bad.exit_code == 2 and "'Adaptive-Rates' is not" in bad.output
 
 
+def test_init_writes_a_course_of_the_bundled_one_and_never_overwrites(tmp_path):
+    written = run("init", tmp_path / "term")
+    assert written.exit_code == 0, written.output
+    term = Course(tmp_path / "term")
+    assert term.assignment_names() == Course(ROOT).assignment_names()
+    for name in term.assignment_names():
+        assert term.solution_source(name) == Course(ROOT).solution_source(name)
+    assert (term.root / "templates" / "selfcheck.py.j2").read_bytes() == (ROOT / "templates" / "selfcheck.py.j2").read_bytes()
+    assert (term.root / "course.toml").is_file() and "course.key" in (term.root / "README.md").read_text()
+    assert (term.root / "roster.csv").read_text().startswith("student_id,")
+    assert not (term.root / "course.key").exists() and not list(term.root.rglob("__pycache__"))
+    again = CliRunner().invoke(main, ["init", str(tmp_path / "term")])
+    assert again.exit_code == 2 and "never overwrites" in again.output
+
+
 @pytest.mark.slow
 def test_the_scaffold_generates_vets_and_grades(scaffold_course, tmp_path):
     common = ("--course", scaffold_course, "--secret-file", scaffold_course / "secret")

@@ -1,20 +1,46 @@
-"""`autograder new`: a new assignment with the anatomy every assignment shares, and one worked
-example task that `vet` passes as written.
+"""`autograder init`: a new course directory, made of the bundled one; `autograder new`: a new
+assignment with the anatomy every assignment shares, and one worked example task that `vet`
+passes as written.
 
-The skeleton lives in ``templates/new_assignment/`` of this repository; ``__ASSIGNMENT__`` in
-its paths and files becomes the new assignment's name, ``__TITLE__`` a first title.
+Both copy from the course this distribution ships (`course.BUNDLED`). A new course gets its
+assignments, solutions, templates and course.toml, plus the README and sample roster of
+``templates/new_course/``. The assignment skeleton lives in ``templates/new_assignment/``;
+``__ASSIGNMENT__`` in its paths and files becomes the new assignment's name, ``__TITLE__`` a
+first title.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
+from ..course import BUNDLED
 from ..errors import UserError
-from ..reports import BUNDLED_TEMPLATES
 
-SKELETON = BUNDLED_TEMPLATES / "new_assignment"
+SKELETON = BUNDLED / "templates" / "new_assignment"
+COURSE_EXTRAS = BUNDLED / "templates" / "new_course"  # the README and roster of a new course
 NAME = re.compile(r"[a-z][a-z0-9_]{0,59}\Z")
+
+
+def init_course(root: Path) -> list[Path]:
+    """Write a course directory at root (created if needed) from the bundled course; the
+    top-level entries written. Never overwrites: an existing entry of the same name refuses all."""
+    sources = {name: BUNDLED / name for name in ("assignments", "solutions", "templates", "course.toml")}
+    sources.update((path.name, path) for path in sorted(COURSE_EXTRAS.iterdir()))
+    if root.exists() and not root.is_dir():
+        raise UserError(f"{root} is a file, not a folder for a course")
+    existing = [name for name in sources if (root / name).exists()]
+    if existing:
+        raise UserError(f"{root} already holds {', '.join(existing)}; `init` never overwrites a course")
+    root.mkdir(parents=True, exist_ok=True)
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", COURSE_EXTRAS.name)
+    for name, source in sources.items():
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=skip)
+        else:
+            shutil.copyfile(source, root / name)
+    return [root / name for name in sources]
 
 
 def scaffold(course_root: Path, name: str) -> list[Path]:
