@@ -10,7 +10,6 @@ summary.html are written from the gradebook at the end.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import os
 import threading
@@ -26,6 +25,7 @@ from tqdm import tqdm
 from . import __version__, regrade, reports, similarity
 from .course import Course
 from .gradebook import Gradebook, grades_csv
+from .grader_version import grader_key
 from .grading import Unit, grade
 from .intake import Intake, find_submissions
 from .notebooks import build_notebook, prepare as prepare_cells, write_notebook
@@ -69,31 +69,9 @@ def generate_class(course: Course, name: str, roster: Roster, out: Path, secret:
     return len(args)
 
 
-def grader_key(course: Course, name: str) -> str:
-    """Changes whenever anything that could change a grade changes: engine, assignment, reference, templates."""
-    digest = hashlib.sha256(__version__.encode())
-    package = Path(__file__).resolve().parent
-    # The course's own templates (notebook cells, report pages) but not the server's pages
-    # in templates/server/, which change no grade.
-    sources = sorted(package.glob("*.py")) + sorted(course.assignment_dir(name).rglob("*")) \
-        + sorted((course.root / "templates").glob("*"))
-    sources.append(course.root / "solutions" / f"{name}.py")
-    for path in sources:
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:24]
-
-
 GradeUnits = Callable[[list[Unit], Path, Path, Policy], Iterable[Report]]
 """Another place to grade (a Dask cluster): called with the units, `out`, the course's templates and
 the rules, it yields each unit's report once that student's report.json and report.html are in `out`."""
-
-
-@functools.lru_cache(maxsize=None)
-def loaded_grader_key(course_root: str, name: str) -> str:
-    """The grader key of the code this process loaded, computed once: a grading process
-    (pool, server or cluster worker) reports it with every grade it makes."""
-    return grader_key(Course.at(course_root), name)
 
 
 @dataclass

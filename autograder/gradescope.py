@@ -22,9 +22,10 @@ from pathlib import Path, PurePosixPath
 from . import __version__
 from .course import Course
 from .errors import UserError
+from .grader_version import grader_files
 from .grading import Unit, grade
 from .records import Report, Submission, TaskResult
-from .sandbox import PACKAGE_DIR, choose_sandbox
+from .sandbox import choose_sandbox
 from .variants import Variant
 
 ROOT_ENV = "AUTOGRADER_GRADESCOPE_ROOT"  # a test's stand-in for /autograder
@@ -70,14 +71,11 @@ def build_bundle(course: Course, name: str, secret: bytes, out: Path) -> int:
         "run_autograder": (RUN_AUTOGRADER.format(root_env=ROOT_ENV, assignment=name).encode(), 0o755),
         "engine/pyproject.toml": (_engine_pyproject().encode(), 0o644),
         "course/course.key": (secret + b"\n", 0o600),
-        f"course/solutions/{name}.py": (course.solution_source(name).encode(), 0o644),
     }
-    for path in sorted(PACKAGE_DIR.glob("*.py")):
-        files[f"engine/autograder/{path.name}"] = (path.read_bytes(), 0o644)
-    for folder in (course.assignment_dir(name), course.root / "templates"):
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                files[f"course/{path.relative_to(course.root).as_posix()}"] = (path.read_bytes(), 0o644)
+    # Exactly what grades (the grader key's files) and this module, which runs it in Gradescope.
+    for relative, path in grader_files(course, name, "autograder.gradescope").items():
+        place = "engine" if relative.startswith("autograder/") else "course"
+        files[f"{place}/{relative}"] = (path.read_bytes(), 0o644)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -96,7 +94,7 @@ def _engine_pyproject() -> str:
         "[build-system]", 'requires = ["setuptools>=68"]', 'build-backend = "setuptools.build_meta"', "",
         "[project]", 'name = "optim-autograder"', f'version = "{__version__}"', 'requires-python = ">=3.10"',
         f"dependencies = {json.dumps(requires)}", "",
-        "[tool.setuptools]", 'packages = ["autograder"]', "",
+        "[tool.setuptools.packages.find]", 'include = ["autograder", "autograder.*"]', "",
     ])
 
 

@@ -22,7 +22,8 @@ from click.testing import CliRunner
 from distributed import WorkerPlugin
 
 from autograder import grading, reports
-from autograder.batch import grade_class, grader_key
+from autograder.batch import grade_class
+from autograder.grader_version import grader_key
 from autograder.cli import main
 from autograder.cluster import ClusterExecutor
 from autograder.demo import sample_class

@@ -22,7 +22,7 @@ import dask
 from distributed import Client, KilledWorker, LocalCluster, as_completed
 
 from .. import grading, reports
-from ..batch import grader_key
+from ..grader_version import grader_key
 from ..course import Course
 from ..errors import UserError
 from ..grading import Unit

@@ -31,8 +31,8 @@ class CourseFiles:
 
     @classmethod
     def of(cls, root: Path | str) -> "CourseFiles":
-        # The same files that `batch.grader_key` reads (all but __pycache__), so that a worker
-        # computes the client's grader key from its copy.
+        # Every file that `grader_version.grader_key` may read (all but __pycache__), so that a
+        # worker computes the client's grader key from its copy.
         root = Path(root)
         files = [(path.relative_to(root).as_posix(), path.read_bytes())
                  for top in SHIPPED if (root / top).is_dir()

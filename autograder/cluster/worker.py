@@ -18,8 +18,9 @@ from pathlib import Path
 from distributed import WorkerPlugin, get_worker
 
 from .. import grading, reports
-from ..batch import loaded_grader_key, with_lateness
+from ..batch import with_lateness
 from ..course import Course
+from ..grader_version import loaded_grader_key
 from ..grading import Unit
 from ..policy import Policy
 from ..records import Report

@@ -12,7 +12,7 @@ import multiprocessing
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Protocol
 
-from ..batch import loaded_grader_key
+from ..grader_version import loaded_grader_key
 from ..grading import Unit, grade
 from ..records import Report
 from ..sandbox import Limits, zygote

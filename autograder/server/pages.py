@@ -21,7 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import __version__, exports, regrade, reports
-from ..batch import grader_key
+from ..grader_version import grader_key
 from ..summary import class_summary
 from . import requests as rq
 from .auth import COOKIE, Person

@@ -1,0 +1,92 @@
+"""The grader version covers exactly the code and data that compute a grade (SPEC, "Security and
+robustness"): found by following imports from `grading`, so a CLI or server edit regrades nothing
+and a sandbox or assignment edit regrades everyone."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder import grader_version
+from autograder.course import Course
+from autograder.gradescope import build_bundle
+from autograder.grader_version import grader_files, grader_key
+
+from conftest import ROOT, SECRET
+
+ASSIGNMENTS = Course(ROOT).assignment_names()
+
+
+def _boots_the_sandbox(files: dict[str, Path]) -> bool:
+    return any("def zygote_main" in path.read_text(encoding="utf-8") for path in files.values())
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_the_files_that_grade_are_the_engine_the_assignment_and_its_reference(course, name):
+    files = grader_files(course, name)
+    assert {"autograder/__init__.py", "autograder/grading.py", "autograder/checks.py",
+            f"assignments/{name}/__init__.py", f"assignments/{name}/notebook.j2", f"solutions/{name}.py",
+            "templates/selfcheck.py.j2"} <= set(files)
+    assert _boots_the_sandbox(files), "the sandbox's worker runs student code: it grades too"
+    assert not [f for f in files if f.startswith(("autograder/server/", "autograder/instructor/", "autograder/cli",
+                                                  "autograder/cluster/", f"assignments/{name}/mistakes/"))]
+    assert f"assignments/{name}/measures.py" not in files and "templates/report.html.j2" not in files
+    assert all(path.is_file() for path in files.values())
+
+
+@pytest.fixture
+def copied(tmp_path, monkeypatch) -> tuple[Path, Course]:
+    """The package and the course, copied, with the key computed from the copies."""
+    package = tmp_path / "autograder"
+    shutil.copytree(grader_version.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(grader_version, "PACKAGE", package)
+    for part in ("assignments", "solutions", "templates"):
+        shutil.copytree(ROOT / part, tmp_path / "course" / part, ignore=shutil.ignore_patterns("__pycache__"))
+    return package, Course(tmp_path / "course")
+
+
+def _edit(path: Path) -> None:
+    assert path.is_file(), path
+    path.write_text(path.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("edited", [
+    "autograder/cli.py", "autograder/server/app.py", "autograder/batch.py", "autograder/instructor/vetting.py",
+    "autograder/reports.py", "course/assignments/{a}/measures.py", "course/templates/report.html.j2",
+])
+def test_editing_what_grades_nothing_changes_no_key(copied, edited):
+    package, course = copied
+    before = {name: grader_key(course, name) for name in ASSIGNMENTS}
+    for name in ASSIGNMENTS:
+        _edit(package.parent / edited.format(a=name))
+    assert {name: grader_key(course, name) for name in ASSIGNMENTS} == before
+
+
+@pytest.mark.parametrize("edited", [
+    "the sandbox's worker", "autograder/grading.py", "autograder/wire.py", "course/assignments/{a}/judges.py",
+    "course/assignments/{a}/notebook.j2", "course/assignments/{a}/warm_up.py", "course/solutions/{a}.py",
+    "course/templates/selfcheck.py.j2",
+])
+def test_editing_what_grades_changes_the_key(copied, edited):
+    package, course = copied
+    before = {name: grader_key(course, name) for name in ASSIGNMENTS}
+    for name in ASSIGNMENTS:
+        if edited == "the sandbox's worker":
+            (worker,) = [p for p in package.rglob("*.py") if "def zygote_main" in p.read_text(encoding="utf-8")]
+            _edit(worker)
+            break
+        _edit(package.parent / edited.format(a=name))
+    after = {name: grader_key(course, name) for name in ASSIGNMENTS}
+    assert all(after[name] != before[name] for name in ASSIGNMENTS)
+
+
+def test_the_gradescope_bundle_ships_what_grades_and_what_runs_it(course, tmp_path):
+    name = ASSIGNMENTS[0]
+    build_bundle(course, name, SECRET, tmp_path / "bundle.zip")
+    members = set(zipfile.ZipFile(tmp_path / "bundle.zip").namelist())
+    shipped = {m.split("/", 1)[1] for m in members if m.startswith(("engine/autograder/", "course/"))}
+    assert shipped - {"course.key"} == set(grader_files(course, name)) | {
+        "autograder/gradescope.py", "autograder/grader_version.py"}
