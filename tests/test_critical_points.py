@@ -214,6 +214,7 @@ def test_each_mistake_costs_its_own_task_only_and_is_named(course, assignment, p
         results = grade(course, assignment, student, code)
         assert {c.task for c, v in results if not v.passed} == {task}, student
         assert name in {v.mistake for c, v in results if not v.passed}, student
+        assert {v.mistake for c, v in results if not v.passed} - {None} == {name}, student  # never another name
 
 
 # --- judges on fabricated values --------------------------------------------------------------

@@ -257,10 +257,19 @@ def quadratic(A: np.ndarray, c, label: str) -> Surf:
 
 
 def cubic_probe(rng: np.random.Generator, degree: int = 3) -> Surf:
-    """A random 2-D polynomial with sizeable higher derivatives: a large step h shows the formula used."""
+    """A random 2-D polynomial with sizeable higher derivatives: a large step h shows the formula used.
+
+    Of degree 4, it has an odd cross term x³y too: the mixed difference of x²y, xy² or x²y² is exact at
+    any step, so only such a term shows a mixed entry taken with another step than h.
+    """
     coefs = np.round(rng.uniform(0.5, 1.5, 4) * rng.choice([-1.0, 1.0], 4), 2)
     expr = (rational(coefs[0]) * X_**degree + rational(coefs[1]) * X_**2 * Y_
             + rational(coefs[2]) * X_ * Y_**2 + rational(coefs[3]) * Y_**degree)
     a, b, c, d = (float(v) for v in coefs)
-    formula = f"{a!r}*x**{degree} + {b!r}*x**2*y + {c!r}*x*y**2 + {d!r}*y**{degree}".replace("+ -", "- ")
+    formula = f"{a!r}*x**{degree} + {b!r}*x**2*y + {c!r}*x*y**2 + {d!r}*y**{degree}"
+    if degree == 4:
+        e = float(np.round(rng.uniform(0.5, 1.5) * rng.choice([-1.0, 1.0]), 2))
+        expr = expr + rational(e) * X_**3 * Y_
+        formula += f" + {e!r}*x**3*y"
+    formula = formula.replace("+ -", "- ")
     return Surf(formula, "poly", poly_params(expr.terms(), IDENTITY, [0.0, 0.0]), formula)

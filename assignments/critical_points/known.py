@@ -18,6 +18,7 @@ H_IGNORED = "the argument h ignored"
 HESSIAN_SCALED_STEP = "Hessian step scaled by max(1, |θi|)"
 HESSIAN_STEP_IGNORED = "Hessian step h ignored"
 NOT_SYMMETRISED = "Hessian not symmetrised"
+MIXED_STEP = "mixed entries with another step than h"
 
 # symbolic_hessian
 NO_PRODUCT_RULE = "mixed partial without the product rule"

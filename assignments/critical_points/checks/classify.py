@@ -6,6 +6,8 @@ the same matrix and seeing whether it gives the student's label.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from autograder.assignment import GradingContext
@@ -41,33 +43,51 @@ def tau_of(lam: np.ndarray, tol: float) -> float:
 
 SWAP = {"local minimum": "local maximum", "local maximum": "local minimum"}
 
-# (name, whether the student's label is what that mistake gives on this matrix, advice);
-# tried in this order, the first match names the mistake (the cases near τ come in an order
-# that tells the unhalved symmetrisation from the threshold without max(1, ·)). `by_threshold` models the
-# mistaken thresholds only; the right label always comes from the reference.
-MISTAKES = (
-    (known.MIN_MAX_SWAPPED, lambda lam, tol, got, want: SWAP.get(want) == got,
+
+def right(lam: np.ndarray, tol: float) -> str:
+    return by_threshold(lam, tau_of(lam, tol))
+
+
+def _no_degenerate(lam: np.ndarray, zero_counts: bool) -> str:
+    """Signs alone, with no degenerate class: zero eigenvalues counted with either sign, or with neither."""
+    positive, negative = (lam >= 0, lam <= 0) if zero_counts else (lam > 0, lam < 0)
+    return "local minimum" if positive.all() else "local maximum" if negative.all() else "saddle point"
+
+
+# The label each known mistake gives for a matrix with eigenvalues lam and the tol passed in (several
+# models of one name are several ways to write it), with its advice. A check names a mistake only when
+# that mistake alone gives the student's label on every input of the check: one label is a weak
+# fingerprint, which several mistakes (or the right answer) often share.
+MODELS = (
+    (known.MIN_MAX_SWAPPED, lambda lam, tol: SWAP.get(right(lam, tol), right(lam, tol)),
      "All eigenvalues positive means f curves up in every direction: a local minimum."),
-    (known.TOL_IGNORED,
-     lambda lam, tol, got, want: tol != 1e-6 and by_threshold(lam, 1e-6 * max(1.0, float(np.abs(lam).max()))) == got,
+    (known.TOL_IGNORED, lambda lam, tol: right(lam, 1e-6),
      "Use the tol passed in: τ = tol·max(1, max|λ|)."),
-    (known.ABSOLUTE_TOL, lambda lam, tol, got, want: by_threshold(lam, tol) == got,
+    (known.ABSOLUTE_TOL, lambda lam, tol: by_threshold(lam, tol),
      "Scale the threshold with the matrix: τ = tol·max(1, max|λ|). Round-off in a Hessian with entries of 1e6 "
      "is about 1e-10·1e6, far above an absolute 1e-6."),
-    (known.EXACTLY_TAU, lambda lam, tol, got, want: by_threshold(lam, tau_of(lam, tol), strict=False) == got,
+    (known.EXACTLY_TAU, lambda lam, tol: by_threshold(lam, tau_of(lam, tol), strict=False),
      "An eigenvalue equal to ±τ is not beyond the threshold: a local minimum needs every λ > τ (strictly), a saddle "
      "point eigenvalues > τ and < −τ; λ = τ leaves the test undecided."),
-    (known.UNHALVED, lambda lam, tol, got, want: by_threshold(2 * lam, tau_of(2 * lam, tol)) == got,
+    (known.UNHALVED, lambda lam, tol: right(2 * lam, tol),
      "Symmetrise as (H + H.T) / 2: H + H.T has twice the eigenvalues, which moves them across τ for small Hessians."),
-    (known.NO_MAX_ONE, lambda lam, tol, got, want: by_threshold(lam, tol * float(np.abs(lam).max())) == got,
+    (known.NO_MAX_ONE, lambda lam, tol: by_threshold(lam, tol * float(np.abs(lam).max())),
      "τ = tol·max(1, max|λ|): for a tiny Hessian (all |λ| below 1) the threshold stays tol."),
     (known.MIXED_SIGNS_DEGENERATE,
-     lambda lam, tol, got, want: want == "saddle point" and got == "degenerate",
+     lambda lam, tol: "degenerate" if np.any(np.abs(lam) <= tau_of(lam, tol)) else right(lam, tol),
      "Eigenvalues of both signs beyond ±τ already prove a saddle point, whatever the others are."),
-    (known.NO_DEGENERATE, lambda lam, tol, got, want: want == "degenerate",
+    (known.NO_DEGENERATE, lambda lam, tol: _no_degenerate(lam, True),
      "When some |λ| ≤ τ the second-order test cannot decide (x² + y⁴ is a minimum, x² − y⁴ a saddle, both "
      "with Hessian diag(2, 0)): return \"degenerate\"."),
+    (known.NO_DEGENERATE, lambda lam, tol: _no_degenerate(lam, False), None),
 )
+ADVICE = {name: advice for name, _, advice in MODELS if advice}
+
+
+def named_mistake(inputs: list[tuple[np.ndarray, float, object]]) -> str | None:
+    """The one mistake whose labels are the student's on every (eigenvalues, tol, label) input, or None."""
+    names = {name for name, label, _ in MODELS if all(label(lam, tol) == got for lam, tol, got in inputs)}
+    return names.pop() if len(names) == 1 else None
 
 
 def label_verdict(value, H, tol: float, shows: str, reproduce: str, reference) -> Verdict:
@@ -86,12 +106,8 @@ def label_verdict(value, H, tol: float, shows: str, reproduce: str, reference) -
         return Verdict(False, f"For {shows}: {value[:80]!r} is not one of the four labels "
                               f"{', '.join(map(repr, LABELS))}" + (f" (did you mean {near[0]!r}?)" if near else "") + ".",
                        mistake=known.NOT_A_LABEL, details=details)
-    reason = (f"the eigenvalues are {show(lam)} and τ = tol·max(1, max|λ|) = {tau:.3g}, so the answer is {expected!r}, "
-              f"not {value!r}.")
-    for name, rule, advice in MISTAKES:
-        if rule(lam, tol, value, expected):
-            return Verdict(False, f"For {shows}: {reason} Known mistake: {name}. {advice}", mistake=name, details=details)
-    return Verdict(False, f"For {shows}: {reason}", details=details)
+    return Verdict(False, f"For {shows}: the eigenvalues are {show(lam)} and τ = tol·max(1, max|λ|) = {tau:.3g}, so "
+                          f"the answer is {expected!r}, not {value!r}.", details=details)
 
 
 def classify_checks(ctx: GradingContext) -> list[Check]:
@@ -158,9 +174,17 @@ def classify_checks(ctx: GradingContext) -> list[Check]:
     groups.append(("an eigenvalue exactly at ±τ is not beyond it", boundary, "visible"))
 
     loose = cases.signature_matrix(rng, [1.0, 0.05])
+    # Inputs that tell mistakes apart which the ones above leave alike (named_mistake): a threshold
+    # without max(1, ·) from no degenerate class, ≥ τ from no degenerate class, an ignored tol from
+    # no degenerate class.
+    near.append((f"a small Hessian (max|λ| = {small:g}) with the eigenvalue 5e-08, below τ·max|λ| too",
+                 cases.signature_matrix(rng, rng.permutation([small, 5e-8]))))
+    boundary.append(("H = diag(1, 0): a zero eigenvalue, inside ±τ", np.diag([1.0, 0.0])))
+    flat = cases.signature_matrix(rng, [1.0, 0.0])
     checks = [_check(ctx, name, [(s, H, None) for s, H in inputs], vis) for name, inputs, vis in groups]
     checks.append(_check(ctx, "the tol argument is used", [("H with eigenvalues 1 and 0.05, tol = 0.1", loose, 0.1),
-                                                      ("H with eigenvalues 1 and 0.05 (default tol)", loose, None)], "visible"))
+                                                      ("H with eigenvalues 1 and 0.05 (default tol)", loose, None),
+                                                      ("H with eigenvalues 1 and 0, tol = 0.1", flat, 0.1)], "visible"))
     return checks
 
 
@@ -174,6 +198,13 @@ def _check(ctx: GradingContext, name: str, inputs: list, visibility: str) -> Che
                                   f"classify_critical_point(np.array({exact(H)})" + ("" if tol is None else f", tol={tol}") + ")",
                                   ctx.reference)
                     for o, (shows, H, tol) in zip(outcomes, inputs)]
-        return batch(verdicts, "matrices")
+        wrong = next((v for v in verdicts if not v.passed), None)
+        if wrong is None or wrong.mistake:
+            return batch(verdicts, "matrices")
+        name = named_mistake([(eigenvalues(H), 1e-6 if tol is None else tol, o.value)
+                              for o, (_, H, tol) in zip(outcomes, inputs)])
+        if name is None:
+            return wrong
+        return dataclasses.replace(wrong, message=f"{wrong.message} Known mistake: {name}. {ADVICE[name]}", mistake=name)
 
     return Check("classify_critical_point", name, calls, judge, visibility=visibility)

@@ -134,7 +134,6 @@ def numerical_gradient_checks(ctx: GradingContext) -> list[Check]:
         A = cases.signature_matrix(rng, signs * cases.magnitudes(rng, n))
         c = np.round(rng.uniform(-1, 1, n), 2)
         quads.append((cases.quadratic(A, c, f"random quadratic in {n}-D"), np.round(rng.uniform(-2, 2, n), 2), None))
-    checks.append(_num_gradient_check(ctx, "random quadratics, n = 1 … 6 (default h)", quads, NUM_GRAD_TOL, "visible"))
 
     himmel, _ = cases.himmelblau(rng, 1)
     rosen, rosen_min = cases.rosenbrock(rng)
@@ -142,14 +141,21 @@ def numerical_gradient_checks(ctx: GradingContext) -> list[Check]:
     curvy = [(himmel, np.round(rng.uniform(-3, 3, 2), 2), None),
              (rosen, rosen_min.theta + np.round(rng.uniform(-0.5, 0.5, 2), 2), None),
              (camel, np.round(rng.uniform(-1.5, 1.5, 2), 2), None)]
-    checks.append(_num_gradient_check(ctx, "Himmelblau, Rosenbrock and six-hump camel at random points", curvy,
-                                      NUM_GRAD_TOL, "hidden"))
 
     probe = cases.cubic_probe(rng)
     h = round(float(rng.uniform(0.05, 0.2)), 2)
-    checks.append(_num_gradient_check(ctx, "large-h probe on a random cubic", [(probe, np.round(rng.uniform(0.5, 2, 2), 2), h)],
-                                      PROBE_TOL, "hidden"))
-    return checks
+    at = np.round(rng.uniform(0.5, 2, 2), 2)
+    # A quadratic at its centre, where the gradient is 0: a one-sided difference is off by h·A_ii/2 there,
+    # far beyond the tolerance on every variant (elsewhere it may hide in the gradient's own size).
+    centre = cases.quadratic(cases.signature_matrix(rng, cases.magnitudes(rng, 2)), np.round(rng.uniform(-1, 1, 2), 2),
+                             "random quadratic in 2-D at its centre")
+    quads.append((centre, np.array(centre.params["c"]), None))
+    return checks + [
+        _num_gradient_check(ctx, "random quadratics, n = 1 … 6 (default h)", quads, NUM_GRAD_TOL, "visible"),
+        _num_gradient_check(ctx, "Himmelblau, Rosenbrock and six-hump camel at random points", curvy,
+                            NUM_GRAD_TOL, "hidden"),
+        _num_gradient_check(ctx, "large-h probe on a random cubic", [(probe, at, h)], PROBE_TOL, "hidden"),
+    ]
 
 
 def _num_gradient_check(ctx, name: str, inputs: list, tol: dict, visibility: str) -> Check:
@@ -178,8 +184,9 @@ def _num_gradient_check(ctx, name: str, inputs: list, tol: dict, visibility: str
 
 # --- numerical_hessian ----------------------------------------------------------------------
 
-def hessian_formula(f, theta: np.ndarray, steps: np.ndarray) -> np.ndarray:
-    """Central differences of f with a step per coordinate (the pinned formula when all steps are h)."""
+def hessian_formula(f, theta: np.ndarray, steps: np.ndarray, mixed: float = 1.0) -> np.ndarray:
+    """Central differences of f with a step per coordinate (the pinned formula when all steps are h);
+    the mixed entries with `mixed` times those steps."""
     n = theta.size
     E = np.diag(steps)
     H = np.empty((n, n))
@@ -187,8 +194,9 @@ def hessian_formula(f, theta: np.ndarray, steps: np.ndarray) -> np.ndarray:
     for i in range(n):
         H[i, i] = (f(theta + E[i]) - 2 * f0 + f(theta - E[i])) / steps[i] ** 2
         for j in range(i):
-            H[i, j] = H[j, i] = (f(theta + E[i] + E[j]) - f(theta + E[i] - E[j]) - f(theta - E[i] + E[j])
-                                 + f(theta - E[i] - E[j])) / (4 * steps[i] * steps[j])
+            a, b = mixed * E[i], mixed * E[j]
+            H[i, j] = H[j, i] = (f(theta + a + b) - f(theta + a - b) - f(theta - a + b)
+                                 + f(theta - a - b)) / (4 * mixed * mixed * steps[i] * steps[j])
     return H
 
 
@@ -228,15 +236,18 @@ def hessian_verdict(value, expected, shows: str, tol: dict, accepted=(), mistake
     arr, problem = as_array(value, (n, n), "your Hessian")
     if arr is None:
         return Verdict(False, f"For {shows}: {problem}.", details={"input": shows, "got": show(value)})
+    if asymmetry(arr) > SYMMETRY_TOL:  # on every input: round-off asymmetry is as wrong as a large one
+        return asymmetric(arr, shows, compare(arr, expected, shows=shows, **tol).details)
     for target in (expected, *accepted):
         if close(arr, target, **tol)[0]:
             return compare(arr, target, shows=shows, passed_details=passed_details, **tol)
-    if asymmetry(arr) > 1e-8:
-        base = compare(arr, expected, shows=shows, **tol)
-        return Verdict(False, f"For {shows}: your Hessian is not symmetric (‖H − Hᵀ‖ = {np.linalg.norm(arr - arr.T):.3g}) "
-                              f"and is off by {base.details.get('error')}. {SYMMETRISE_ADVICE}",
-                       mistake=known.NOT_SYMMETRISED, details=base.details)
     return compare(arr, expected, shows=shows, mistakes=mistakes(), **tol)
+
+
+def asymmetric(arr: np.ndarray, shows: str, details: dict) -> Verdict:
+    details = {**details, "error": f"‖H − Hᵀ‖ = {np.linalg.norm(arr - arr.T):.3g}"}
+    return Verdict(False, f"For {shows}: your Hessian is not symmetric (‖H − Hᵀ‖ = {np.linalg.norm(arr - arr.T):.3g}). "
+                          f"{SYMMETRISE_ADVICE}", mistake=known.NOT_SYMMETRISED, details=details)
 
 
 def hessian_mistakes(f, theta: np.ndarray, h: float, exact_hess: np.ndarray) -> list:
@@ -247,6 +258,9 @@ def hessian_mistakes(f, theta: np.ndarray, h: float, exact_hess: np.ndarray) -> 
         (known.HESSIAN_SCALED_STEP, hessian_formula(f, theta, h * np.maximum(1.0, np.abs(theta))),
          "The convention of this assignment is exactly the step h in every coordinate."),
         (known.HESSIAN_STEP_IGNORED, exact_hess, HESSIAN_H_IGNORED),
+        *((known.MIXED_STEP, hessian_formula(f, theta, np.full(theta.size, h), mixed),
+           "The mixed entries take the same step h as the diagonal: (f(θ+h·eᵢ+h·eⱼ) − f(θ+h·eᵢ−h·eⱼ) − "
+           "f(θ−h·eᵢ+h·eⱼ) + f(θ−h·eᵢ−h·eⱼ))/(4h²).") for mixed in (2.0, 0.5)),
     ]
 
 
@@ -284,8 +298,9 @@ def numerical_hessian_checks(ctx: GradingContext) -> list[Check]:
 
     quartic = cases.cubic_probe(rng, degree=4)
     h = round(float(rng.uniform(0.2, 0.5)), 2)
+    # Both coordinates beyond 1, where a step scaled by max(1, |θi|) is not h, on every variant.
     checks.append(_num_hessian_check(ctx, "large-h probe on a random quartic",
-                                     [(quartic, np.round(rng.uniform(0.5, 2, 2), 2), h)], "hidden"))
+                                     [(quartic, np.round(rng.uniform(1.2, 2, 2), 2), h)], "hidden"))
     return checks
 
 
@@ -328,10 +343,7 @@ def _symmetry_check(inputs: list) -> Check:
             if arr is None:
                 verdicts.append(Verdict(False, f"For {call.shows}: {problem}.", details=details))
             elif asymmetry(arr) > SYMMETRY_TOL:
-                details["error"] = f"‖H − Hᵀ‖ = {np.linalg.norm(arr - arr.T):.3g}"
-                verdicts.append(Verdict(False, f"For {call.shows}: your Hessian is not symmetric "
-                                               f"(‖H − Hᵀ‖ = {np.linalg.norm(arr - arr.T):.3g}). {SYMMETRISE_ADVICE}",
-                                        mistake=known.NOT_SYMMETRISED, details=details))
+                verdicts.append(asymmetric(arr, call.shows, details))
             else:
                 verdicts.append(Verdict(True, f"Symmetric for {call.shows}.", details=details))
         return batch(verdicts, "inputs")

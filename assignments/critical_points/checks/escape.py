@@ -200,7 +200,9 @@ def saddle_verdict(value, surf: Surf, theta: np.ndarray, step: float, shows: str
         return Verdict(False, f"For {shows}: you returned a direction ({show(arr)}), not the new point θ + step·u.",
                        mistake=known.RETURNED_DIRECTION, details=details)
     if in_space and abs(dist - step) > 1e-6 * step:
-        ignored = min(abs(dist - 0.1), abs(dist - 1.0)) <= 1e-6 and step not in (0.1, 1.0)
+        # At θ = 0 a point 1 away is also the unit direction itself (RETURNED_DIRECTION): no name there.
+        at_origin = float(np.linalg.norm(theta)) <= 1e-9
+        ignored = (abs(dist - 0.1) <= 1e-6 or (abs(dist - 1.0) <= 1e-6 and not at_origin)) and step not in (0.1, 1.0)
         hint = " (Did you return u itself, or θ + u?)" if abs(dist - 1.0) <= 1e-6 else ""
         return Verdict(False, f"For {shows}: your point is {dist:.6g} away from θ, but the step is {step:g}: "
                               f"return θ + step·u with the step passed in and a unit u.{hint}",
