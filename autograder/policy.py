@@ -19,6 +19,7 @@ error that names the key and the keys allowed, never a rule silently left out.
     min_interval = "10 min"           # between two attempts of one student
     hidden = "after_due"              # when hidden checks show their inputs: "after_due", "always" (hidden for
                                       # good) or "never" (nothing hidden)
+    release = "graded"                # when the LMS gets the score (LTI): "graded", "after_due" (default), "manual"
 
     [assignments.critical_points.extensions]
     s001 = { due = 2026-12-05T23:59:00, cutoff = 2026-12-09T23:59:00, comment = "illness" }
@@ -44,9 +45,10 @@ except ModuleNotFoundError:  # Python 3.10
 
 FILE = "course.toml"
 KEYS = ("due", "late_penalty", "late_cutoff", "counts", "min_interval", "max_upload", "max_queued", "hidden",
-        "extensions")
+        "release", "extensions")
 COUNTS = ("last", "best")
 HIDDEN = ("after_due", "always", "never")
+RELEASES = ("graded", "after_due", "manual")
 EXTENSION_KEYS = ("due", "cutoff", "comment")
 _UNITS = {"s": 1, "sec": 1, "min": 60, "h": 3600, "d": 86400}
 _SIZES = {"b": 1, "k": 2**10, "kib": 2**10, "m": 2**20, "mib": 2**20, "g": 2**30, "gib": 2**30,
@@ -65,6 +67,7 @@ class Policy:
     max_upload: int = 32 * 2**20  # bytes
     max_queued: int = 3
     hidden: str = "after_due"
+    release: str = "after_due"
     # Per student: their own due date and cut-off (course.toml; the server adds staff's).
     extensions: dict[str, "Extension"] = field(default_factory=dict, compare=False)
 
@@ -179,13 +182,9 @@ def read_policy(course_root: Path | str, assignment_names: list[str]) -> CourseP
     path = Path(course_root) / FILE
     if not path.exists():
         return CoursePolicy(path, Policy(), {})
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {path}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path} is not valid TOML: {exc}") from None
-    _only(data, ("timezone", "defaults", "assignments"), path.name)
+    data = load_toml(path)
+    # [lti] is the learning platform's registration, read by autograder.lti.registration.
+    _only(data, ("timezone", "defaults", "assignments", "lti"), path.name)
     zone = _zone(data.get("timezone", "UTC"), path)
     defaults = _policy(Policy(), _table(data, "defaults", path.name), zone, f"{path.name} [defaults]")
     tables = _table(data, "assignments", path.name)
@@ -199,6 +198,15 @@ def read_policy(course_root: Path | str, assignment_names: list[str]) -> CourseP
 
 
 # --- reading the file -------------------------------------------------------------------
+
+def load_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path} is not valid TOML: {exc}") from None
+
 
 def _policy(base: Policy, table: dict, zone: dt.tzinfo, where: str) -> Policy:
     _only(table, KEYS, where)
@@ -278,10 +286,12 @@ def _fraction(raw, _zone) -> float:
     return float(raw)
 
 
-def _counts(raw, _zone) -> str:
-    if raw not in COUNTS:
-        raise ValueError(f"must be one of {', '.join(COUNTS)}")
-    return raw
+def _one_of(allowed: tuple[str, ...]):
+    def parse(raw, _zone) -> str:
+        if raw not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return raw
+    return parse
 
 
 def _seconds(raw, _zone) -> float:
@@ -303,20 +313,15 @@ def parse_size(raw, _zone=None) -> int:
     return int(float(match.group(1)) * _SIZES[match.group(2) or "b"])
 
 
-def _hidden(raw, _zone) -> str:
-    if raw not in HIDDEN:
-        raise ValueError(f"must be one of {', '.join(HIDDEN)}")
-    return raw
-
-
 def _count(raw, _zone) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
         raise ValueError("must be a whole number of at least 1")
     return raw
 
 
-_PARSERS = {"due": _date, "late_cutoff": _date, "late_penalty": _fraction, "counts": _counts,
-            "min_interval": _seconds, "max_upload": parse_size, "max_queued": _count, "hidden": _hidden}
+_PARSERS = {"due": _date, "late_cutoff": _date, "late_penalty": _fraction, "counts": _one_of(COUNTS),
+            "min_interval": _seconds, "max_upload": parse_size, "max_queued": _count, "hidden": _one_of(HIDDEN),
+            "release": _one_of(RELEASES)}
 
 
 # --- in words ---------------------------------------------------------------------------

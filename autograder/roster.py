@@ -11,6 +11,9 @@ from .errors import UserError
 
 # Student ids become folder and file names; keep them to a safe alphabet.
 STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}\Z")
+# A row whose STATUS column says DROPPED stays in the file (its history) but is no longer a student
+# (the learning platform's roster sync marks them so: autograder.lti.roster_sync).
+STATUS, DROPPED = "lti_status", "dropped"
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ class Roster:
 
 def read_roster(path: Path | str) -> Roster:
     columns, rows = read_people(path, "student_id", "roster")
-    return Roster(columns, rows)
+    return Roster(columns, tuple(row for row in rows if row.get(STATUS) != DROPPED))
 
 
 def read_people(path: Path | str, column: str, what: str) -> tuple[tuple[str, ...], tuple[dict[str, str], ...]]:

@@ -300,6 +300,12 @@ class Store:
             db.execute("DELETE FROM sessions WHERE person = ?", (person,))
         return bool(found)
 
+    def admit(self, person: str, role: str) -> bool:
+        """Someone the learning platform signs in (LTI), who may hold no token of ours; False if revoked."""
+        with self._tx() as db:
+            db.execute("INSERT INTO people (id, role) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", (person, role))
+            return db.execute("SELECT revoked_at IS NULL FROM people WHERE id = ?", (person,)).fetchone()[0] == 1
+
     def person_by_token(self, token_hash: str) -> tuple[str, str, str] | None:
         """(id, role, stored hash) of the token's holder."""
         return self._one("SELECT id, role, token_hash FROM people WHERE token_hash = ? AND revoked_at IS NULL",
