@@ -266,8 +266,9 @@ def member(user_id, roles=("Learner",), status="Active", **details):
     return {"user_id": user_id, "roles": [LIS + r for r in roles], "status": status, **details}
 
 
-def test_the_roster_sync_previews_then_applies_who_is_added_and_dropped(lms):
+def test_the_roster_sync_previews_then_applies_who_is_added_and_dropped(lms, browser):
     platform, tool, app, roster = lms
+    launch(platform, browser, user={"sub": "u-prof", "email": PROF}, roles=("Instructor",))  # brings the NRPS URL
     staff = {row["id"]: row["token"] for row in issue(app.state.service.store, {PROF: "staff", "a1": "student"}, tool)}
     auth = {"Authorization": f"Bearer {staff[PROF]}"}
     platform.members = [
@@ -369,8 +370,7 @@ def test_the_release_policy_decides_when_a_score_is_posted(release, due, countin
     from autograder.policy import Policy
 
     policy = Policy(due=due and dt.datetime.fromisoformat(due), release=release)
-    service = SimpleNamespace(policy=lambda name: policy)
     store = SimpleNamespace(released=lambda name: None)
     standing = SimpleNamespace(counting=object() if counting else None)
     now = dt.datetime(2026, 12, 7, tzinfo=dt.timezone.utc)
-    assert Gradebook(service, store, None).released("toy", standing, now) is released
+    assert Gradebook(None, store, None).released("toy", policy, standing, now) is released

@@ -43,8 +43,8 @@ class Gradebook:
         self.store = store
         self.platform = platform
 
-    def released(self, assignment: str, standing, at: dt.datetime) -> bool:
-        policy = self.service.policy(assignment)
+    def released(self, assignment: str, policy, standing, at: dt.datetime) -> bool:
+        """`policy`: the assignment's, with the student's extension applied (their own due date)."""
         if self.store.released(assignment):
             return True
         if policy.release == "graded":
@@ -65,8 +65,9 @@ class Gradebook:
                 if student not in roster:
                     continue
                 for assignment in self.service.assignments:
-                    standing = self.service.standing(assignment, student)
-                    if not self.released(assignment, standing, at):
+                    rules = self.service.rules(assignment, student)
+                    standing = self.service.standing(assignment, student, rules=rules)
+                    if not self.released(assignment, rules.policy, standing, at):
                         continue
                     wanted = {"user_id": sub, "score": standing.report.score, "max_score": standing.report.max_score}
                     changed += self.store.want(context.id, assignment, student, wanted, now_text())

@@ -10,14 +10,14 @@ the server reads it again without a restart.
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..roster import DROPPED, STATUS, STUDENT_ID
+from .. import csvfile
+from ..roster import DROPPED, STATUS, STUDENT_ID, read_people
 from .people import Identity, match, our_role
 from .platform import Platform, PlatformError
 
@@ -92,13 +92,8 @@ def compare(people: list[dict], rows: list[dict[str, str]], links: dict[str, str
 
 
 def _row(identity: Identity, sid: str) -> dict:
-    return {"student_id": sid, "name": _cell(identity.name), "email": _cell(identity.email),
-            "lis_person_sourcedid": _cell(identity.sourcedid), "lti_user_id": _cell(identity.user_id)}
-
-
-def _cell(text: str) -> str:
-    """Text from the platform as a CSV cell that no spreadsheet runs as a formula."""
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+    return {"student_id": sid, "name": identity.name, "email": identity.email,
+            "lis_person_sourcedid": identity.sourcedid, "lti_user_id": identity.user_id}
 
 
 def _new_id(identity: Identity, taken: set[str]) -> str:
@@ -114,16 +109,14 @@ def _new_id(identity: Identity, taken: set[str]) -> str:
     return sid
 
 
-def read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """Every row of the roster file as written, dropped ones too."""
-    reader = csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines())
-    columns = [c.strip() for c in reader.fieldnames or ()]
-    rows = [{k.strip(): (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
-    return columns, [r for r in rows if r.get("student_id")]
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """Every row of the roster file, dropped ones too."""
+    return [dict(row) for row in read_people(path, "student_id", "roster")[1]]
 
 
 def apply(path: Path, change: Change) -> None:
-    columns, rows = read_rows(path)
+    columns = list(read_people(path, "student_id", "roster")[0])
+    rows = read_rows(path)
     back = {row["student_id"]: row for row in change.added}
     gone = {row["student_id"] for row in change.dropped}
     for row in rows:
@@ -137,9 +130,9 @@ def apply(path: Path, change: Change) -> None:
         if column not in columns and any(row.get(column) for row in rows):
             columns.append(column)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = csvfile.Writer(out)  # a name from the platform never runs as a formula in a spreadsheet
+    writer.writerow(columns)
+    writer.writerows([row.get(column, "") for column in columns] for row in rows)
     partial = path.with_name(path.name + ".partial")
     partial.write_text(out.getvalue(), encoding="utf-8")
     os.replace(partial, path)

@@ -290,7 +290,7 @@ def _roster_change(tool: Lti) -> tuple[roster_sync.Change, Context]:
         people = roster_sync.members(platform, contexts[0].memberships_url)
     except PlatformError as exc:
         raise HTTPException(502, f"the platform's member list could not be read: {exc}") from None
-    _, rows = roster_sync.read_rows(path)
+    rows = roster_sync.read_rows(path)
     return roster_sync.compare(people, rows, tool.store.links("student")), contexts[0]
 
 
