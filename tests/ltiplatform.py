@@ -11,10 +11,10 @@ Deep Linking's return URL. What it received is kept for the tests to look at.
 from __future__ import annotations
 
 import contextlib
+import json
 import secrets
 import threading
 import time
-import json
 from urllib.parse import parse_qs, urlsplit
 
 import jwt

@@ -14,22 +14,19 @@ from pathlib import Path
 import httpx2
 import jwt as pyjwt
 import pytest
+from conftest import SECRET, submission_of
+from ltiplatform import CLIENT_ID, LIS, Platform, form_of, new_key, serving
+from serverkit import TOY, free_port, wait_done
 
 from autograder.course import Course
-from autograder.lti import routes as lti_routes
 from autograder.lti.keys import KEEP_RETIRED, ROTATE_AFTER, KeyRing
 from autograder.lti.people import Identity, match, our_role
-from autograder.lti.platform import Platform as PlatformClient
 from autograder.policy import read_policy
 from autograder.roster import read_roster
 from autograder.server.app import create_app
 from autograder.server.auth import COOKIE, issue
 from autograder.server.executors import LocalPool
 from autograder.server.service import Settings
-
-from conftest import SECRET, submission_of
-from ltiplatform import CLIENT_ID, LIS, Platform, form_of, new_key, serving
-from serverkit import TOY, free_port, wait_done
 
 PROF = "prof@uni.edu"
 ROSTER = ("student_id,name,email,lis_person_sourcedid\n"

@@ -72,12 +72,12 @@ def text(base_url: str) -> str:
         json.dumps(canvas_key(base_url), indent=2),
         "Then switch the key ON, and install it in the course or account (Settings → Apps → + App → By Client ID).",
         "",
-        "Moodle: Site administration → Plugins → Activity modules → External tool → Manage tools → configure a tool "
-        "manually:",
+        ("Moodle: Site administration → Plugins → Activity modules → External tool → Manage tools → configure a "
+         "tool manually:"),
         *(f"  {k.ljust(width)}  {v}" for k, v in moodle),
         "",
-        "Then write what the platform shows into course.toml (Canvas: the key's Client ID and the deployment id from "
-        "the app's settings; Moodle: the tool's \"View configuration details\"):",
+        ("Then write what the platform shows into course.toml (Canvas: the key's Client ID and the deployment id "
+         "from the app's settings; Moodle: the tool's \"View configuration details\"):"),
         "",
         "[lti]",
         'issuer = "https://canvas.instructure.com"            # Moodle: the Platform ID (the site\'s URL)',

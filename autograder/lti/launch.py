@@ -170,8 +170,8 @@ def validate(id_token: str, state: str, registration: Registration, platform: Pl
         (_number(claims.get("iat")) and claims["iat"] <= now + LEEWAY, "the id_token was issued in the future"),
         (claims.get("nonce") == nonce, "the id_token's nonce is not the one of this login"),
         (claims.get(LTI + "deployment_id") in registration.deployment_ids,
-         f"the deployment {str(claims.get(LTI + 'deployment_id'))[:200]!r} is not one of this course's "
-         "deployment_ids in course.toml"),
+         (f"the deployment {str(claims.get(LTI + 'deployment_id'))[:200]!r} is not one of this course's "
+          "deployment_ids in course.toml")),
         (claims.get(LTI + "version") == "1.3.0", "the launch is not LTI version 1.3.0"),
         (claims.get(LTI + "message_type") in (RESOURCE_LINK, DEEP_LINKING),
          f"this tool does not handle {str(claims.get(LTI + 'message_type'))[:100]!r} messages"),

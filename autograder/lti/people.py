@@ -50,7 +50,7 @@ class Identity:
     name: str = ""
 
     @classmethod
-    def of_launch(cls, claims: dict) -> "Identity":
+    def of_launch(cls, claims: dict) -> Identity:
         lis = claims.get("https://purl.imsglobal.org/spec/lti/claim/lis") or {}
         ext = claims.get("https://purl.imsglobal.org/spec/lti/claim/ext") or {}
         custom = claims.get("https://purl.imsglobal.org/spec/lti/claim/custom") or {}
@@ -60,7 +60,7 @@ class Identity:
                    _text(claims, "name"))
 
     @classmethod
-    def of_member(cls, member: dict) -> "Identity":
+    def of_member(cls, member: dict) -> Identity:
         return cls(_text(member, "user_id"), _text(member, "lis_person_sourcedid"), _text(member, "email"),
                    _text(member, "ext_user_username") or _text(member, "username"), _text(member, "name"))
 

@@ -6,14 +6,14 @@ Content-Security-Policy, which lets the platform frame them and, for the picker,
 the platform; every other page keeps the server's "never framed". A launch never relies on a
 cookie inside the frame: it ends in a one-time code that opens the session in a first-party
 context, at once when the launch came as a whole page, or from a link that opens a new window
-when it came in a frame (where browsers now block our cookie).
+when it came in a frame (where browsers now block our cookie). Our pages share the server's
+layout, session and form tokens (its page helpers).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -32,8 +32,8 @@ from starlette.routing import Route
 from ..errors import UserError
 from ..server import requests as rq
 from ..server.auth import COOKIE, Person, digest
-# The server's page helpers: our pages share its layout, its session and its form tokens.
-from ..server.pages import _form, _page as page, _who
+from ..server.pages import _form, _who
+from ..server.pages import _page as page
 from ..server.store import now
 from . import roster_sync
 from .keys import KeyRing
