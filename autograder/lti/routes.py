@@ -19,6 +19,7 @@ import hmac
 import json
 import logging
 import secrets
+import threading
 import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -62,6 +63,7 @@ class Lti:
         self._registration: tuple[float, Registration | None, Platform | None] | None = None
         self.gradebook = Gradebook(service, self.store, None)
         self.wake = asyncio.Event()
+        self._posting = threading.Lock()  # one round at a time, or a score could go out twice
 
     def registration(self) -> tuple[Registration, Platform]:
         """The registration in force; HTTPException 404 when course.toml has no [lti]."""
@@ -92,10 +94,12 @@ class Lti:
                 log.exception("the passback failed this round")
 
     def passback_once(self) -> tuple[int, int]:
-        with contextlib.suppress(HTTPException):
-            self.registration()
-        self.gradebook.reconcile()
-        return self.gradebook.post()
+        """One round: record what should stand, post what changed; (posted, failed)."""
+        with self._posting:
+            with contextlib.suppress(HTTPException):
+                self.registration()
+            self.gradebook.reconcile()
+            return self.gradebook.post()
 
 
 def lti(request: Request) -> Lti:
