@@ -11,6 +11,7 @@ Deep Linking's return URL. What it received is kept for the tests to look at.
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import secrets
 import threading
@@ -22,7 +23,7 @@ import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -38,9 +39,11 @@ def new_key(kid: str):
 
 
 class Platform:
-    def __init__(self):
+    def __init__(self, host: str = "127.0.0.1"):
         self.key, self.jwk = new_key("platform-1")
+        self.host = host  # "localhost" puts the platform on another site than a tool on 127.0.0.1
         self.port = None
+        self.tool_url = ""
         self.members: list[dict] = []
         self.line_items: dict[str, dict] = {}
         self.scores: list[dict] = []
@@ -52,6 +55,7 @@ class Platform:
         self.tamper = None  # a function(claims, header) -> (claims, header, key) for the refusal tests
         self.app = Starlette(routes=[
             Route("/jwks", lambda r: JSONResponse({"keys": [self.jwk]})),
+            Route("/course", self.course_page),
             Route("/auth", self.authorize),
             Route("/token", self.token, methods=["POST"]),
             Route("/memberships", self.memberships),
@@ -62,7 +66,7 @@ class Platform:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def registration(self) -> str:
         """course.toml's [lti] table for this platform."""
@@ -86,7 +90,17 @@ class Platform:
         if wrong or not q.get("nonce") or not q.get("state"):
             return JSONResponse({"error": "invalid_request", "wrong": wrong}, status_code=400)
         claims = self.id_token_claims(q["nonce"], **self.next_launch)
-        return JSONResponse({"action": q["redirect_uri"], "id_token": self.sign(claims), "state": q["state"]})
+        answer = {"action": q["redirect_uri"], "id_token": self.sign(claims), "state": q["state"]}
+        if "text/html" in request.headers.get("accept", ""):
+            return HTMLResponse(_posting(answer.pop("action"), answer))
+        return JSONResponse(answer)
+
+    def course_page(self, request: Request) -> Response:
+        """The course page of the LMS: the tool launched in a frame (or, with ?window, as the whole page)."""
+        target = "_top" if "window" in request.query_params else "tool"
+        login = self.login_form(self.tool_url, target_link_uri=f"{self.tool_url}/lti/launch")
+        return HTMLResponse("<h1>Machine learning</h1><iframe name='tool' width='800' height='600'></iframe>"
+                            + _posting(f"{self.tool_url}/lti/login", login, target))
 
     def id_token_claims(self, nonce: str, user: dict | None = None, roles=("Learner",), kind="LtiResourceLinkRequest",
                         custom: dict | None = None, **extra) -> dict:
@@ -190,6 +204,13 @@ class Platform:
             if "lineItem" in item:
                 self.add_line_item(item["lineItem"])
         return JSONResponse({"placed": len(self.deep_links)})
+
+
+def _posting(action: str, fields: dict, target: str = "_self") -> str:
+    """An auto-submitted form, the way platforms post to tools."""
+    inputs = "".join(f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(v)}'>" for k, v in fields.items())
+    return (f"<form id='post' method='post' action='{html.escape(action)}' target='{target}'>{inputs}</form>"
+            "<script>document.getElementById('post').submit()</script>")
 
 
 @contextlib.contextmanager

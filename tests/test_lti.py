@@ -376,3 +376,39 @@ def test_the_release_policy_decides_when_a_score_is_posted(release, due, countin
     standing = SimpleNamespace(counting=object() if counting else None)
     now = dt.datetime(2026, 12, 7, tzinfo=dt.timezone.utc)
     assert Gradebook(None, store, None).released("toy", policy, standing, now) is released
+
+
+# --- in a real browser ------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.slow  # starts chromium
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_in_chromium_a_launch_in_the_lms_frame_opens_the_assignment_in_a_window_of_its_own(tmp_path):
+    """The platform on localhost frames the tool on 127.0.0.1 (another site, as an LMS and a tool are)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    platform = Platform(host="localhost")
+    platform.port, tool_port = free_port(), free_port()
+    app, _ = make_tool(tmp_path, platform)
+    platform.tool_url = f"http://127.0.0.1:{tool_port}"
+    platform.next_launch = {"user": A1, "custom": {"assignment": "toy"}}
+    with serving(platform.app, platform.port), serving(app, tool_port), sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = chromium.new_page()
+            page.goto(f"{platform.url}/course")
+            frame = page.frame_locator("iframe[name=tool]")
+            link = frame.get_by_role("link", name="Open Toy assignment in a new window")
+            with page.expect_popup() as opened:
+                link.click()
+            window = opened.value
+            window.wait_for_url(f"{platform.tool_url}/assignments/toy")
+            assert "Signed in as a1" in window.locator("header").inner_text()
+            # Opened as the whole page instead, the launch goes straight to the assignment.
+            whole = chromium.new_page()
+            whole.goto(f"{platform.url}/course?window")
+            whole.wait_for_url(f"{platform.tool_url}/assignments/toy")
+            assert "Signed in as a1" in whole.locator("header").inner_text()
+        finally:
+            chromium.close()
