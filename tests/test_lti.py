@@ -283,6 +283,10 @@ def test_the_roster_sync_previews_then_applies_who_is_added_and_dropped(lms, bro
     assert [r["student_id"] for r in preview.json()["added"]] == ["d4"]
     assert [r["student_id"] for r in preview.json()["dropped"]] == ["b2"]
     assert roster.read_text() == before  # a preview changes nothing
+    assert browser.get(f"/signin?token={staff[PROF]}").status_code == 303
+    page = browser.get("/lti/staff?preview=1")  # the staff page offers the same preview, and a form to apply it
+    assert "Added: <strong>1</strong> · dropped: <strong>1</strong>" in page.text and 'action="/lti/staff/roster"' in page.text
+    assert roster.read_text() == before
     assert httpx2.get(f"{tool}/api/lti/roster", headers={"Authorization": f"Bearer {staff['a1']}"}).status_code == 403
     applied = httpx2.post(f"{tool}/api/lti/roster", headers=auth)
     assert applied.json() == preview.json()

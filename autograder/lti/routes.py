@@ -224,7 +224,7 @@ def session(request: Request) -> Response:
 
 
 def jwks(request: Request) -> JSONResponse:
-    return JSONResponse(lti(request).keys.jwks(), headers={"Cache-Control": "max-age=300"})
+    return JSONResponse(lti(request).keys.jwks())
 
 
 # --- Deep Linking -----------------------------------------------------------------------
