@@ -118,7 +118,7 @@ async def login(request: Request) -> Response:
     try:
         where = login_redirect(params, registration, tool.store, tool.state_key, _url(request, "/lti/launch"))
     except Refused as exc:
-        raise HTTPException(exc.status, exc.message) from None
+        return _framed(request, registration, "lti/refused.html.j2", exc.status, message=exc.message)
     return RedirectResponse(where, status_code=302)
 
 
