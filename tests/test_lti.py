@@ -362,6 +362,9 @@ def test_scores_are_posted_once_per_change_retried_and_shown_to_staff(tmp_path, 
             time.sleep(0.05)
         assert platform.scores[-1]["scoreGiven"] == override.json()["score"] < 4.0
         assert "posted" in browser.get("/lti/staff").text
+        assert browser.delete("/api/assignments/toy/students/a1/overrides/scaled", headers=staff).status_code == 200
+        assert lti.passback_once() == (1, 0) and platform.scores[-1]["scoreGiven"] == 4.0  # back to the automatic score
+        assert len(platform.scores) == 3
 
 
 @pytest.mark.parametrize("release, due, counting, released", [
@@ -416,3 +419,30 @@ def test_in_chromium_a_launch_in_the_lms_frame_opens_the_assignment_in_a_window_
             assert "Signed in as a1" in whole.locator("header").inner_text()
         finally:
             chromium.close()
+
+
+def test_after_the_due_date_everyone_gets_a_score_except_a_student_with_an_extension(tmp_path, monkeypatch):
+    """release = "after_due": once the due date has passed the platform gets every linked student's standing
+    (0 without an attempt), but a student whose own due date is later waits for it; moving it posts."""
+    monkeypatch.setattr(lti_routes, "PASSBACK_EVERY", 3600.0)
+    platform = Platform()
+    platform.port, tool_port = free_port(), free_port()
+    tool = f"http://127.0.0.1:{tool_port}"
+    platform.tool_jwks_url = f"{tool}/lti/jwks.json"
+    rules = '[defaults]\nrelease = "after_due"\ndue = 2020-01-01T00:00:00Z\n'
+    app, _ = make_tool(tmp_path, platform, policy=rules)
+    staff = issue(app.state.service.store, {PROF: "staff"}, tool)[0]["token"]
+    auth = {"Authorization": f"Bearer {staff}"}
+    with serving(platform.app, platform.port), serving(app, tool_port), \
+            httpx2.Client(base_url=tool, follow_redirects=False, timeout=20) as browser:
+        for user in (A1, {"sub": "u-c3", "email": "c3@uni.edu"}):
+            assert launch(platform, browser, user=user).status_code == 303
+        later = {"due": "2999-01-01T00:00:00+00:00", "cutoff": None, "comment": "ill"}
+        assert browser.put("/api/assignments/toy/students/c3/extension", headers=auth, json=later).status_code == 200
+        lti = app.state.lti
+        assert lti.passback_once() == (1, 0)
+        assert [(s["userId"], s["scoreGiven"]) for s in platform.scores] == [("u-a1", 0.0)]
+        past = {"due": "2020-06-01T00:00:00+00:00", "cutoff": None, "comment": "back"}
+        assert browser.put("/api/assignments/toy/students/c3/extension", headers=auth, json=past).status_code == 200
+        assert lti.passback_once() == (1, 0)
+        assert [(s["userId"], s["scoreGiven"]) for s in platform.scores] == [("u-a1", 0.0), ("u-c3", 0.0)]
