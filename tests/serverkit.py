@@ -6,6 +6,7 @@ import contextlib
 import csv
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -140,3 +141,32 @@ def _wait_until_up(port: int, proc: subprocess.Popen, timeout: float = 60) -> No
                 return
         time.sleep(0.2)
     raise AssertionError("the server did not answer within a minute")
+
+
+HIDDEN_CHECK = """
+
+import dataclasses as _dc
+
+
+def _with_hidden(ctx):
+    out = checks(ctx)
+    x = np.round(ctx.hidden_rng("scaled/hidden").normal(size=3), 3)
+    expected = ctx.reference.scaled(x)
+    out.append(Check("scaled", "scaled on a hidden input", (Call("scaled", (x,), "array", f"x = {x.tolist()}"),),
+                     lambda o, e=expected, x=x: compare(o[0].value, e, rtol=1e-9, atol=0, shows=f"x = {x.tolist()}"),
+                     visibility="hidden"))
+    return out
+
+
+ASSIGNMENT = _dc.replace(ASSIGNMENT, checks=_with_hidden)
+"""
+
+
+def toy_with_a_hidden_check(folder: Path) -> Path:
+    """A copy of the toy course (to edit freely) whose `scaled` has a hidden check drawn from `ctx.hidden_rng`,
+    and an empty course.toml."""
+    shutil.copytree(TOY, folder)
+    init = folder / "assignments" / "toy" / "__init__.py"
+    init.write_text(init.read_text() + HIDDEN_CHECK)
+    (folder / "course.toml").write_text("")
+    return folder

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -20,33 +19,16 @@ import pytest
 
 from autograder.course import Course
 from autograder.policy import Policy
+from autograder.records import Report
 from autograder.server import gradesheet
-from autograder.server.store import Attempt, Held
-from autograder.records import Override, Report
+from autograder.server.store import Attempt
 
-from conftest import ROOT, submission_of
-from serverkit import STAFF, bearer, free_port, live_server, tokens, write_people
+from conftest import submission_of
+from serverkit import bearer, free_port, live_server, tokens, toy_with_a_hidden_check, write_people
 
 pytestmark = pytest.mark.slow  # one real server, grading in the sandbox
 
 STUDENTS = [f"s{i}" for i in range(1, 9)]
-HIDDEN_CHECK = '''
-
-import dataclasses as _dc
-
-
-def _with_hidden(ctx):
-    out = checks(ctx)
-    x = np.round(ctx.hidden_rng("scaled/hidden").normal(size=3), 3)
-    expected = ctx.reference.scaled(x)
-    out.append(Check("scaled", "scaled on a hidden input", (Call("scaled", (x,), "array", f"x = {x.tolist()}"),),
-                     lambda o, e=expected, x=x: compare(o[0].value, e, rtol=1e-9, atol=0, shows=f"x = {x.tolist()}"),
-                     visibility="hidden"))
-    return out
-
-
-ASSIGNMENT = _dc.replace(ASSIGNMENT, checks=_with_hidden)
-'''
 WRONG_SCALED = "def scaled(x):\n    return x\n"
 
 
@@ -54,11 +36,7 @@ WRONG_SCALED = "def scaled(x):\n    return x\n"
 def semester(tmp_path_factory):
     """(client, bearer headers by person, the course copy, its folder, the people folder, the data folder)."""
     top = tmp_path_factory.mktemp("semester")
-    folder = top / "course"
-    shutil.copytree(ROOT / "tests" / "fixtures" / "toy_course", folder)
-    init = folder / "assignments" / "toy" / "__init__.py"
-    init.write_text(init.read_text() + HIDDEN_CHECK)
-    (folder / "course.toml").write_text("")
+    folder = toy_with_a_hidden_check(top / "course")
     roster, staff = write_people(top / "people", STUDENTS)
     roster.write_text("student_id,name\n" + "".join(f"{s},Student {s.upper()}\n" for s in STUDENTS))
     data, port = top / "data", free_port()

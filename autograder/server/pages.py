@@ -9,6 +9,7 @@ Every form carries a token bound to the session, so another site cannot post it.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from dataclasses import replace
 
@@ -76,7 +77,14 @@ def _common(request: Request) -> dict:
 
 
 def error_page(request: Request, status: int, message: str, headers: dict) -> HTMLResponse:
-    return _page(request, "server/error.html.j2", status, headers, code=status, message=message)
+    """A page for people: a 401 offers the sign-in form, which comes back here (`next`)."""
+    if status == 401:
+        message = ("Open the sign-in link your course sent you, or paste your token below; "
+                   "you come back to this page.")
+    elif status == 405:
+        message = "This address is not a page to open; go back to the start page and follow a link from there."
+    return _page(request, "server/error.html.j2", status, headers, code=status, message=message,
+                 next=request.url.path if request.method == "GET" else "/")
 
 
 def _who(request: Request, role: str | None = None) -> Person:
@@ -134,10 +142,16 @@ async def sign_in_form(request: Request) -> Response:
     if not rq.same_site(request):
         raise HTTPException(403, "a sign-in from another site was refused")
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    return await run_in_threadpool(_sign_in, request, fields.get("token", ""), fields.get("csrf"))
+    return await run_in_threadpool(_sign_in, request, fields.get("token", ""), fields.get("csrf"),
+                                   _local_path(fields.get("next", "/")))
 
 
-def _sign_in(request: Request, token: str, csrf: str | None = None) -> Response:
+def _local_path(path: str) -> str:
+    """Where to go after signing in: a path of this site, never another site's address."""
+    return path if path.startswith("/") and not path.startswith(("//", "/\\")) and len(path) < 500 else "/"
+
+
+def _sign_in(request: Request, token: str, csrf: str | None = None, then: str = "/") -> Response:
     """Trade a token for a session. Signed in already as that person: the session stays (forms open
     in other tabs keep working). Signed in as someone else: a link (which another site may have
     planted) only asks; the switch is a form of this session's own page (`csrf`)."""
@@ -150,14 +164,14 @@ def _sign_in(request: Request, token: str, csrf: str | None = None) -> Response:
                            "or ask your course staff for a new one.")
     current = rq.session_person(request)
     if current == found:
-        return RedirectResponse("/", status_code=303)
+        return RedirectResponse(then, status_code=303)
     if current is not None and not svc.auth.form_token_ok(request.cookies.get(COOKIE), csrf):
         request.state.person = current
         return _page(request, "server/switch.html.j2", current=current, other=found, token=token.strip())
     if current is not None:
         svc.auth.close_session(request.cookies[COOKIE])
     value, lifetime = svc.auth.open_session(found)
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(then, status_code=303)
     response.set_cookie(COOKIE, value, max_age=lifetime, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https", path="/")
     return response
@@ -185,7 +199,46 @@ def assignment_page(request: Request, error: str | None = None, status: int = 20
     finals = {a.id: svc.final(a, who, rules) for a in attempts}
     return _page(request, "server/assignment.html.j2", status=status, name=name, assignment=svc.assignments[name],
                  policy=rules.policy, attempts=list(reversed(attempts)), finals=finals, standing=standing,
-                 error=error)
+                 error=error, requests=svc.store.requests(name, who.id), may_choose=_may_choose(rules.policy))
+
+
+def _may_choose(policy) -> bool:
+    """Whether a student may still choose the attempt that counts (before their due date)."""
+    return policy.due is None or dt.datetime.now(dt.timezone.utc) <= policy.due
+
+
+def upload_again(request: Request) -> Response:
+    """A reload of the page a refused upload answered with: back to the assignment, not a 405."""
+    return RedirectResponse(f"/assignments/{_assignment(request)}", status_code=303)
+
+
+async def choose_form(request: Request) -> Response:
+    """The attempt that counts, chosen on a page: a student's own (before their due date), or staff's."""
+    staff = "sid" in request.path_params
+    who = await run_in_threadpool(_who, request, "staff" if staff else "student")
+    name = _assignment(request)
+    sid = _student(request) if staff else who.id
+    fields = await _form(request)
+    svc = rq.service(request)
+    try:
+        await run_in_threadpool(svc.choose, who, name, sid, fields.get("submission") or None)
+    except Refused as exc:
+        page = student_page if staff else assignment_page
+        return await run_in_threadpool(page, request, exc.message, exc.status)
+    return RedirectResponse(f"/staff/{name}/students/{sid}" if staff else f"/assignments/{name}", status_code=303)
+
+
+async def review_form(request: Request) -> Response:
+    """A student asks the staff to look at one task of an attempt."""
+    who = await run_in_threadpool(_who, request, "student")
+    attempt = await run_in_threadpool(_attempt, request)
+    fields = await _form(request)
+    svc = rq.service(request)
+    try:
+        await run_in_threadpool(svc.request_review, who, attempt, fields.get("task"), fields.get("message", ""))
+    except Refused as exc:
+        raise HTTPException(exc.status, exc.message) from None
+    return RedirectResponse(f"/submissions/{attempt.id}", status_code=303)
 
 
 async def upload(request: Request) -> Response:
@@ -235,17 +288,23 @@ def class_page(request: Request) -> Response:
     svc = rq.service(request)
     name = _assignment(request)
     rows = svc.class_table(name)
+    names = svc.names()
+    query = request.query_params.get("q", "").strip()
+    if query:
+        rows = [r for r in rows if query.casefold() in f"{r.student_id} {names.get(r.student_id, '')}".casefold()]
     sort = request.query_params.get("sort", "student")
     descending = request.query_params.get("order") == "desc"
     if sort in SORTS:
         rows.sort(key=lambda r: (SORTS[sort](r), r.student_id), reverse=descending)
     scores = [r.report.score for r in rows if r.counting]
     return _page(request, "server/class.html.j2", name=name, assignment=svc.assignments[name], rows=rows,
-                 sort=sort, descending=descending, policy=svc.policy(name),
+                 sort=sort, descending=descending, policy=svc.policy(name), names=names, query=query,
+                 requests=svc.store.requests(name, open_only=True),
                  mean=sum(scores) / len(scores) if scores else None, regrade_run=svc.store.latest_regrade(name))
 
 
-def student_page(request: Request, error: str | None = None, status: int = 200) -> Response:
+def student_page(request: Request, error: str | None = None, status: int = 200, typed: dict | None = None) -> Response:
+    """`typed`: what staff typed into a form that was refused, shown again to correct."""
     _who(request, "staff")
     svc = rq.service(request)
     name, sid = _assignment(request), _student(request)
@@ -254,7 +313,9 @@ def student_page(request: Request, error: str | None = None, status: int = 200) 
     standing = svc.standing(name, sid, attempts, rules)
     finals = {a.id: svc.final(a, rules=rules) for a in attempts}
     return _page(request, "server/student.html.j2", status=status, name=name, assignment=svc.assignments[name],
-                 sid=sid, attempts=list(reversed(attempts)), finals=finals, standing=standing, error=error)
+                 sid=sid, attempts=list(reversed(attempts)), finals=finals, standing=standing, error=error,
+                 typed=typed or {}, student_name=svc.names().get(sid, ""), requests=svc.store.requests(name, sid),
+                 audit=svc.store.history(name, sid), zone=svc.settings.policy.zone)
 
 
 async def override_form(request: Request) -> Response:
@@ -266,13 +327,82 @@ async def override_form(request: Request) -> Response:
     try:
         score = float(fields.get("score", ""))
     except ValueError:
-        return await run_in_threadpool(student_page, request, "The score must be a number.", 400)
+        return await run_in_threadpool(student_page, request, "The score must be a number.", 400, fields)
     try:
         await run_in_threadpool(svc.set_override, who, name, sid, fields.get("task", ""), score,
                                 fields.get("comment", ""))
     except Refused as exc:
-        return await run_in_threadpool(student_page, request, exc.message, exc.status)
+        return await run_in_threadpool(student_page, request, exc.message, exc.status, fields)
     return RedirectResponse(back, status_code=303)
+
+
+async def extension_form(request: Request) -> Response:
+    """Staff set (or with action=delete, remove) a student's own due date and cut-off, given in the course's zone."""
+    who = await run_in_threadpool(_who, request, "staff")
+    name, sid = _assignment(request), _student(request)
+    fields = await _form(request)
+    svc = rq.service(request)
+    zone = svc.settings.policy.zone
+    try:
+        if fields.get("action") == "delete":
+            await run_in_threadpool(svc.delete_extension, who, name, sid)
+        else:
+            due, cutoff = (_local(fields.get(key, ""), zone) for key in ("due", "cutoff"))
+            if due is None:
+                raise Refused(400, "Give the new due date.")
+            await run_in_threadpool(svc.set_extension, who, name, sid, due, cutoff, fields.get("comment", ""))
+    except Refused as exc:
+        return await run_in_threadpool(student_page, request, exc.message, exc.status, fields)
+    return RedirectResponse(f"/staff/{name}/students/{sid}", status_code=303)
+
+
+def _local(text: str, zone) -> str | None:
+    """A date and time typed in the course's zone (the form's datetime-local) as ISO 8601 with its offset."""
+    if not text.strip():
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise Refused(400, "Dates are written like 2026-12-10T23:59.") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).isoformat()
+
+
+async def hand_in_form(request: Request) -> Response:
+    """Staff hand in a notebook for a student (after the cut-off too)."""
+    who = await run_in_threadpool(_who, request, "staff")
+    name, sid = _assignment(request), _student(request)
+    svc = rq.service(request)
+    try:
+        filename, data, fields = await rq.read_notebook(request, svc.policy(name).max_upload)
+        _check_form(request, fields.get("csrf"))
+        submission_id = await run_in_threadpool(svc.hand_in, who, name, filename, data, sid)
+    except Refused as exc:
+        return await run_in_threadpool(student_page, request, exc.message, exc.status)
+    except HTTPException as exc:
+        if exc.status_code in (400, 413):
+            return await run_in_threadpool(student_page, request, exc.detail, exc.status_code)
+        raise
+    return RedirectResponse(f"/submissions/{submission_id}", status_code=303)
+
+
+async def answer_form(request: Request) -> Response:
+    """Staff answer a review request; a score given sets the task's override."""
+    who = await run_in_threadpool(_who, request, "staff")
+    name, sid = _assignment(request), _student(request)
+    fields = await _form(request)
+    svc = rq.service(request)
+    asked = svc.store.request(request.path_params["rid"])
+    if asked is None or asked.assignment != name or asked.student_id != sid:
+        raise HTTPException(404, "There is no such review request.")
+    try:
+        score = float(fields["score"]) if fields.get("score", "").strip() else None
+    except ValueError:
+        score = "not a number"
+    try:
+        await run_in_threadpool(svc.answer_review, who, asked.id, fields.get("comment", ""), score)
+    except Refused as exc:
+        return await run_in_threadpool(student_page, request, exc.message, exc.status, fields)
+    return RedirectResponse(f"/staff/{name}/students/{sid}#requests", status_code=303)
 
 
 async def delete_override_form(request: Request) -> Response:
@@ -290,8 +420,9 @@ def summary_page(request: Request) -> Response:
     _who(request, "staff")
     svc = rq.service(request)
     name = _assignment(request)
-    finals = [row.report for row in svc.class_table(name)]
-    summary = class_summary(svc.assignments[name], finals, svc.settings.sandbox, __version__)
+    rows = svc.class_table(name)
+    summary = class_summary(svc.assignments[name], [row.report for row in rows], svc.settings.sandbox, __version__,
+                            similarity=svc.copied_work(name))
     html = reports.render_summary_html(summary, svc.course.root / "templates", page="server/summary.html.j2",
                                        **_common(request), name=name)
     return HTMLResponse(html)
@@ -394,12 +525,19 @@ routes = [
     Route("/signout", sign_out, methods=["POST"]),
     Route("/assignments/{a}", assignment_page),
     Route("/assignments/{a}/upload", upload, methods=["POST"]),
+    Route("/assignments/{a}/upload", upload_again, methods=["GET"]),
+    Route("/assignments/{a}/counting", choose_form, methods=["POST"]),
+    Route("/submissions/{id}/requests", review_form, methods=["POST"]),
     Route("/submissions/{id}", attempt_page),
     Route("/submissions/{id}/file", submitted_file),
     Route("/staff/{a}", class_page),
     Route("/staff/{a}/students/{sid}", student_page),
     Route("/staff/{a}/students/{sid}/overrides", override_form, methods=["POST"]),
     Route("/staff/{a}/students/{sid}/overrides/{task}/delete", delete_override_form, methods=["POST"]),
+    Route("/staff/{a}/students/{sid}/counting", choose_form, methods=["POST"]),
+    Route("/staff/{a}/students/{sid}/extension", extension_form, methods=["POST"]),
+    Route("/staff/{a}/students/{sid}/submissions", hand_in_form, methods=["POST"]),
+    Route("/staff/{a}/students/{sid}/requests/{rid}/answer", answer_form, methods=["POST"]),
     Route("/staff/{a}/summary", summary_page),
     Route("/staff/{a}/export/{fmt}", export),
     Route("/staff/{a}/regrade", regrade_page, methods=["GET"]),

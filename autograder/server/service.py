@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .. import similarity
 from ..assignment import Assignment
 from ..course import Course
 from ..errors import UserError
@@ -30,6 +31,7 @@ from ..records import Job, Override, Report, Submission
 from ..reports import visible
 from ..roster import Roster, read_roster
 from ..sandbox import Limits
+from ..summary import CopySignal, Similarity
 from ..variants import Variant
 from . import gradesheet, uploads
 from .auth import Auth, Person
@@ -258,6 +260,33 @@ class Service:
         return [(sid, by_student.get(sid, []), self.rules(assignment, sid, overrides.get(sid, []), chosen.get(sid),
                                                            extensions))
                 for sid in self.settings.roster.student_ids]
+
+    def copied_work(self, assignment: str) -> Similarity:
+        """Possibly copied work, for the class summary: every student's counting attempt compared with
+        every other's, and so is every student's latest attempt (a copy need not be the one that counts)."""
+        latest, counting = {}, {}
+        for row in self.class_table(assignment):
+            if row.counting is not None:
+                counting[row.student_id] = row.counting.sha256
+        for attempt in self.store.attempts(assignment):
+            latest[attempt.student_id] = attempt.sha256
+        return self._copied_work(assignment, tuple(sorted(counting.items())), tuple(sorted(latest.items())))
+
+    @functools.lru_cache(maxsize=16)
+    def _copied_work(self, assignment: str, *rounds: tuple[tuple[str, str], ...]) -> Similarity:
+        signals, pairs, seen = [], [], set()
+        for files in dict.fromkeys(rounds):  # the latest attempts are often the counting ones
+            found = similarity.review(self.course, self.assignments[assignment], self.settings.roster.student_ids,
+                                      {sid: Submission(sid, self.blobs.get(sha)) for sid, sha in files},
+                                      self.settings.secret).summary
+            for item in (*found.signals, *found.pairs):
+                key = (type(item).__name__, item.students)
+                if key not in seen:
+                    seen.add(key)
+                    (signals if isinstance(item, CopySignal) else pairs).append(item)
+        pairs.sort(key=lambda pair: -pair.score)
+        return Similarity(similarity.fingerprints.THRESHOLD, tuple(signals), tuple(pairs),
+                          tuple(similarity.fingerprints.clusters(pairs)))
 
     def grade_row(self, row: gradesheet.Standing) -> dict:
         """One row of GET /api/assignments/{a}/grades."""
