@@ -69,15 +69,15 @@ class Policy:
     hidden: str = "after_due"
     release: str = "after_due"
     # Per student: their own due date and cut-off (course.toml; the server adds staff's).
-    extensions: dict[str, "Extension"] = field(default_factory=dict, compare=False)
+    extensions: dict[str, Extension] = field(default_factory=dict, compare=False)
 
-    def extended(self, extension: "Extension | None") -> "Policy":
+    def extended(self, extension: Extension | None) -> Policy:
         """These rules with a student's own dates."""
         if extension is None:
             return self
         return replace(self, due=extension.due, late_cutoff=extension.cutoff)
 
-    def of_student(self, student: str) -> "Policy":
+    def of_student(self, student: str) -> Policy:
         """The rules for one student: course.toml's extension of theirs applied."""
         return self.extended(self.extensions.get(student))
 
@@ -88,7 +88,7 @@ class Policy:
             return True
         return self.hidden == "after_due" and self.due is not None and at > self.due
 
-    def lateness(self, submitted_at: dt.datetime | str | None, flagged_late: bool = False) -> "Lateness":
+    def lateness(self, submitted_at: dt.datetime | str | None, flagged_late: bool = False) -> Lateness:
         """How late a submission made at `submitted_at` (ISO 8601 text or a time) is; `flagged_late`:
         the learning platform (or the intake, against the same due date) already says it is late."""
         moment = _instant(submitted_at) if isinstance(submitted_at, str) else submitted_at
@@ -168,7 +168,7 @@ class CoursePolicy:
     def of(self, assignment: str) -> Policy:
         return self.assignments.get(assignment, self.defaults)
 
-    def with_options(self, **options) -> "CoursePolicy":
+    def with_options(self, **options) -> CoursePolicy:
         """Command-line options (None: not given) win over the file, for every assignment."""
         given = {k: v for k, v in options.items() if v is not None}
         if not given:
