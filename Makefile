@@ -46,7 +46,7 @@ test: bytecode
 # The developers' loop: the tests that start no process, and one end-to-end grade (under a minute).
 quick: bytecode
 	$(call need,bwrap,bubblewrap)
-	$(BIN)/python -m pytest -m "not slow or smoke"
+	$(BIN)/python -m pytest -m "not slow or smoke" --hypothesis-profile=quick
 
 bench: bytecode
 	$(call need,bwrap,bubblewrap)

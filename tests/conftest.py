@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing.process
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from autograder.course import Course
 from autograder.grading import Unit, grade
@@ -17,6 +20,16 @@ from autograder.variants import Variant
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = b"test-secret"
 
+# `make quick` loads this profile (--hypothesis-profile=quick): a quarter of each property test's
+# examples; `make test` runs them all.
+settings.register_profile("quick", max_examples=25)
+
+
+def examples(full: int) -> int:
+    """A property test's number of examples: `full` in `make test`, scaled like hypothesis's
+    own default (100) by the profile in use."""
+    return max(1, full * settings.default.max_examples // 100)
+
 
 @pytest.fixture(autouse=True)
 def _only_slow_tests_start_processes(request, monkeypatch):
@@ -27,11 +40,18 @@ def _only_slow_tests_start_processes(request, monkeypatch):
         return
     started = []
 
-    def refuse(self, args, *rest, **kwargs):
-        started.append(args)
-        raise AssertionError(f"{request.node.nodeid} starts a process; mark it @pytest.mark.slow")
+    def refusing(how):
+        def refuse(*args, **kwargs):
+            started.append(how)
+            raise AssertionError(f"{request.node.nodeid} starts a process ({how}); mark it @pytest.mark.slow")
+        return refuse
 
-    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+    # Every way a test starts one: a command, a fork (a process pool's too), multiprocessing in any context.
+    monkeypatch.setattr(subprocess.Popen, "__init__", refusing("subprocess"))
+    for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp"):
+        if hasattr(os, name):
+            monkeypatch.setattr(os, name, refusing(f"os.{name}"))
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refusing("multiprocessing"))
     yield
     # Checked again here: grading turns any exception, this one too, into an ungradable report.
     assert not started, f"{request.node.nodeid} starts a process ({started[0]!r}); mark it @pytest.mark.slow"

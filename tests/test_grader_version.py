@@ -37,20 +37,31 @@ def test_the_files_that_grade_are_the_engine_the_assignment_and_its_reference(co
     assert all(path.is_file() for path in files.values())
 
 
-@pytest.fixture
-def copied(tmp_path, monkeypatch) -> tuple[Path, Course]:
-    """The package and the course, copied, with the key computed from the copies."""
-    package = tmp_path / "autograder"
-    shutil.copytree(grader_version.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(grader_version, "PACKAGE", package)
+@pytest.fixture(scope="module")
+def copies(tmp_path_factory) -> tuple[Path, Course]:
+    """The package and the course, copied once for these tests."""
+    root = tmp_path_factory.mktemp("copies")
+    shutil.copytree(grader_version.PACKAGE, root / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
     for part in ("assignments", "solutions", "templates"):
-        shutil.copytree(ROOT / part, tmp_path / "course" / part, ignore=shutil.ignore_patterns("__pycache__"))
-    return package, Course(tmp_path / "course")
+        shutil.copytree(ROOT / part, root / "course" / part, ignore=shutil.ignore_patterns("__pycache__"))
+    return root / "autograder", Course(root / "course")
 
 
-def _edit(path: Path) -> None:
-    assert path.is_file(), path
-    path.write_text(path.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
+@pytest.fixture
+def copied(copies, monkeypatch):
+    """The copies, with the key computed from them; every file a test edits is put back after it."""
+    package, course = copies
+    monkeypatch.setattr(grader_version, "PACKAGE", package)
+    originals: dict[Path, bytes] = {}
+
+    def edit(path: Path) -> None:
+        assert path.is_file(), path
+        originals.setdefault(path, path.read_bytes())
+        path.write_bytes(path.read_bytes() + b"\n# an edit\n")
+
+    yield package, course, edit
+    for path, data in originals.items():
+        path.write_bytes(data)
 
 
 @pytest.mark.parametrize("edited", [
@@ -58,10 +69,10 @@ def _edit(path: Path) -> None:
     "autograder/reports.py", "course/assignments/{a}/measures.py", "course/templates/report.html.j2",
 ])
 def test_editing_what_grades_nothing_changes_no_key(copied, edited):
-    package, course = copied
+    package, course, edit = copied
     before = {name: grader_key(course, name) for name in ASSIGNMENTS}
     for name in ASSIGNMENTS:
-        _edit(package.parent / edited.format(a=name))
+        edit(package.parent / edited.format(a=name))
     assert {name: grader_key(course, name) for name in ASSIGNMENTS} == before
 
 
@@ -71,14 +82,14 @@ def test_editing_what_grades_nothing_changes_no_key(copied, edited):
     "course/templates/selfcheck.py.j2",
 ])
 def test_editing_what_grades_changes_the_key(copied, edited):
-    package, course = copied
+    package, course, edit = copied
     before = {name: grader_key(course, name) for name in ASSIGNMENTS}
     for name in ASSIGNMENTS:
         if edited == "the sandbox's worker":
             (worker,) = [p for p in package.rglob("*.py") if "def zygote_main" in p.read_text(encoding="utf-8")]
-            _edit(worker)
+            edit(worker)
             break
-        _edit(package.parent / edited.format(a=name))
+        edit(package.parent / edited.format(a=name))
     after = {name: grader_key(course, name) for name in ASSIGNMENTS}
     assert all(after[name] != before[name] for name in ASSIGNMENTS)
 

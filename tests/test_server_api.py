@@ -221,11 +221,15 @@ def test_the_best_attempt_counts_when_the_policy_says_so(tmp_path, sandbox, toy)
         assert (row["submission"], row["score"]) == (good["id"], 4.0)
 
 
-def test_every_file_is_kept_by_its_hash_and_every_grade_once(server):
-    client, _ = server
+def test_every_file_is_kept_by_its_hash_and_every_grade_once(server, toy):
+    client, auth = server
+    for who in ("a1", "b2"):  # its own attempts: the test also runs alone
+        wait_done(client, upload(client, auth[who], submission_of(toy, "toy", who)).json()["id"], auth[who])
     store = client.app.state.service.store
     blobs = client.app.state.service.blobs
-    for attempt in store.attempts("toy"):
+    attempts = store.attempts("toy")
+    assert len(attempts) >= 2
+    for attempt in attempts:
         assert blobs.path(attempt.sha256).is_file()
     db = sqlite3.connect(store.path)
     per_job = db.execute("SELECT COUNT(*) FROM results GROUP BY job_id").fetchall()

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -177,7 +178,38 @@ def test_a_closed_pool_leaves_no_process_behind(sandbox):
     pool = LocalPool(2, sandbox)
     workers = list(pool._pool._processes)  # started by the warm-ups the pool submits at once
     assert len(workers) == 2
+    deadline = time.monotonic() + 60
+    while not all(_descendants([pid]) for pid in workers):  # each warm-up starts its worker's zygote
+        assert time.monotonic() < deadline, "the pool's workers started no zygote within 60 s"
+        time.sleep(0.1)
+    everyone = set(workers) | _descendants(workers)
     pool.close()
-    for pid in workers:
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
+    deadline = time.monotonic() + 10
+    while [pid for pid in everyone if _alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in everyone if _alive(pid)]
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command's name (state, parent, ...), None when gone."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _alive(pid: int) -> bool:
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"  # a zombie has ended: only its parent's wait is missing
+
+
+def _descendants(pids: list[int]) -> set[int]:
+    parents = {int(p.name): fields[1] for p in Path("/proc").iterdir() if p.name.isdigit()
+               if (fields := _stat(int(p.name))) is not None}
+    found, todo = set(), list(pids)
+    while todo:
+        parent = str(todo.pop())
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in found]
+        found.update(children)
+        todo.extend(children)
+    return found

@@ -113,6 +113,8 @@ def test_regrade_previews_whose_score_changes_and_applies_it_keeping_overrides(s
         if "Apply the new grades" in page:
             break
         time.sleep(0.1)
+    else:
+        pytest.fail("the regrade preview was not ready within 60 s")
     assert "<strong>1</strong> student would get a different grade" in page
     assert "2.5" in page and "3.5" in page and "(failed → passed)" in page
     # Nothing changed for the student yet.

@@ -12,6 +12,8 @@ from autograder import jsontext
 from autograder.checks import _small_array, show
 from autograder.records import plain
 
+from conftest import examples
+
 numbers = st.floats(allow_nan=False, allow_infinity=False) | st.integers()
 leaves = st.none() | st.booleans() | numbers | st.text(max_size=8)
 values = st.recursive(leaves, lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
@@ -19,7 +21,7 @@ values = st.recursive(leaves, lambda inner: st.lists(inner, max_size=4) | st.tup
                       | st.lists(st.lists(numbers, max_size=3), max_size=4), max_leaves=30)
 
 
-@settings(max_examples=1500)
+@settings(max_examples=examples(1500))
 @given(values)
 def test_indented_json_is_the_standard_librarys(value):
     assert jsontext.indented(value) == json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
@@ -52,7 +54,7 @@ floats = (st.floats(-1e9, 1e9) | st.floats(-10, 10) | st.integers(-10**8, 10**8)
           | st.sampled_from([0.0, -0.0, 1e-4, 9.9999e-5, 1e8, 99999999.99, 1000.0, 1000.0001, 0.001, 1.0000005]))
 
 
-@settings(max_examples=3000)
+@settings(max_examples=examples(3000))
 @given(st.lists(floats, min_size=1, max_size=9))
 def test_small_arrays_are_shown_as_numpy_shows_them(items):
     vector = np.array(items, dtype=float)
@@ -61,7 +63,7 @@ def test_small_arrays_are_shown_as_numpy_shows_them(items):
     assert show(vector) == numpys(vector)
 
 
-@settings(max_examples=2000)
+@settings(max_examples=examples(2000))
 @given(st.integers(1, 3), st.integers(1, 3), st.data())
 def test_small_matrices_are_shown_as_numpy_shows_them(rows, columns, data):
     matrix = np.array(data.draw(st.lists(floats, min_size=rows * columns, max_size=rows * columns))).reshape(rows, columns)

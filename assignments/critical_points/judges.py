@@ -12,6 +12,11 @@ from autograder.checks import Call, Outcome, Verdict, as_array, show
 from .cases import short
 
 
+# Set by the tests, to see a judge's exception instead of the verdict it becomes: a judge that
+# fails a strange value only because it raised on it would pass those tests whatever it did.
+STRICT = False
+
+
 def safe(judge: Callable[[Sequence[Outcome]], Verdict]) -> Callable[[Sequence[Outcome]], Verdict]:
     """A judge that turns any surprise in a student's value into a failing verdict, never an exception."""
 
@@ -20,6 +25,8 @@ def safe(judge: Callable[[Sequence[Outcome]], Verdict]) -> Callable[[Sequence[Ou
         try:
             return judge(outcomes)
         except Exception as exc:  # a value shaped like nothing we foresaw
+            if STRICT:
+                raise
             values = ", ".join(show(o.value, 120) for o in outcomes)
             return Verdict(False, f"Your function returned a value that could not be checked ({values}); "
                                   f"it raised {type(exc).__name__} while being compared.")
