@@ -72,6 +72,13 @@ def sandbox() -> str:
     return choose_sandbox(require_sandbox=False)[0]
 
 
+def replaced(text: str, old: str, new: str, count: int = -1) -> str:
+    """`text.replace(old, new)`, failing when `old` is not in `text`: an edit that silently
+    changed nothing would leave its test testing nothing."""
+    assert old in text, f"{old!r} is not in the text to edit"
+    return text.replace(old, new, count)
+
+
 def submission_of(course: Course, assignment: str, student: str, solutions: bool = True, cells: dict | None = None,
                   owner: str | None = None) -> bytes:
     """A notebook as student `owner` (default: `student`) would hand it in, with some cells rewritten."""

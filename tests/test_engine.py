@@ -24,7 +24,7 @@ from autograder.notebooks import (
 )
 from autograder.variants import Variant
 
-from conftest import SECRET, grade_bytes, submission_of, task_scores
+from conftest import SECRET, grade_bytes, replaced, submission_of, task_scores
 
 
 def test_variants_are_keyed_and_streams_independent():
@@ -112,7 +112,7 @@ def test_cells_that_depend_on_each_other_are_rendered_whole(tmp_path):
              ("%%% markdown\n", "SCALE = {{ py(SCALE) }} * {{ py(expected_at_one) }}", " * ["),
              ('%%% markdown\n{% include "more.j2" %}\n', "SCALE = {{ py(SCALE) }}", "SCALE = ")]
     for markdown, constants, shows in edits:
-        template.write_text(original.replace("%%% markdown\n", markdown, 1).replace("SCALE = {{ py(SCALE) }}", constants))
+        template.write_text(replaced(replaced(original, "%%% markdown\n", markdown, 1), "SCALE = {{ py(SCALE) }}", constants))
         toy = Course(course_dir)
         assignment, variant = toy.assignment("toy"), Variant.derive(SECRET, "toy", "s1")
         context = toy.context(assignment, variant)
@@ -245,7 +245,7 @@ def test_two_courses_with_an_assignment_of_the_same_name_do_not_share_it(toy, tm
     other = tmp_path / "other_course"
     shutil.copytree(toy.root, other, ignore=shutil.ignore_patterns("__pycache__", "course.key"))
     init = other / "assignments" / "toy" / "__init__.py"
-    init.write_text(init.read_text().replace('title="Toy assignment"', 'title="Another toy"'))
+    init.write_text(replaced(init.read_text(), 'title="Toy assignment"', 'title="Another toy"'))
     assert Course(other).assignment("toy").title == "Another toy"
     assert toy.assignment("toy").title == "Toy assignment"
     assert Course(other).assignment_package("toy") != toy.assignment_package("toy")

@@ -14,7 +14,7 @@ from autograder.course import Course
 from autograder.instructor import measures
 from autograder.variants import Variant
 
-from conftest import ROOT, SECRET
+from conftest import ROOT, SECRET, replaced
 
 SCAFFOLD = "adaptive_rates"
 
@@ -125,7 +125,7 @@ def test_vet_lists_each_unfair_variant_and_exits_1(scaffold_course, tmp_path):
     values = {sid: _measure(scaffold_course, "step_times_curvature", sid) for sid in ("s001", "s002", "s003")}
     highest = max(values, key=values.get)
     measures_file = folder / "measures.py"
-    measures_file.write_text(measures_file.read_text().replace("low=0.2, high=0.9", f"low=0.2, high={values[highest] - 1e-3}"))
+    measures_file.write_text(replaced(measures_file.read_text(), "low=0.2, high=0.9", f"low=0.2, high={values[highest] - 1e-3}"))
     result = CliRunner().invoke(main, ["vet", SCAFFOLD, "--roster", str(course / "roster.csv"), "--out",
                                        str(tmp_path / "vet"), "--jobs", "2", "--course", str(course),
                                        "--secret-file", str(course / "secret")])

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from autograder.cli import main
 from autograder.instructor.mutants import mutants_of
 
-from conftest import SECRET
+from conftest import SECRET, replaced
 
 SOURCE = textwrap.dedent('''
     def step(grad, theta, lr, tol=1e-06, steps=3):
@@ -109,10 +109,10 @@ def test_the_scaffold_has_no_surviving_mutant(scaffold, tmp_path):
 def test_a_weaker_check_lets_a_mutant_survive_and_the_page_shows_its_diff(scaffold, tmp_path):
     checks = scaffold / "assignments" / "mutating" / "checks" / "gradient_step.py"
     # Without the hidden quadratics, lr is only ever the notebook's LR: reading LR instead passes.
-    checks.write_text(checks.read_text().replace(
+    checks.write_text(replaced(checks.read_text(),
         '        _steps(ctx, "one step on hidden quadratics in 1, 2, 3 and 5 dimensions", hidden, "hidden"),\n', ""))
     mutants_file = scaffold / "assignments" / "mutating" / "mutants.py"
-    mutants_file.write_text(mutants_file.read_text().replace('"theta = theta"', '"theta = theta  # not any more"'))
+    mutants_file.write_text(replaced(mutants_file.read_text(), '"theta = theta"', '"theta = theta  # not any more"'))
     result = vet_mutants(scaffold, tmp_path / "vet")
     assert result.exit_code == 0, result.output  # weak checks are not an unfair variant
     assert "2 survived" in result.output

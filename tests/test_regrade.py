@@ -16,7 +16,7 @@ from autograder.course import Course
 from autograder.records import CheckResult, Report, TaskResult
 from autograder.regrade import compare, preview_csv
 
-from conftest import ROOT, SECRET, submission_of
+from conftest import ROOT, SECRET, replaced, submission_of
 
 
 def report(sid, tasks, checks=None):
@@ -63,7 +63,7 @@ def test_dry_run_after_a_grader_fix_writes_only_the_preview(tmp_path):
     assert CliRunner().invoke(main, args, catch_exceptions=False).exit_code == 0
     # The fix: value_at_origin is now worth 2 points.
     definition = course / "assignments" / "toy" / "__init__.py"
-    definition.write_text(definition.read_text().replace('Task("value_at_origin", 1.0,', 'Task("value_at_origin", 2.0,'))
+    definition.write_text(replaced(definition.read_text(), 'Task("value_at_origin", 1.0,', 'Task("value_at_origin", 2.0,'))
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
     # A process of its own, as a TA runs it: this one has the assignment before the fix imported.
