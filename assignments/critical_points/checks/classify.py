@@ -86,7 +86,8 @@ ADVICE = {name: advice for name, _, advice in MODELS if advice}
 
 def named_mistake(inputs: list[tuple[np.ndarray, float, object]]) -> str | None:
     """The one mistake whose labels are the student's on every (eigenvalues, tol, label) input, or None."""
-    names = {name for name, label, _ in MODELS if all(label(lam, tol) == got for lam, tol, got in inputs)}
+    names = {name for name, label, _ in MODELS
+             if all(isinstance(got, str) and label(lam, tol) == got for lam, tol, got in inputs)}
     return names.pop() if len(names) == 1 else None
 
 
