@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# What `make test` lints first (ruff; the rules are in pyproject.toml).
+LINTED := autograder assignments solutions tests benchmarks
 
 .PHONY: demo serve test quick bench bench-quick bytecode clean
 
@@ -41,6 +43,7 @@ serve: bytecode
 test: bytecode
 	$(call need,bwrap,bubblewrap)
 	$(call need,chromium,chromium fonts-dejavu-core)
+	$(BIN)/ruff check $(LINTED)
 	$(BIN)/python -m pytest
 
 # The developers' loop: the tests that start no process, and one end-to-end grade (under a minute).
