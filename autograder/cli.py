@@ -234,9 +234,10 @@ def vet(ctx: click.Context, assignment: str, roster: Path, out: Path, mutants: b
     if mutants:
         m = data["mutants"]
         click.echo(f"Mutants: {m['total']}, {m['caught']} caught, {m['equivalent']} equivalent, "
-                   f"{m['survived']} survived (score {100 * m['score']:.1f}%) in {m['seconds']:.1f} s.")
+                   f"{m['survived']} survived, {m['inconsistent']} inconsistent across variants "
+                   f"(score {100 * m['score']:.1f}%) in {m['seconds']:.1f} s.")
     click.echo(f"Vetting: {out / 'vetting.html'}   {out / 'vetting.json'}")
-    if vetting.failed:
+    if vetting.failed or (mutants and data["mutants"]["inconsistent"]):
         ctx.exit(1)
 
 

@@ -96,9 +96,10 @@ def vet_mutants(root, out):
 def test_the_scaffold_has_no_surviving_mutant(scaffold, tmp_path):
     result = vet_mutants(scaffold, tmp_path / "vet")
     assert result.exit_code == 0, result.output
-    assert "Mutants: 4, 3 caught, 1 equivalent, 0 survived (score 100.0%)" in result.output
+    assert "Mutants: 4, 3 caught, 1 equivalent, 0 survived, 0 inconsistent across variants (score 100.0%)" \
+        in result.output
     mutants = json.loads((tmp_path / "vet" / "vetting.json").read_text())["mutants"]
-    assert mutants["sample"] == ["m1", "m2", "m3"] and mutants["stale"] == []
+    assert mutants["variants"] == ["m1", "m2", "m3", "m4"] and mutants["stale"] == []
     ascent = next(m for m in mutants["mutants"] if m["after"].startswith("return theta + lr"))
     assert ascent["status"] == "caught" and ascent["named"] == ["gradient ascent (the gradient's sign flipped)"]
     page = (tmp_path / "vet" / "vetting.html").read_text()

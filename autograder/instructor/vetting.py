@@ -6,7 +6,10 @@ For every roster student, as one unit of work in a pool of processes:
   no cell error, and passes every self-check cell when the notebook is run top to bottom
   in the sandbox, as "Run All" in Jupyter would;
 - the stub (the notebook as handed out) gets 0;
-- every known mistake (``mistakes/``) loses points on its own task only, and is named there;
+- every known mistake (``mistakes/``) loses points on its own task only, and is named there,
+  by its own name alone (a case where two mistakes give one value must name neither);
+- every known mistake loses points on the same tasks on every variant: a verdict never depends
+  on the student's numbers;
 - the assignment's difficulty measures (``measures.py``) fall inside their declared ranges.
 
 Everything is graded by the engine's own `grading.grade`, exactly as `grade` would.
@@ -16,8 +19,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -58,9 +62,16 @@ class MistakeOutcome:
     lost: float  # points lost on its own task
     named: bool  # some check of its task names it
     others: dict[str, float]  # other tasks that lost points, and how many
+    misnamed: tuple[str, ...] = ()  # other names its task's checks gave it: a case that cannot tell them apart
+
+    @property
+    def tasks_lost(self) -> tuple[str, ...]:
+        """Every task it loses points on: the same on every variant, or a grade depends on the numbers."""
+        return tuple(sorted({*self.others, *((self.task,) if self.lost > EPS else ())}))
 
     def as_json(self) -> dict:
-        return {"slug": self.slug, "task": self.task, "lost": self.lost, "named": self.named, "others": self.others}
+        return {"slug": self.slug, "task": self.task, "lost": self.lost, "named": self.named, "others": self.others,
+                "misnamed": list(self.misnamed)}
 
 
 @dataclass(frozen=True)
@@ -132,12 +143,17 @@ def vet_variant(job: Job) -> VariantOutcome:
             lost=score(full.get(mistake.task, 0.0) - scores.get(mistake.task, 0.0)),
             named=own is not None and any(c.mistake == mistake.name for c in own.checks),
             others={t: score(full[t] - s) for t, s in scores.items() if t != mistake.task and s < full[t] - EPS},
+            misnamed=tuple(sorted({c.mistake for c in own.checks if c.mistake and c.mistake != mistake.name}))
+            if own is not None else (),
         )
         if outcome.lost <= EPS:
             problems.append(f"the mistake {mistake.slug} ({mistake.name!r}) loses no points on {mistake.task}")
         elif not outcome.named:
             problems.append(f"the mistake {mistake.slug} loses points on {mistake.task} but is not named there "
                             f"as {mistake.name!r}")
+        if outcome.misnamed:
+            problems.append(f"the mistake {mistake.slug} is also named {', '.join(map(repr, outcome.misnamed))} on "
+                            f"{mistake.task}: a case where two mistakes give the same value must name neither")
         if outcome.others:
             lost = ", ".join(f"{t} ({p:g})" for t, p in outcome.others.items())
             problems.append(f"the mistake {mistake.slug} in {mistake.task} also costs points on {lost}")
@@ -240,7 +256,7 @@ def vet_class(course: Course, name: str, roster: Roster, secret: bytes, *, jobs:
                     finished(future.result())
     finally:
         progress.close()
-    variants = [done[sid] for sid in roster.student_ids]
+    variants = _flag_inconsistent([done[sid] for sid in roster.student_ids])
     declared = measures_.declared(course, name)
     spreads = [measures_.spread(m, {v.student_id: v.measures[m.name] for v in variants}) for m in declared]
     mistakes = []
@@ -249,8 +265,27 @@ def vet_class(course: Course, name: str, roster: Roster, secret: bytes, *, jobs:
         lost = [o.lost for _, o in outcomes]
         mistakes.append({"slug": m.slug, "name": m.name, "task": m.task,
                          "lost": {"min": min(lost), "max": max(lost)} if lost else None,
-                         "failed": sorted(sid for sid, o in outcomes if o.lost <= EPS or not o.named or o.others)})
+                         "failed": sorted(sid for sid, o in outcomes if o.lost <= EPS or not o.named or o.others
+                                          or o.misnamed or o.tasks_lost != _usual(m.slug, variants))})
     return Vetting(name, sandbox, jobs, variants, spreads, mistakes, time.monotonic() - started)
+
+
+def _usual(slug: str, variants: list[VariantOutcome]) -> tuple[str, ...]:
+    """The tasks a mistake loses on most variants."""
+    counts = Counter(o.tasks_lost for v in variants for o in v.mistakes if o.slug == slug)
+    return counts.most_common(1)[0][0] if counts else ()
+
+
+def _flag_inconsistent(variants: list[VariantOutcome]) -> list[VariantOutcome]:
+    """Each variant on which a mistake loses other tasks than on most variants fails, saying so: the
+    same code must get the same verdict whatever the student's numbers."""
+    out = []
+    for v in variants:
+        odd = [f"the mistake {o.slug} loses points on {', '.join(o.tasks_lost) or 'no task'} here, but on "
+               f"{', '.join(_usual(o.slug, variants)) or 'no task'} on most variants"
+               for o in v.mistakes if o.tasks_lost != _usual(o.slug, variants)]
+        out.append(replace(v, problems=v.problems + tuple(odd)) if odd else v)
+    return out
 
 
 def write_vetting(data: dict, out: Path, course: Course) -> None:
