@@ -268,15 +268,25 @@ def test_repeated_eigenvalue_accepts_any_vector_of_the_eigenspace(course, assign
     assert run_judge(check, values).passed
 
 
+def own_hessians(ctx, check) -> list[Outcome]:
+    """The reference's numerical Hessians for the calls of numerical_hessian an escape_saddle check makes
+    (the student's own, which their escape_saddle is meant to follow)."""
+    return [Outcome("ok", value=ctx.reference.numerical_hessian(surfaces.function(c.args[0].family, c.args[0].params),
+                                                                c.args[1].copy()))
+            for c in check.calls if c.function == "numerical_hessian"]
+
+
 def test_escape_saddle_wrong_sign_is_named_with_a_figure(course, assignment):
     (check,) = checks_of(course, assignment, "escape_saddle", "asymmetric")
     ctx = context(course, assignment, "s001")
     outcomes = []
     for call in check.calls:
+        if call.function != "escape_saddle":
+            continue
         f = surfaces.function(call.args[0].family, call.args[0].params)
         good = ctx.reference.escape_saddle(f, call.args[1].copy(), call.args[2])
         outcomes.append(Outcome("ok", value=2 * call.args[1] - good))  # the mirror image: the other sign
-    verdict = run_judge(check, outcomes)
+    verdict = run_judge(check, outcomes + own_hessians(ctx, check))
     assert verdict.mistake == "escape sign not chosen to decrease f"
     assert verdict.figure["kind"] == "contour" and len(verdict.figure["points"]) == 3
 
@@ -295,9 +305,12 @@ def test_a_student_who_keeps_one_sign_fails_on_every_variant(course, assignment)
                 outcomes = []
                 for call in check.calls:
                     f = surfaces.function(call.args[0].family, call.args[0].params)
-                    theta, step = call.args[1], call.args[2]
-                    u = np.linalg.eigh(ctx.reference.numerical_hessian(f, theta.copy(), h))[1][:, 0]
-                    outcomes.append(Outcome("ok", value=theta + keep * step * u))
+                    theta = call.args[1]
+                    H = ctx.reference.numerical_hessian(f, theta.copy(), h)
+                    if call.function == "escape_saddle":
+                        outcomes.append(Outcome("ok", value=theta + keep * call.args[2] * np.linalg.eigh(H)[1][:, 0]))
+                    else:  # their own Hessian, with the same step
+                        outcomes.append(Outcome("ok", value=H))
                 if run_judge(check, outcomes).passed:
                     passed_both.append((k, keep, h))
     assert passed_both == []

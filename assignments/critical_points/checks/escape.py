@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.assignment import GradingContext
-from autograder.checks import Call, Check, Verdict, show
+from autograder.checks import Call, Check, Verdict, close, show
 
 from .. import cases, known
 from ..cases import Surf, exact, shift
@@ -248,10 +248,16 @@ def escape_saddle_checks(ctx: GradingContext) -> list[Check]:
     big = round(float(rng.uniform(80.0, 120.0)), 1)
     flat_large = cases.quadratic(cases.signature_matrix(rng, [big, -5e-5]), shift(rng),
                                  f"½(θ − c)ᵀA(θ − c) with eigenvalues {big:g} and −5e-5")
+    # Eigenvalues clear of −τ even for a Hessian scaled by 2/3 (−1.07e-6), far beyond the numerical Hessian's
+    # round-off at a quadratic's centre, but above −2τ. The third: below −τ·max|λ| but above −τ, where a
+    # threshold without max(1, ·) escapes.
     small = round(float(rng.uniform(0.4, 0.6)), 2)
-    steep_small = cases.quadratic(cases.signature_matrix(rng, [small, -1.5e-6]), shift(rng),
-                                  f"½(θ − c)ᵀA(θ − c) with eigenvalues {small:g} and −1.5e-6")
+    steep_small = cases.quadratic(cases.signature_matrix(rng, [small, -1.6e-6]), shift(rng),
+                                  f"½(θ − c)ᵀA(θ − c) with eigenvalues {small:g} and −1.6e-6")
     scale = [(flat_large, np.array(flat_large.params["c"]), 0.1), (steep_small, np.array(steep_small.params["c"]), 0.1)]
+    shallow = cases.quadratic(cases.signature_matrix(rng, [0.5, -7.5e-7]), shift(rng),
+                              "½(θ − c)ᵀA(θ − c) with eigenvalues 0.5 and −7.5e-7")
+    scale.append((shallow, np.array(shallow.params["c"]), 0.1))
 
     groups = [
         ("the lecture's loss (1 − w1·w2)² at the origin (default step)",
@@ -297,17 +303,42 @@ def _settled_escape_vector(H: np.ndarray, seed: int) -> np.ndarray | None:
     return u
 
 
+def follows_own_hessian(value, H, surf: Surf, theta: np.ndarray, step: float, shows: str) -> Verdict | None:
+    """A pass when the student's point, judged wrong, is exactly what the reference's procedure gives from
+    the student's own numerical_hessian at θ: the mistake is then numerical_hessian's and costs that task
+    alone (on some variants a wrong Hessian still escapes downhill, on others not, and a Hessian within
+    its own tolerance may still move λmin across −τ). None otherwise."""
+    obj = surf.build()
+    if not (isinstance(H, np.ndarray) and H.shape == (theta.size, theta.size) and np.all(np.isfinite(H))) \
+            or not isinstance(value, np.ndarray) or value.shape != theta.shape:
+        return None
+    lam, V, tau = eigen(H)
+    if lam[0] >= -tau:
+        expected = theta
+    else:
+        forward, backward = theta + step * V[:, 0], theta - step * V[:, 0]
+        expected = forward if obj.f(forward) <= obj.f(backward) else backward
+    if not close(value, expected, rtol=1e-9, atol=1e-9)[0]:
+        return None
+    return Verdict(True, f"For {shows}: your point follows from your own numerical_hessian, which is off at this θ "
+                         "(numerical_hessian loses its points for it, not this task).", details={"input": shows})
+
+
 def _saddle_check(ctx: GradingContext, name: str, inputs: list, visibility: str) -> Check:
     calls = surface_calls("escape_saddle", inputs, "step")
+    # The student's own Hessian at each θ, which their escape_saddle is meant to use.
+    hessians = surface_calls("numerical_hessian", [(surf, theta, None) for surf, theta, _ in inputs], "h")
 
     @safe
     def judge(outcomes):
         verdicts = []
-        for call, outcome, (surf, theta, step) in zip(calls, outcomes, inputs):
+        for call, outcome, own, (surf, theta, step) in zip(calls, outcomes, outcomes[len(calls):], inputs):
             theta = np.array(theta, dtype=float)
             used = 0.1 if step is None else step
             reproduce = f"{surf.reproduce(theta)}; escape_saddle(f, theta, step={used})"
             verdict = saddle_verdict(outcome.value, surf, theta, used, call.shows, reproduce)
+            if not verdict.passed:
+                verdict = follows_own_hessian(outcome.value, own.value, surf, theta, used, call.shows) or verdict
             if not verdict.passed:
                 expected = ctx.reference.escape_saddle(surf.build().f, theta.copy(), used)
                 figure = saddle_figure(surf, theta, outcome.value, expected, used, f"Escaping from {surf.label}")
@@ -315,4 +346,4 @@ def _saddle_check(ctx: GradingContext, name: str, inputs: list, visibility: str)
             verdicts.append(verdict)
         return batch(verdicts, "inputs")
 
-    return Check("escape_saddle", name, tuple(calls), judge, visibility=visibility)
+    return Check("escape_saddle", name, tuple(calls + hessians), judge, visibility=visibility)
