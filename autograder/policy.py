@@ -9,7 +9,8 @@ error that names the key and the keys allowed, never a rule silently left out.
 
     [defaults]                        # every assignment, unless its own table says otherwise
     max_upload = "32 MiB"
-    max_queued = 3
+    max_queued = 3                    # attempts a student may have waiting, of all assignments together
+    quota = "256 MiB"                 # what one student's attempts of one assignment may take up in all
 
     [assignments.critical_points]
     due = 2026-12-01T23:59:00
@@ -44,8 +45,8 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 FILE = "course.toml"
-KEYS = ("due", "late_penalty", "late_cutoff", "counts", "min_interval", "max_upload", "max_queued", "hidden",
-        "release", "extensions")
+KEYS = ("due", "late_penalty", "late_cutoff", "counts", "min_interval", "max_upload", "max_queued", "quota",
+        "hidden", "release", "extensions")
 COUNTS = ("last", "best")
 HIDDEN = ("after_due", "always", "never")
 RELEASES = ("graded", "after_due", "manual")
@@ -66,6 +67,7 @@ class Policy:
     min_interval: float = 0.0  # seconds
     max_upload: int = 32 * 2**20  # bytes
     max_queued: int = 3
+    quota: int = 256 * 2**20  # bytes
     hidden: str = "after_due"
     release: str = "after_due"
     # Per student: their own due date and cut-off (course.toml; the server adds staff's).
@@ -320,8 +322,8 @@ def _count(raw, _zone) -> int:
 
 
 _PARSERS = {"due": _date, "late_cutoff": _date, "late_penalty": _fraction, "counts": _one_of(COUNTS),
-            "min_interval": _seconds, "max_upload": parse_size, "max_queued": _count, "hidden": _one_of(HIDDEN),
-            "release": _one_of(RELEASES)}
+            "min_interval": _seconds, "max_upload": parse_size, "max_queued": _count, "quota": parse_size,
+            "hidden": _one_of(HIDDEN), "release": _one_of(RELEASES)}
 
 
 # --- in words ---------------------------------------------------------------------------

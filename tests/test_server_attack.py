@@ -9,7 +9,11 @@ import csv
 import io
 import shutil
 import socket
+import sqlite3
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -207,3 +211,125 @@ def _closed_by_server(sock: socket.socket) -> bool:
         return True
     finally:
         sock.close()
+
+
+# --- what an upload may cost --------------------------------------------------------------
+
+def _course(folder, source, policy: str):
+    """`source`'s assignments and solutions, with `policy` as its course.toml."""
+    folder.mkdir()
+    for part in ("assignments", "solutions", "templates"):
+        if (source / part).exists():
+            (folder / part).symlink_to(source / part)
+    (folder / "course.toml").write_text(policy)
+    return folder
+
+
+def _padded(notebook: bytes, size: int) -> bytes:
+    return notebook + b" " * (size - len(notebook))  # still the same JSON
+
+
+def _raw_upload(port: int, token: str, length: int) -> bytes:
+    """The head of an upload that waits for "100 Continue" before sending its `length` bytes, as curl does."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(f"POST /api/assignments/toy/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     f"Authorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+                     f"Content-Length: {length}\r\nExpect: 100-continue\r\n\r\n".encode())
+        return sock.recv(4096)
+
+
+@pytest.mark.slow
+def test_a_students_storage_quota_is_checked_before_the_body_is_read(tmp_path, toy):
+    course = _course(tmp_path / "course", TOY, '[defaults]\nquota = "1 MiB"\nmax_queued = 10\n')
+    roster, staff = write_people(tmp_path, STUDENTS)
+    data, port = tmp_path / "data", free_port()
+    links = tokens(data, roster, staff, f"http://127.0.0.1:{port}")
+    notebook = _padded(submission_of(toy, "toy", "a1"), 300 * 1024)
+    with live_server(course, roster, staff, data, port), \
+            httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=bearer(links["a1"])) as client:
+        for _ in range(3):
+            assert client.post("/api/assignments/toy/submissions",
+                               files={"notebook": ("toy.ipynb", notebook)}).status_code == 202
+        over = client.post("/api/assignments/toy/submissions", files={"notebook": ("toy.ipynb", notebook)})
+        assert over.status_code == 413 and "0.9 MiB of the 1.0 MiB" in over.json()["error"]
+        began = time.monotonic()
+        head = _raw_upload(port, links["a1"], 30 * 2**20)
+        assert head.startswith(b"HTTP/1.1 413") and b"100 Continue" not in head and time.monotonic() - began < 3
+        # Another student's quota is their own.
+        other = client.post("/api/assignments/toy/submissions", headers=bearer(links["b2"]),
+                            files={"notebook": ("toy.ipynb", submission_of(toy, "toy", "b2"))})
+        assert other.status_code == 202
+
+
+@pytest.mark.slow
+def test_twenty_uploads_of_32_mib_at_once_do_not_balloon_the_server(tmp_path):
+    students = [f"s{i:02d}" for i in range(20)]
+    roster, staff = write_people(tmp_path, students)
+    data, port = tmp_path / "data", free_port()
+    links = tokens(data, roster, staff, f"http://127.0.0.1:{port}")
+    body = b"{" + b" " * (32 * 2**20 - 2048) + b"}"
+    with live_server(TOY, roster, staff, data, port) as proc:
+        before = _rss(proc.pid)
+        peak = [before]
+        done = threading.Event()
+
+        def sample():
+            while not done.wait(0.02):
+                peak.append(_rss(proc.pid))
+
+        def upload(sid):
+            return httpx2.post(f"http://127.0.0.1:{port}/api/assignments/toy/submissions", headers=bearer(links[sid]),
+                               files={"notebook": ("big.ipynb", body)}, timeout=120).status_code
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        with ThreadPoolExecutor(20) as pool:
+            statuses = list(pool.map(upload, students))
+        done.set()
+        sampler.join()
+    assert all(status in (202, 422) for status in statuses), statuses
+    # At most UPLOADS_IN_MEMORY files of 32 MiB in memory at once, not 20.
+    assert max(peak) - before < 300 * 2**20, (before, max(peak))
+
+
+def _rss(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) * 1024
+
+
+# --- a fair queue -------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_one_students_attempts_never_wait_in_front_of_anothers_first(tmp_path, course):
+    folder = _course(tmp_path / "course", ROOT, "")
+    roster, staff = write_people(tmp_path, STUDENTS)
+    data, port = tmp_path / "data", free_port()
+    links = tokens(data, roster, staff, f"http://127.0.0.1:{port}")
+    slow = {"numerical_gradient": "import time\ntime.sleep(4)\ndef numerical_gradient(f, theta, h=1e-5):\n"
+                                  "    return theta\n"}
+    with live_server(folder, roster, staff, data, port, "--jobs", "1"), \
+            httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        def hand_in(sid, assignment="critical_points", cells=None):
+            return client.post(f"/api/assignments/{assignment}/submissions", headers=bearer(links[sid]),
+                               files={"notebook": ("nb.ipynb", submission_of(course, assignment, sid, cells=cells))})
+
+        hogs = [hand_in("a1", cells=slow).json()["id"] for _ in range(2)]
+        hogs.append(hand_in("a1", "momentum_nag").json()["id"])
+        # At most 3 queued jobs per student, of all assignments together.
+        refused = hand_in("a1", "momentum_nag")
+        assert refused.status_code == 429 and "all assignments" in refused.json()["error"]
+        firsts = [hand_in(sid).json()["id"] for sid in ("b2", "c3")]
+        positions = [client.get(f"/api/submissions/{s}", headers=bearer(links[sid])).json()["position"]
+                     for s, sid in zip(firsts, ("b2", "c3"))]
+        assert positions[0] <= 2 and positions[1] <= 3, positions
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            states = [client.get(f"/api/submissions/{s}", headers=bearer(links["ta"])).json()["status"]
+                      for s in hogs + firsts]
+            if all(state in ("graded", "ungradable") for state in states):
+                break
+            time.sleep(0.5)
+    finished = dict(sqlite3.connect(data / "autograder.sqlite").execute(
+        "SELECT submission_id, finished_at FROM results"))
+    # a1's first attempt may already have been running; b2's and c3's firsts are graded before a1's second and third.
+    assert max(finished[s] for s in firsts) < min(finished[s] for s in hogs[1:]), finished

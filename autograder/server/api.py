@@ -61,18 +61,14 @@ async def _submit(request: Request, who, student: str | None) -> JSONResponse:
     name = _assignment(request)
     _same_site(request)
     svc = rq.service(request)
-    filename, data, _ = await rq.read_notebook(request, svc.policy(name).max_upload)
-    submission_id = await run_in_threadpool(_hand_in, svc, who, name, filename, data, student)
-    return JSONResponse({"id": submission_id, "status": "queued"}, status_code=202,
-                        headers={"Location": f"/api/submissions/{submission_id}"})
-
-
-def _hand_in(svc, who, name, filename, data, student) -> str:
     try:
-        return svc.hand_in(who, name, filename, data, student)
+        async with rq.notebook(request, who, name, student) as (filename, data, _):
+            submission_id = await run_in_threadpool(svc.hand_in, who, name, filename, data, student)
     except Refused as exc:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         raise HTTPException(exc.status, exc.message, headers=headers) from None
+    return JSONResponse({"id": submission_id, "status": "queued"}, status_code=202,
+                        headers={"Location": f"/api/submissions/{submission_id}"})
 
 
 def submission(request: Request) -> JSONResponse:

@@ -246,9 +246,9 @@ async def upload(request: Request) -> Response:
     svc = rq.service(request)
     name = _assignment(request)
     try:
-        filename, data, fields = await rq.read_notebook(request, svc.policy(name).max_upload)
-        _check_form(request, fields.get("csrf"))
-        submission_id = await run_in_threadpool(svc.hand_in, who, name, filename, data)
+        async with rq.notebook(request, who, name) as (filename, data, fields):
+            _check_form(request, fields.get("csrf"))
+            submission_id = await run_in_threadpool(svc.hand_in, who, name, filename, data)
     except Refused as exc:
         return await run_in_threadpool(assignment_page, request, exc.message, exc.status)
     except HTTPException as exc:

@@ -1,15 +1,19 @@
 """What every route needs from a request: who sent it, whether a form came from our own pages,
-and the uploaded notebook, read with its size bounded while it streams in."""
+and the uploaded notebook, refused before its body is read where the rules allow, and read with
+its size bounded while it streams in."""
 
 from __future__ import annotations
 
+import contextlib
+
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
 from .auth import COOKIE, Person, Throttled
-from .service import Service, too_large
+from .service import Refused, Service, too_large
 
 # Room for the multipart headers and the other small fields around the notebook itself.
 ENVELOPE = 64 * 1024
@@ -81,13 +85,27 @@ def same_site(request: Request) -> bool:
     return origin == f"{request.url.scheme}://{request.url.netloc}"
 
 
-async def read_notebook(request: Request, limit: int) -> tuple[str, bytes, dict[str, str]]:
-    """The multipart field `notebook` as (file name, bytes, the other fields). An upload over `limit` answers 413 as
-    soon as its declared length or the bytes received show it, before anything is kept."""
+@contextlib.asynccontextmanager
+async def notebook(request: Request, who: Person, assignment: str, student: str | None = None):
+    """The multipart field `notebook` of `who`'s upload to `assignment` (staff's: for `student`), as (file name,
+    bytes, the other fields).
+
+    Whatever can be refused without the body is refused before it is read (Refused): the cut-off,
+    the declared length, the student's queue and quota. An upload over the limit answers 413 as soon
+    as the bytes received show it, before anything is kept. The body is spooled to disk as it comes;
+    at most UPLOADS_IN_MEMORY files are held in memory at once, until the block is done with them."""
+    svc = service(request)
+    limit = svc.policy(assignment).max_upload
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + ENVELOPE:
-        await _drain(request)
-        raise HTTPException(413, too_large(limit))
+    size = max(0, int(declared) - ENVELOPE) if declared.isdigit() else 0
+    try:
+        await run_in_threadpool(svc.admit, who, assignment, size, student)
+    except Refused:
+        # A client that waits for our "100 Continue" before it sends the body (curl does, for large
+        # files) has sent nothing and hears the answer at once; a browser is sending anyway.
+        if request.headers.get("expect", "").lower() != "100-continue":
+            await _drain(request)
+        raise
     received = 0
 
     async def counting_receive():
@@ -109,11 +127,12 @@ async def read_notebook(request: Request, limit: int) -> tuple[str, bytes, dict[
         upload = form.get("notebook")
         if not isinstance(upload, UploadFile):
             raise HTTPException(400, "send the notebook as the file of the multipart form field 'notebook'")
-        data = await upload.read(limit + 1)
-        if len(data) > limit:
-            raise HTTPException(413, too_large(limit))
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        return upload.filename or "notebook.ipynb", data, fields
+        async with svc.uploads_in_memory:
+            data = await upload.read(limit + 1)
+            if len(data) > limit:
+                raise HTTPException(413, too_large(limit))
+            yield upload.filename or "notebook.ipynb", data, fields
     finally:
         await form.close()
 

@@ -63,6 +63,9 @@ class Settings:
     options: tuple[tuple[str, object], ...] = ()
 
 
+UPLOADS_IN_MEMORY = 4
+
+
 class Refused(Exception):
     """An upload or a change that the rules do not allow; `status` is the HTTP status that says so."""
 
@@ -86,6 +89,10 @@ class Service:
         self._reload_lock = threading.Lock()
         self._looked = time.monotonic()
         self._stamp = self._files_stamp()
+
+        # Uploads whose file is held in memory at once (each up to max_upload): 20 students handing
+        # in 32 MiB at the same second wait their turn here instead of growing the server by 640 MiB.
+        self.uploads_in_memory = asyncio.Semaphore(UPLOADS_IN_MEMORY)
 
     # --- the course's files, read again when they change --------------------------------
 
@@ -297,19 +304,28 @@ class Service:
 
     # --- handing in ---------------------------------------------------------------------
 
-    def hand_in(self, person: Person, assignment: str, filename: str, data: bytes, student: str | None = None) -> str:
-        """Keep the file and queue its grading; the id of the new attempt. Raises Refused.
-        `student`: staff hand in for that student (after the cut-off too, marked as theirs)."""
+    def admit(self, person: Person, assignment: str, size: int = 0, student: str | None = None) -> None:
+        """Raises Refused if a file of about `size` bytes may not be handed in now: asked before the upload's
+        body is read, and again (with the file's real size) before it is kept. `student`: staff hand in for
+        that student (after the cut-off too, beyond the queue and the quota)."""
         student = student or person.id
         policy = self.rules(assignment, student, overrides=[], chosen=None).policy
-        received = now()
-        if len(data) > policy.max_upload:
+        if size > policy.max_upload:
             raise Refused(413, too_large(policy.max_upload))
         if not person.staff:
+            received = now()
             refusal = policy.refuses(parse_time(received))
             if refusal:
                 raise Refused(403, refusal)
-            self._admissible(student, assignment, policy, received)  # before writing the file, and again after
+            self._admissible(student, assignment, policy, received, size)
+
+    def hand_in(self, person: Person, assignment: str, filename: str, data: bytes, student: str | None = None) -> str:
+        """Keep the file and queue its grading; the id of the new attempt. Raises Refused.
+        `student`: staff hand in for that student (after the cut-off too, marked as theirs)."""
+        self.admit(person, assignment, len(data), student)  # before writing the file, and again in its transaction
+        student = student or person.id
+        policy = self.rules(assignment, student, overrides=[], chosen=None).policy
+        received = now()
         variant = None if person.staff else Variant.derive(self.settings.secret, assignment, student)
         wrong = uploads.refusal(data, self.assignments[assignment], variant,
                                 {n: a.title for n, a in self.assignments.items()})
@@ -317,22 +333,27 @@ class Service:
             raise Refused(422, wrong)
         sha = self.blobs.put(data)
         submission_id = secrets.token_hex(6)
-        limits = (policy.max_queued, policy.min_interval) if not person.staff else (10**6, 0.0)
+        limits = (policy.max_queued, policy.min_interval, policy.quota) if not person.staff else (10**6, 0.0, 2**62)
         outcome, value = self.store.add_submission(submission_id, assignment, student, sha, _label(filename),
                                                    len(data), received, *limits,
                                                    handed_in_by=person.id if person.staff else None)
         if outcome != "queued":
-            self._admissible(student, assignment, policy, received)
+            self._admissible(student, assignment, policy, received, len(data))
             raise Refused(429, "Too many uploads at once; please try again.", 5)
         self._wake()
         return submission_id
 
-    def _admissible(self, student: str, assignment: str, policy: Policy, received: str) -> None:
-        waiting = self.store.pending(assignment, student)
+    def _admissible(self, student: str, assignment: str, policy: Policy, received: str, size: int) -> None:
+        waiting = self.store.pending(student)
         if waiting >= policy.max_queued:
-            raise Refused(429, f"You already have {waiting} attempt{'s' if waiting != 1 else ''} of {assignment} "
-                               f"waiting to be graded (at most {policy.max_queued}); upload again once one is graded.",
-                          10)
+            raise Refused(429, f"You already have {waiting} attempt{'s' if waiting != 1 else ''} waiting to be "
+                               f"graded (at most {policy.max_queued}, of all assignments together); upload again "
+                               "once one is graded.", 10)
+        used = self.store.stored(assignment, student)
+        if used + size > policy.quota:
+            raise Refused(413, f"Your attempts of {assignment} take up {_mib(used)} of the {_mib(policy.quota)} this "
+                               f"course keeps for each student; this file ({_mib(size)}) does not fit. Clear the "
+                               "notebook's outputs to make it smaller, or ask your course staff.")
         last = self.store.last_received(assignment, student)
         if last and policy.min_interval:
             wait = policy.min_interval - (parse_time(received) - parse_time(last)).total_seconds()
@@ -517,6 +538,10 @@ def _label(filename: str | None) -> str:
     """The file name as we keep and show it: no folders, no characters that hide or reorder text."""
     name = os.path.basename((filename or "notebook.ipynb").replace("\\", "/")) or "notebook.ipynb"
     return visible(re.sub(r"[\x00-\x1f\x7f]", "?", name[:120]))
+
+
+def _mib(count: int) -> str:
+    return f"{count / 2**20:.1f} MiB"
 
 
 def _minutes(seconds: float) -> str:

@@ -66,6 +66,8 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_waiting ON jobs (state, priority, id);
 CREATE INDEX IF NOT EXISTS jobs_of_regrade ON jobs (regrade);
+CREATE INDEX IF NOT EXISTS jobs_of_submission ON jobs (submission_id);
+CREATE INDEX IF NOT EXISTS submissions_of_student ON submissions (student_id);
 CREATE TABLE IF NOT EXISTS results (
     job_id INTEGER PRIMARY KEY,
     submission_id TEXT NOT NULL,
@@ -226,6 +228,20 @@ class Regrade:
     done: int
 
 
+_PENDING = "SELECT COUNT(*) FROM submissions WHERE student_id = ? AND status IN ('queued', 'running')"
+_STORED = "SELECT COALESCE(SUM(size), 0) FROM submissions WHERE assignment = ? AND student_id = ?"
+# The waiting jobs, each with its turn: for a student's upload, how many of that student's earlier
+# uploads are running, waiting, or were graded since the oldest waiting job came in. So one
+# student's many attempts wait behind everyone's first of this backlog (their first, once graded,
+# still counts); a regrade job's turn is 0 (regrades come after uploads by priority, then in order).
+_FAIR = """SELECT j.id, j.submission_id, j.priority,
+                  CASE WHEN j.regrade IS NULL THEN (
+                      SELECT COUNT(*) FROM submissions s2 JOIN jobs j2 ON j2.submission_id = s2.id
+                      WHERE s2.student_id = s.student_id AND j2.regrade IS NULL AND j2.id < j.id
+                        AND (j2.state != 'done' OR j2.finished_at >= (SELECT MIN(enqueued_at) FROM jobs
+                                                                      WHERE state = 'queued'))) ELSE 0 END AS turn
+           FROM jobs j JOIN submissions s ON s.id = j.submission_id WHERE j.state = 'queued'"""
+
 _ATTEMPT = """SELECT s.id, s.seq, s.assignment, s.student_id, s.sha256, s.filename, s.size, s.received_at,
                      s.status, r.report, r.grader_key, s.handed_in_by
               FROM submissions s LEFT JOIN results r ON r.job_id = s.result_job"""
@@ -328,19 +344,21 @@ class Store:
 
     def add_submission(self, submission_id: str, assignment: str, student: str, sha256: str, filename: str,
                        size: int, received_at: str, max_pending: int, min_interval: float,
-                       handed_in_by: str | None = None) -> tuple[str, object]:
+                       quota: int, handed_in_by: str | None = None) -> tuple[str, object]:
         """The attempt and its grading job, in one transaction, if the student may hand in now:
-        ("queued", job id), ("busy", attempts waiting) or ("too soon", when the last attempt came).
-        `handed_in_by`: the staff member handing it in for the student."""
+        ("queued", job id), ("busy", attempts waiting), ("too soon", when the last attempt came) or
+        ("quota", bytes already stored). `handed_in_by`: the staff member handing it in for the student."""
         with self._tx() as db:
-            waiting = db.execute("SELECT COUNT(*) FROM submissions WHERE assignment = ? AND student_id = ? "
-                                 "AND status IN ('queued', 'running')", (assignment, student)).fetchone()[0]
+            waiting = db.execute(_PENDING, (student,)).fetchone()[0]
             if waiting >= max_pending:
                 return "busy", waiting
             last = db.execute("SELECT MAX(received_at) FROM submissions WHERE assignment = ? AND student_id = ?",
                               (assignment, student)).fetchone()[0]
             if last and (parse_time(received_at) - parse_time(last)).total_seconds() < min_interval:
                 return "too soon", last
+            used = db.execute(_STORED, (assignment, student)).fetchone()[0]
+            if used + size > quota:
+                return "quota", used
             db.execute("INSERT INTO submissions (id, assignment, student_id, sha256, filename, size, received_at, "
                        "status, handed_in_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
                        (submission_id, assignment, student, sha256, filename, size, received_at, handed_in_by))
@@ -350,10 +368,13 @@ class Store:
             return "queued", db.execute("INSERT INTO jobs (submission_id, state, priority, enqueued_at) "
                                         "VALUES (?, 'queued', ?, ?)", (submission_id, UPLOAD, received_at)).lastrowid
 
-    def pending(self, assignment: str, student: str) -> int:
-        """How many of the student's attempts wait for their grade (queued or running)."""
-        return self._one("SELECT COUNT(*) FROM submissions WHERE assignment = ? AND student_id = ? "
-                         "AND status IN ('queued', 'running')", assignment, student)[0]
+    def pending(self, student: str) -> int:
+        """How many of the student's attempts, of any assignment, wait for their grade (queued or running)."""
+        return self._one(_PENDING, student)[0]
+
+    def stored(self, assignment: str, student: str) -> int:
+        """Bytes of all the student's attempts of the assignment (their quota counts them)."""
+        return self._one(_STORED, assignment, student)[0]
 
     def last_received(self, assignment: str, student: str) -> str | None:
         return self._one("SELECT MAX(received_at) FROM submissions WHERE assignment = ? AND student_id = ?",
@@ -374,12 +395,12 @@ class Store:
 
     def queue_position(self, submission_id: str) -> int | None:
         """1 for the next job to start; None when the attempt's grading job is not waiting."""
-        row = self._one("SELECT priority, id FROM jobs WHERE submission_id = ? AND regrade IS NULL "
-                        "AND state = 'queued'", submission_id)
+        row = self._one(f"WITH q AS ({_FAIR}) SELECT priority, turn, id FROM q WHERE submission_id = ? "
+                        "AND priority = ?", submission_id, UPLOAD)
         if row is None:
             return None
-        return self._one("SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND (priority < ? OR "
-                         "(priority = ? AND id <= ?))", row[0], row[0], row[1])[0]
+        return self._one(f"WITH q AS ({_FAIR}) SELECT COUNT(*) FROM q WHERE (priority, turn, id) <= (?, ?, ?)",
+                         *row)[0]
 
     def queue_length(self) -> tuple[int, int]:
         """(waiting, running) jobs."""
@@ -394,11 +415,12 @@ class Store:
         return count
 
     def claim(self) -> Claim | None:
-        """The next job, now marked running; None when nothing waits."""
+        """The next job, now marked running; None when nothing waits. Students' uploads come before
+        regrades, and take turns: every student's first waiting attempt before anyone's second."""
         with self._tx() as db:
             row = db.execute(
-                "UPDATE jobs SET state = 'running', started_at = ?, tries = tries + 1 WHERE id = "
-                "(SELECT id FROM jobs WHERE state = 'queued' ORDER BY priority, id LIMIT 1) "
+                f"WITH q AS ({_FAIR}) UPDATE jobs SET state = 'running', started_at = ?, tries = tries + 1 WHERE id = "
+                "(SELECT id FROM q ORDER BY priority, turn, id LIMIT 1) "
                 "RETURNING id, submission_id, regrade, tries", (now(),)).fetchone()
             if row is None:
                 return None
