@@ -5,6 +5,7 @@ its size bounded while it streams in."""
 from __future__ import annotations
 
 import contextlib
+import traceback
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -132,7 +133,14 @@ async def notebook(request: Request, who: Person, assignment: str, student: str 
             data = await upload.read(limit + 1)
             if len(data) > limit:
                 raise HTTPException(413, too_large(limit))
-            yield upload.filename or "notebook.ipynb", data, fields
+            try:
+                yield upload.filename or "notebook.ipynb", data, fields
+            except BaseException as exc:
+                # A refusal raised where the file was in hand keeps it alive through its traceback's
+                # frames, in reference cycles that only a full collection frees: twenty refused
+                # uploads of 32 MiB held 700 MiB. The frames that are done let go of it now.
+                traceback.clear_frames(exc.__traceback__)
+                raise
     finally:
         await form.close()
 

@@ -3,6 +3,8 @@ and `serve --demo`, the bundled sample class with sign-in links to click."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import fcntl
 import logging
 import os
@@ -30,6 +32,7 @@ DEMO_STAFF = "ta1"
 DEMO_NEWCOMER = "s006"  # the sample student who handed nothing in
 TOKEN_COLUMNS = ("id", "role", "token", "url")
 MAX_CONNECTIONS = 1000
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 
 
 def serve(settings: Settings, host: str, port: int, say: Callable[[str], None] = print,
@@ -38,6 +41,7 @@ def serve(settings: Settings, host: str, port: int, say: Callable[[str], None] =
     """Serve until stopped; `executor` grades instead of the local pool (a Dask cluster). Forwarded
     headers (the client's scheme and address) are believed from `trusted_proxy` alone."""
     with _lock(settings.data):
+        _large_blocks_back_to_the_system()
         app = create_app(settings, executor)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         cap, files = fit_cap(max_connections)
@@ -52,6 +56,15 @@ def serve(settings: Settings, host: str, port: int, say: Callable[[str], None] =
                                       timeout_graceful_shutdown=5, http=guarded_protocol(cap), backlog=BACKLOG,
                                       proxy_headers=trusted_proxy is not None,
                                       forwarded_allow_ips=trusted_proxy or "")).run()
+
+
+def _large_blocks_back_to_the_system() -> None:
+    """glibc raises its mmap threshold to the size of every large block freed (up to 32 MiB), after which
+    uploads' buffers come from per-thread heaps that keep them when freed: twenty 32 MiB uploads grew the
+    server by 700 MiB for good. A fixed threshold keeps every block of 1 MiB or more mapped on its own
+    and returned when freed."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, 2**20)
 
 
 class _lock:

@@ -63,7 +63,7 @@ class Settings:
     options: tuple[tuple[str, object], ...] = ()
 
 
-UPLOADS_IN_MEMORY = 4
+UPLOADS_IN_MEMORY = 2
 
 
 class Refused(Exception):
@@ -90,8 +90,8 @@ class Service:
         self._looked = time.monotonic()
         self._stamp = self._files_stamp()
 
-        # Uploads whose file is held in memory at once (each up to max_upload): 20 students handing
-        # in 32 MiB at the same second wait their turn here instead of growing the server by 640 MiB.
+        # Uploads whose file is held in memory at once (each up to max_upload, with a copy or two while it
+        # is checked): 20 students handing in 32 MiB at the same second wait their turn here.
         self.uploads_in_memory = asyncio.Semaphore(UPLOADS_IN_MEMORY)
 
     # --- the course's files, read again when they change --------------------------------
