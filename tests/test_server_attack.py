@@ -27,7 +27,7 @@ from autograder.roster import Roster
 from autograder.server.connections import HEADER_SECONDS, REFUSED
 from autograder.server.run import write_tokens
 
-from conftest import submission_of
+from conftest import ROOT, submission_of
 from serverkit import TOY, bearer, free_port, live_server, tokens, write_people
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
