@@ -388,6 +388,8 @@ def test_the_release_policy_decides_when_a_score_is_posted(release, due, countin
 # --- in a real browser ------------------------------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+        "resultTypes": ["violations"]}
 
 
 @pytest.mark.slow  # starts chromium
@@ -395,10 +397,12 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def test_in_chromium_a_launch_in_the_lms_frame_opens_the_assignment_in_a_window_of_its_own(tmp_path):
     """The platform on localhost frames the tool on 127.0.0.1 (another site, as an LMS and a tool are)."""
     sync_api = pytest.importorskip("playwright.sync_api")
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright")
     platform = Platform(host="localhost")
     platform.port, tool_port = free_port(), free_port()
     app, _ = make_tool(tmp_path, platform)
     platform.tool_url = f"http://127.0.0.1:{tool_port}"
+    platform.tool_jwks_url = f"{platform.tool_url}/lti/jwks.json"
     platform.next_launch = {"user": A1, "custom": {"assignment": "toy"}}
     with serving(platform.app, platform.port), serving(app, tool_port), sync_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
@@ -417,6 +421,23 @@ def test_in_chromium_a_launch_in_the_lms_frame_opens_the_assignment_in_a_window_
             whole.goto(f"{platform.url}/course?window")
             whole.wait_for_url(f"{platform.tool_url}/assignments/toy")
             assert "Signed in as a1" in whole.locator("header").inner_text()
+            # Our LTI pages read well on a phone and pass axe-core (WCAG 2.1 AA), as the server's pages do.
+            platform.next_launch = {"user": {"sub": "u-zed", "email": "zed@uni.edu"}}
+            token = issue(app.state.service.store, {PROF: "staff"}, platform.tool_url)[0]["token"]
+            for width in (1280, 390):
+                stranger = chromium.new_page(viewport={"width": width, "height": 900})
+                stranger.goto(f"{platform.url}/course?window")
+                stranger.wait_for_url(f"{platform.tool_url}/lti/launch")
+                assert "You are not on this course's list" in stranger.content()
+                staff = chromium.new_page(viewport={"width": width, "height": 900})
+                staff.goto(f"{platform.tool_url}/signin?token={token}")
+                staff.goto(f"{platform.tool_url}/lti/staff?preview=1")
+                assert "Apply to the roster" in staff.content()
+                for page in (stranger, staff):
+                    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow} px at {width} px"
+                    found = axe.Axe().run(page, options=WCAG)
+                    assert found.violations_count == 0, found.generate_report()
         finally:
             chromium.close()
 
