@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing.process
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,11 @@ from autograder.notebooks import build_notebook, notebook_bytes, with_cell
 from autograder.records import Report, Submission
 from autograder.sandbox import Limits, choose_sandbox
 from autograder.variants import Variant
+
+# jsonschema checks IRIs with rfc3987-syntax where it is installed (nbgrader brings it, through
+# jupyter_events), which builds a grammar for three seconds when imported; nbformat's validation,
+# this suite's one use of jsonschema, never checks an IRI.
+sys.modules.setdefault("rfc3987_syntax", None)
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = b"test-secret"
