@@ -20,12 +20,13 @@ from .roster import Roster
 
 FORMATS = ("csv", "canvas", "moodle")
 CANVAS_STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
-# Roster columns that fill Canvas's student columns: its own header, or the snake_case one.
+# Roster columns that fill Canvas's student columns: its own header, the snake_case one, or what
+# else a roster calls it (Canvas matches a row by any of ID, SIS User ID and SIS Login ID).
 CANVAS_FROM_ROSTER = {
     "Student": ("Student", "name"),
-    "ID": ("ID", "canvas_id"),
+    "ID": ("ID", "canvas_id", "canvas_user_id", "lms_id"),
     "SIS User ID": ("SIS User ID", "sis_user_id"),
-    "SIS Login ID": ("SIS Login ID", "sis_login_id"),
+    "SIS Login ID": ("SIS Login ID", "sis_login_id", "login_id", "username"),
     "Section": ("Section", "section"),
 }
 # Moodle identifies users by one of these fields; the first the roster has is used.

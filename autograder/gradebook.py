@@ -106,8 +106,8 @@ class Gradebook:
 
 
 def grades_csv(reports: list[Report], task_names: list[str], roster_rows: list[dict], roster_columns: list[str]) -> str:
-    """One row per student: student_id, score, max_score, one column per task, status, late (yes or
-    empty), then the roster's other columns."""
+    """One row per student: student_id, score, max_score, one column per task, status (graded,
+    ungradable, or missing: nothing handed in), late (yes or empty), then the roster's other columns."""
     extra = [c for c in roster_columns if c != "student_id"]
     by_student = {r.student_id: r for r in reports}
     out = io.StringIO()
@@ -117,7 +117,7 @@ def grades_csv(reports: list[Report], task_names: list[str], roster_rows: list[d
         report = by_student[row["student_id"]]
         scores = report.task_scores()
         writer.writerow([row["student_id"], _num(report.score), _num(report.max_score),
-                         *(_num(scores.get(t, 0.0)) for t in task_names), report.status,
+                         *(_num(scores.get(t, 0.0)) for t in task_names), report.state,
                          "yes" if report.late else "",
                          *(row.get(c, "") for c in extra)])
     return out.getvalue()

@@ -60,6 +60,24 @@ def test_canvas_has_its_student_columns_one_assignment_column_and_points_possibl
     ]
 
 
+def test_canvas_ids_come_from_the_rosters_columns_by_any_of_their_names(tmp_path, gradebook):
+    roster = "student_id,name,canvas_user_id,username\ns1,Ada,901,ada\ns2,Alan,902,alan\n"
+    result, out = export(tmp_path, gradebook, roster, "--format", "canvas")
+    assert result.exit_code == 0, result.output
+    assert out.read_text().splitlines()[2:] == ["Ada,901,,ada,,3.5", "Alan,902,,alan,,0"]
+
+
+def test_a_student_who_handed_nothing_in_is_missing_not_ungradable(tmp_path):
+    book = Gradebook(tmp_path / "gradebook.sqlite")
+    book.store(report("s1", 2.5, 1.0), "key")
+    book.store(Report("s2", "toy", "Toy assignment", "ungradable", "No submission was found for this student.",
+                      False, 0.0, 4.0, "bwrap", "v", "0.1.0", None), "key")
+    book.close()
+    result, out = export(tmp_path, tmp_path / "gradebook.sqlite", ROSTER, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert [line.split(",")[5] for line in out.read_text().splitlines()[1:]] == ["graded", "missing"]
+
+
 def test_canvas_takes_ids_from_roster_columns_and_names_a_new_column_by_the_assignment(tmp_path, gradebook):
     roster = "student_id,first_name,last_name,sis_login_id\ns1,Ada,Lovelace,ada\ns2,Alan,Turing,alan\n"
     result, out = export(tmp_path, gradebook, roster, "--format", "canvas")

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -325,3 +328,35 @@ def _csrf(html: str) -> str:
 
 def _run(html: str) -> int:
     return int(re.search(r'/staff/toy/regrade/(\d+)', html).group(1))
+
+
+# --- nothing outlives the server -------------------------------------------------------
+
+def test_a_kill_9_of_the_server_takes_its_forkserver_and_grading_processes_with_it(tmp_path):
+    roster, staff = write_people(tmp_path / "people", ["s1"])
+    data, port = tmp_path / "data", free_port()
+    with live_server(toy_with_a_hidden_check(tmp_path / "course"), roster, staff, data, port, "--jobs", "2") as proc:
+        deadline = time.monotonic() + 60
+        while len(_group(proc.pid)) < 4:  # the server, the forkserver and two grading processes
+            assert time.monotonic() < deadline, _group(proc.pid)
+            time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while _group(proc.pid):
+            assert time.monotonic() < deadline, f"left behind: {_group(proc.pid)}"
+            time.sleep(0.2)
+
+
+def _group(pgid: int) -> list[str]:
+    """The live processes of a process group (zombies aside): pid, name, parent and command line."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 2:].split()
+        if int(rest[2]) == pgid and rest[0] != "Z":
+            found.append(f"{stat.parent.name} {name} ppid {rest[1]} {(stat.parent / 'cmdline').read_bytes()[60:130]!r}")
+    return found

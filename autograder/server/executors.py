@@ -8,7 +8,11 @@ the same three methods; the dispatcher needs nothing else.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Protocol
 
@@ -16,6 +20,9 @@ from ..grader_version import loaded_grader_key
 from ..grading import Unit, grade
 from ..records import Report
 from ..sandbox import Limits, zygote
+
+
+PR_SET_PDEATHSIG = 1
 
 
 class Executor(Protocol):
@@ -43,6 +50,25 @@ def _warm(kind: str) -> None:
     zygote(kind, Limits())
 
 
+def die_with_parent() -> None:
+    """First thing in a grading process: on Linux it gets SIGKILL when the forkserver that forked it
+    ends (PR_SET_PDEATHSIG), and the forkserver ends with the server, so a kill -9 of the server
+    leaves no grading process (and no sandbox zygote, which dies with its grading process) behind.
+    A forkserver gone before the request took hold (the server killed as the pool started) is
+    seen here: the process exits at once."""
+    if sys.platform.startswith("linux"):
+        from . import lifeline
+
+        set_death_signal()
+        if os.getppid() != lifeline.FORKSERVER:
+            os._exit(1)
+
+
+def set_death_signal() -> None:
+    """On Linux: SIGKILL to this process when its parent ends, however it ends (PR_SET_PDEATHSIG)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 class LocalPool:
     def __init__(self, jobs: int, sandbox: str):
         self.capacity = jobs
@@ -52,8 +78,9 @@ class LocalPool:
     def _start(self) -> ProcessPoolExecutor:
         # forkserver, not fork: the server process has threads (a fork could copy a held lock).
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])  # each worker forks with the engine already imported
-        pool = ProcessPoolExecutor(max_workers=self.capacity, mp_context=context)
+        # Each worker forks with the engine already imported, and knows the forkserver's pid.
+        context.set_forkserver_preload([__name__, f"{__package__}.lifeline"])
+        pool = ProcessPoolExecutor(max_workers=self.capacity, mp_context=context, initializer=die_with_parent)
         for _ in range(self.capacity):
             pool.submit(_warm, self.sandbox)
         return pool
