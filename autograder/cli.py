@@ -440,6 +440,28 @@ def serve(roster: Path | None, staff_file: Path | None, data: Path | None, host:
                    trusted_proxy=trusted_proxy)
 
 
+@main.group()
+def lti() -> None:
+    """The course server as an LTI 1.3 tool of a learning platform (Canvas, Moodle, ...)."""
+
+
+@lti.command("config")
+@click.option("--base-url", required=True, help="Where the platform reaches the server, e.g. https://grader.example.edu")
+@course_option
+def lti_config(base_url: str, course_dir: Path) -> None:
+    """Print what to paste into the platform (Canvas's developer-key JSON, Moodle's fields) and what to write back."""
+    from .lti.config import text
+    from .lti.registration import read_registration
+
+    if not base_url.startswith(("https://", "http://")):
+        raise UserError(f"--base-url {base_url!r} must start with https:// (or http:// on a lab network)")
+    click.echo(text(base_url))
+    registration = read_registration(course_dir)
+    click.echo("")
+    click.echo(f"{course_dir / 'course.toml'}: " + (f"[lti] registers {registration.issuer}, client id "
+                                                    f"{registration.client_id}." if registration else "no [lti] yet."))
+
+
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-output"), show_default=True)
 @click.option("--jobs", type=click.IntRange(1, 256), default=None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import re
 import shutil
 import time
@@ -298,6 +299,34 @@ def test_the_roster_sync_previews_then_applies_who_is_added_and_dropped(lms, bro
     again = httpx2.get(f"{tool}/api/lti/roster", headers=auth).json()
     assert again["added"] == [] and again["dropped"] == []
     roster.write_text(ROSTER)  # as the other tests expect it
+
+
+# --- autograder lti config ----------------------------------------------------------------------
+
+def test_lti_config_prints_what_canvas_and_moodle_need(tmp_path):
+    from click.testing import CliRunner
+
+    from autograder.cli import main
+
+    platform = Platform()
+    platform.port = 1
+    course = tmp_path / "course"
+    shutil.copytree(TOY, course)
+    result = CliRunner().invoke(main, ["lti", "config", "--base-url", "https://grader.example.edu/", "--course", course])
+    assert result.exit_code == 0, result.output
+    canvas = json.loads(result.output[result.output.index("{"):result.output.index("\n}") + 2])
+    assert canvas["oidc_initiation_url"] == "https://grader.example.edu/lti/login"
+    assert canvas["target_link_uri"] == "https://grader.example.edu/lti/launch"
+    assert canvas["public_jwk_url"] == "https://grader.example.edu/lti/jwks.json"
+    assert canvas["extensions"][0]["domain"] == "grader.example.edu"
+    assert {p["message_type"] for p in canvas["extensions"][0]["settings"]["placements"]} == {"LtiDeepLinkingRequest"}
+    assert "Initiate login URL" in result.output and "no [lti] yet" in result.output
+    (course / "course.toml").write_text(platform.registration())
+    registered = CliRunner().invoke(main, ["lti", "config", "--base-url", "https://g.example", "--course", course])
+    assert f"registers {platform.url}, client id {CLIENT_ID}" in registered.output
+    (course / "course.toml").write_text(platform.registration().replace("deployment_ids", "deployments"))
+    broken = CliRunner().invoke(main, ["lti", "config", "--base-url", "https://g.example", "--course", course])
+    assert broken.exit_code == 2 and "unknown key 'deployments'" in broken.output
 
 
 # --- matching and roles, one by one -------------------------------------------------------------
