@@ -455,7 +455,7 @@ def regrade_page(request: Request) -> Response:
     attempts = [a for a in svc.store.attempts(name) if a.grader_key is not None]
     stale = sum(a.grader_key != current for a in attempts)
     return _page(request, "server/regrade.html.j2", name=name, assignment=svc.assignments[name], run=run,
-                 changes=changes, unchanged=unchanged, stale=stale, graded=len(attempts))
+                 changes=changes, unchanged=unchanged, stale=stale, graded=len(attempts), names=svc.names())
 
 
 def _preview(svc: Service, name: str, run: int) -> tuple[list[regrade.Change], int]:

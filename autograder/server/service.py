@@ -154,7 +154,7 @@ class Service:
     def unit_for(self, job: Claim) -> Unit:
         attempt = self.store.attempt(job.submission_id)
         data = self.blobs.get(attempt.sha256)
-        label = f"{attempt.filename} (attempt {attempt.id}, received {attempt.received_at})"
+        label = f"{attempt.filename} (attempt {attempt.id})"  # its time is the report's submitted_at
         # Hidden inputs drawn from the file's content: new ones for every changed attempt, the same
         # ones (and the same report) for the same file.
         return replace(self._unit(attempt.assignment, attempt.student_id, Submission(label, data, attempt.received_at)),
