@@ -23,7 +23,7 @@ from autograder.course import Course
 from autograder.notebooks import build_notebook
 from autograder.variants import Variant
 
-from conftest import ROOT, SECRET
+from conftest import ROOT, SECRET, answer_in_process
 
 NAME = "momentum_nag"
 MISTAKES = sorted((ROOT / "assignments" / NAME / "mistakes").glob("*.py"))
@@ -54,12 +54,7 @@ def reference_namespace(course, params: dict) -> dict:
 
 
 def answer(namespace: dict, call) -> Outcome:
-    request = wire.loads(wire.dumps({"function": call.function, "args": wire.encode(list(call.args)),
-                                     "expect": call.expect})[4:])
-    reply = wire.loads(wire.dumps(sandbox_worker.call(namespace, request, OBSERVERS))[4:])
-    if reply["status"] != "ok":
-        return Outcome(reply["status"], message=reply["message"])
-    return Outcome("ok", value=wire.decode(reply["value"]), meta=reply["meta"])
+    return answer_in_process(namespace, call, OBSERVERS)
 
 
 def verdicts(namespace: dict, checks) -> list[tuple[object, Verdict]]:
