@@ -51,9 +51,11 @@ quick: bytecode
 	$(call need,bwrap,bubblewrap)
 	$(BIN)/python -m pytest -m "not slow or smoke" --hypothesis-profile=quick
 
+# Then vet --mutants on a class of 100: every mutant of both assignments on every variant (minutes).
 bench: bytecode
 	$(call need,bwrap,bubblewrap)
 	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/vetting.py --students 100 --mutants-only
 
 # The short version: classes of 10, nbgrader on 3 of them, a large class of 100 (a few minutes).
 bench-quick: bytecode
