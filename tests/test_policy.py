@@ -157,3 +157,30 @@ def test_times_are_said_in_the_courses_time_zone(tmp_path):
     late = rules.of("toy").lateness("2026-12-01T23:30:00Z")
     assert "handed in 2026-12-02 00:30 CET" in late.reason and "due date 2026-12-01 23:59 CET" in late.reason
     assert rules.local(dt.datetime(2026, 6, 1, 12, tzinfo=UTC)) == "2026-06-01 14:00 CEST"
+
+
+def test_hidden_checks_are_revealed_as_the_policy_says(tmp_path):
+    after = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    before = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    due = policy_of(tmp_path, "[assignments.toy]\ndue = 2025-06-01T00:00:00Z\n").of("toy")
+    assert (due.hidden, due.reveals_hidden(before), due.reveals_hidden(after)) == ("after_due", False, True)
+    assert not Policy().reveals_hidden(after)  # no due date: the server never reveals them
+    assert not Policy(hidden="always", due=before).reveals_hidden(after)
+    assert Policy(hidden="never").reveals_hidden(before)
+    with pytest.raises(UserError, match="hidden = 'sometimes'.*after_due, always, never"):
+        policy_of(tmp_path, '[defaults]\nhidden = "sometimes"\n')
+
+
+def test_extensions_give_a_student_their_own_dates(tmp_path):
+    rules = policy_of(tmp_path, "[assignments.toy]\ndue = 2026-01-10T12:00:00Z\nlate_cutoff = 2026-01-11T12:00:00Z\n"
+                                "[assignments.toy.extensions]\n"
+                                's1 = { due = 2026-01-20T12:00:00Z, comment = "ill" }\n').of("toy")
+    own = rules.of_student("s1")
+    assert own.due == dt.datetime(2026, 1, 20, 12, tzinfo=dt.timezone.utc) and own.late_cutoff is None
+    assert rules.of_student("s2") == rules and rules.extensions["s1"].comment == "ill"
+    assert not own.lateness("2026-01-15T00:00:00Z").late and rules.lateness("2026-01-15T00:00:00Z").penalty == 1.0
+    for text, says in (("s1 = { comment = \"x\" }", "give at least a due date"),
+                       ("s1 = { due = 2026-01-20T12:00:00Z, until = 3 }", "unknown key 'until'"),
+                       ("s1 = { due = 2026-01-20T12:00:00Z, cutoff = 2026-01-19T12:00:00Z }", "before the due date")):
+        with pytest.raises(UserError, match=says):
+            policy_of(tmp_path, f"[assignments.toy.extensions]\n{text}\n")
