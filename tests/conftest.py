@@ -27,6 +27,8 @@ sys.modules.setdefault("rfc3987_syntax", None)
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = b"test-secret"
+# Every assignment of the repository's course: a test about "each assignment" runs over all of them.
+ASSIGNMENTS = tuple(Course(ROOT).assignment_names())
 
 # `make quick` loads this profile (--hypothesis-profile=quick): a quarter of each property test's
 # examples; `make test` runs them all.

@@ -15,11 +15,10 @@ from autograder.course import Course
 from autograder.demo import load_mistakes
 from autograder.variants import Variant
 
-from conftest import ROOT, SECRET, grade_bytes, submission_of, task_scores
+from conftest import ASSIGNMENTS, ROOT, SECRET, grade_bytes, submission_of, task_scores
 
 pytestmark = pytest.mark.slow
 
-ASSIGNMENTS = ("critical_points", "momentum_nag")
 STUDENTS = [f"u{n:05d}" for n in np.random.default_rng(20261126).choice(100_000, size=30, replace=False)]
 MISTAKES = [(a, m) for a in ASSIGNMENTS for m in load_mistakes(Course(ROOT), a)]
 

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from autograder.cli import main
 
-from conftest import ROOT, SECRET, submission_of
+from conftest import ASSIGNMENTS, ROOT, SECRET, submission_of
 
 TOY = ROOT / "tests" / "fixtures" / "toy_course"
 
@@ -177,7 +177,7 @@ def test_kill_9_mid_run_loses_nothing_and_the_next_run_completes(tmp_path, toy, 
 def test_demo_grades_the_sample_class_of_every_assignment(tmp_path):
     result = run("demo", "--out", tmp_path / "demo", "--jobs", 2)
     assert result.exit_code == 0, result.output
-    for assignment in ("critical_points", "momentum_nag"):
+    for assignment in ASSIGNMENTS:
         reports = tmp_path / "demo" / assignment / "reports"
         assert f"class summary: {reports / 'summary.html'}" in result.output
         rows = {r["student_id"]: r for r in csv.DictReader((reports / "grades.csv").open())}

@@ -24,7 +24,7 @@ from autograder.notebooks import (
 )
 from autograder.variants import Variant
 
-from conftest import SECRET, grade_bytes, replaced, submission_of, task_scores
+from conftest import ASSIGNMENTS, SECRET, grade_bytes, replaced, submission_of, task_scores
 
 
 def test_variants_are_keyed_and_streams_independent():
@@ -66,7 +66,7 @@ def test_notebook_metadata_and_bytes_are_deterministic(toy):
     assert roles == ["markdown", "given", "solution", "selfcheck", "solution", "show"]
 
 
-@pytest.mark.parametrize("name", ["critical_points", "momentum_nag"])
+@pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_generated_notebooks_are_valid_nbformat(course, name):
     for solutions in (False, True):
         nb = build_notebook(course, course.assignment(name), Variant.derive(SECRET, name, "s1"), solutions=solutions)
@@ -89,7 +89,7 @@ def grading_view(cells):
     return [(c.role, c.grade_id, c.source if c.role in ("given", "solution") else "") for c in cells]
 
 
-@pytest.mark.parametrize("name", ["critical_points", "momentum_nag"])
+@pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_grading_renders_the_code_cells_exactly_as_the_notebook_has_them(course, name):
     assignment = course.assignment(name)
     for student in ("s1", "s2", "zoë"):
@@ -392,7 +392,7 @@ def test_spare_zygotes_started_ahead_serve_the_pool_and_none_outlives_it(sandbox
     assert here.zygotes[1].proc.poll() is not None and here.zygotes[0].alive()
 
 
-@pytest.mark.parametrize("name", ["critical_points", "momentum_nag"])
+@pytest.mark.parametrize("name", ASSIGNMENTS)
 def test_the_assignments_warm_ups_run_without_error(course, name):
     exec(compile(course.warm_up(name), f"<warm-up of {name}>", "exec"), {})
 

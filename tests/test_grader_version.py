@@ -15,9 +15,8 @@ from autograder.course import Course
 from autograder.gradescope import build_bundle
 from autograder.grader_version import grader_files, grader_key
 
-from conftest import ROOT, SECRET
+from conftest import ASSIGNMENTS, ROOT, SECRET
 
-ASSIGNMENTS = Course(ROOT).assignment_names()
 
 
 def _boots_the_sandbox(files: dict[str, Path]) -> bool:

@@ -14,7 +14,7 @@ from autograder.course import Course
 from autograder.instructor import measures
 from autograder.variants import Variant
 
-from conftest import ROOT, SECRET, replaced
+from conftest import ASSIGNMENTS, ROOT, SECRET, replaced
 
 SCAFFOLD = "adaptive_rates"
 
@@ -149,7 +149,7 @@ def _measure(course_root, name: str, sid: str) -> float:
     return measures.measure_all(measures.declared(course, SCAFFOLD), ctx.params, ctx.reference)[name]
 
 
-@pytest.mark.parametrize("assignment", ["critical_points", "momentum_nag"])
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_real_assignments_declare_measures_that_hold_for_their_variants(assignment):
     course = Course(ROOT)
     declared = measures.declared(course, assignment)

@@ -15,7 +15,7 @@ from autograder.errors import UserError
 from autograder.policy import Policy, apply_lateness, parse_size, read_policy
 from autograder.records import Report, TaskResult
 
-from conftest import ROOT, SECRET, submission_of
+from conftest import ASSIGNMENTS, ROOT, SECRET, submission_of
 
 UTC = dt.timezone.utc
 
@@ -103,10 +103,10 @@ def test_sizes(text, size):
 
 
 def test_the_repositorys_course_file_is_valid():
-    rules = read_policy(ROOT, ["critical_points", "momentum_nag"])
+    rules = read_policy(ROOT, ASSIGNMENTS)
     assert rules.path.exists()
     # The repository is the course every newcomer and outside test starts from: SPEC's defaults.
-    for name in ("critical_points", "momentum_nag"):
+    for name in ASSIGNMENTS:
         assert rules.of(name) == Policy(due=None, late_penalty=0.0, late_cutoff=None, counts="last", min_interval=0.0,
                                         max_upload=32 * 2**20, max_queued=3)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ASSIGNMENTS, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +57,7 @@ def test_the_wheel_holds_the_engine_and_the_bundled_course_and_nothing_else(whee
                  f"{course}/templates/new_assignment/solutions/__ASSIGNMENT__.py",
                  f"{course}/templates/new_course/README.md", f"{course}/templates/new_course/roster.csv"):
         assert name in names
-    for assignment in ("critical_points", "momentum_nag"):
+    for assignment in ASSIGNMENTS:
         assert f"{course}/assignments/{assignment}/__init__.py" in names
         assert f"{course}/assignments/{assignment}/notebook.j2" in names
         assert f"{course}/solutions/{assignment}.py" in names
@@ -101,7 +101,7 @@ def test_the_installed_wheel_starts_a_course_and_grades_in_it(installed, tmp_pat
     assert sorted(p.name for p in course.iterdir()) == [
         "README.md", "assignments", "course.toml", "roster.csv", "solutions", "templates"]
     listed = run(autograder, "list", cwd=course, env=env).stdout
-    assert "critical_points  (" in listed and "momentum_nag  (" in listed
+    assert [line.split()[0] for line in listed.splitlines() if not line.startswith(" ")] == list(ASSIGNMENTS)
 
     run(autograder, "generate", "momentum_nag", "--roster", "roster.csv", "--out", tmp_path / "release", "--solutions",
         "--jobs", "1", cwd=course, env=env)

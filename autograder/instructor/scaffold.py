@@ -20,6 +20,7 @@ from ..errors import UserError
 
 SKELETON = BUNDLED / "templates" / "new_assignment"
 COURSE_EXTRAS = BUNDLED / "templates" / "new_course"  # the README and roster of a new course
+SELF_CHECK = BUNDLED / "templates" / "selfcheck.py.j2"  # SelfCheck, which every notebook includes
 NAME = re.compile(r"[a-z][a-z0-9_]{0,59}\Z")
 
 
@@ -58,7 +59,14 @@ def scaffold(course_root: Path, name: str) -> list[Path]:
     for source, target in targets.items():
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(_substitute(source.read_text(encoding="utf-8"), name), encoding="utf-8")
-    return list(targets.values())
+    written = list(targets.values())
+    # The self-check helper the notebook includes, for a course that does not have it yet.
+    helper = course_root / "templates" / SELF_CHECK.name
+    if not helper.exists():
+        helper.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SELF_CHECK, helper)
+        written.append(helper)
+    return written
 
 
 def _substitute(text: str, name: str) -> str:
