@@ -22,7 +22,7 @@ from autograder.checks import run_judge
 from autograder.course import Course
 from autograder.variants import Variant
 
-from conftest import ROOT, SECRET, answer_in_process
+from conftest import SECRET, answer_in_process
 
 CORPUS = Path(__file__).parent / "corpus"
 STUDENTS = ("s001", "alice", "zoë")
