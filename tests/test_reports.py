@@ -450,17 +450,20 @@ def test_a_course_can_override_a_template(tmp_path):
 
 
 def test_a_report_leads_with_what_failed_and_says_each_cause_once():
-    """Failed checks first, each cause once (the same message or known mistake again is one line,
-    its details folded), passed checks folded, and a jump to the first failure."""
+    """Failed checks first (the first with its details, the others with their details folded), each
+    cause once (the same message or known mistake again is one line), passed checks folded, and a
+    jump to the first failure."""
     html = reports.render_report_html(report(tasks=[
         {"name": "numerical_gradient", "score": 1.0, "max_score": 4.0, "checks": [
             check(name="passes first"), check(passed=False, name="first failure"),
             check(passed=False, name="same mistake, other input", message="For theta = [2, 3]: forward."),
-            check(passed=False, name="same message", mistake=None)]}],
+            check(passed=False, name="same message", mistake=None),
+            check(passed=False, name="another cause", mistake=None, message="For theta = [1, 1]: off by 2.")]}],
         cell_errors=[{"cell": "cell 7", "error": "NameError: x"}]))
     assert html.index("first failure") < html.index("passes first")
     assert html.count("Known mistake:</strong> forward differences") == 1
     assert html.count("The same known mistake as above") == 1 and html.count("Failed for the same reason") == 1
-    assert html.count('<details class="more">') == 2 and '<details class="passed">' in html
+    assert html.count('<details class="more">') == 3 and '<details class="passed">' in html
+    assert "off by 2" in html
     assert 'href="#fail-1-1"' in html and 'id="fail-1-1"' in html
     assert "Cell cell" not in html and "Cell 7" in html
