@@ -174,6 +174,7 @@ def test_an_extension_gives_a_student_their_own_dates_and_staff_hand_in_after_th
         mine = client.get("/api/assignments", headers=auth["s3"]).json()[0]
         assert dt.datetime.fromisoformat(mine["due"]) == later
         assert client.get("/api/assignments", headers=auth["s4"]).json()[0]["due"].startswith("2020-01-01")
+        assert f"Due {later:%Y-%m-%d %H:%M} UTC" in client.get("/", headers=auth["s3"]).text
         on_time = graded(client, auth["s3"], notebook(course, "s3"))
         assert (on_time["score"], on_time["late"]) == (4.0, False)
         # Staff hand in for a student without an extension: accepted after the cut-off, late but not zeroed.

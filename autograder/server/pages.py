@@ -122,8 +122,8 @@ def home(request: Request) -> Response:
                      policies={name: svc.policy(name) for name in svc.assignments})
     rows = []
     for name, assignment in svc.assignments.items():
-        standing = svc.standing(name, who.id)
-        rows.append({"name": name, "title": assignment.title, "policy": svc.policy(name), "standing": standing})
+        standing = svc.standing(name, who.id)  # with the student's own dates
+        rows.append({"name": name, "title": assignment.title, "policy": standing.rules.policy, "standing": standing})
     return _page(request, "server/student_home.html.j2", rows=rows)
 
 
