@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 
 # Debian packages, installed when missing and we can (root with apt-get): bubblewrap
 # isolates student code (without it the grader falls back to rlimits only and says so);
-# chromium renders the reports in the browser tests (which skip, saying why, without it).
+# chromium renders the reports in the browser tests (which skip, saying why, without it); nginx
+# runs the deployment recipe (docs/deploy/nginx.conf) in front of the server in its test.
 define need
 	@command -v $(1) >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -43,6 +44,7 @@ serve: bytecode
 test: bytecode
 	$(call need,bwrap,bubblewrap)
 	$(call need,chromium,chromium fonts-dejavu-core)
+	$(call need,nginx,nginx-light)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/python -m pytest
 

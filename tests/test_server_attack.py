@@ -7,9 +7,11 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import re
 import shutil
 import socket
 import sqlite3
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -333,3 +335,67 @@ def test_one_students_attempts_never_wait_in_front_of_anothers_first(tmp_path, c
         "SELECT submission_id, finished_at FROM results"))
     # a1's first attempt may already have been running; b2's and c3's firsts are graded before a1's second and third.
     assert max(finished[s] for s in firsts) < min(finished[s] for s in hogs[1:]), finished
+
+
+# --- the deployment recipe ----------------------------------------------------------------
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (Debian: apt-get install nginx-light)")
+def test_behind_nginx_with_tls_only_the_proxy_is_believed(tmp_path, toy):
+    """docs/deploy/nginx.conf as it stands (ports and certificate replaced) in front of `serve --trusted-proxy`:
+    HTTPS sign-in gives a Secure cookie and forms work; plain HTTP is sent to HTTPS; nginx refuses an upload over
+    33 MiB; a client that is not the proxy cannot claim HTTPS with a forwarded header of its own."""
+    roster, staff = write_people(tmp_path, STUDENTS)
+    data, port, https, http = tmp_path / "data", free_port(), free_port(), free_port()
+    links = tokens(data, roster, staff, f"https://127.0.0.1:{https}")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-keyout", tmp_path / "key.pem", "-out", tmp_path / "cert.pem"], check=True, capture_output=True)
+    site = (ROOT / "docs" / "deploy" / "nginx.conf").read_text()
+    for old, new in (("listen 80;", f"listen 127.0.0.1:{http};"), ("listen 443 ssl;", f"listen 127.0.0.1:{https} ssl;"),
+                     ("/etc/letsencrypt/live/grader.example.edu/fullchain.pem", str(tmp_path / "cert.pem")),
+                     ("/etc/letsencrypt/live/grader.example.edu/privkey.pem", str(tmp_path / "key.pem")),
+                     ("127.0.0.1:8000", f"127.0.0.1:{port}")):
+        assert old in site, old
+        site = site.replace(old, new)
+    site = "\n".join(line for line in site.splitlines() if "[::]" not in line)
+    (tmp_path / "site.conf").write_text(site)
+    temp = "".join(f"{kind}_temp_path {tmp_path}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (tmp_path / "nginx.conf").write_text(
+        f"daemon off;\nworker_processes 1;\npid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/nginx-error.log;\n"
+        f"events {{ worker_connections 128; }}\nhttp {{\n{temp}include {tmp_path}/site.conf;\n}}\n")
+    with live_server(TOY, roster, staff, data, port, "--trusted-proxy", "127.0.0.1"):
+        proxy = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            base = f"https://127.0.0.1:{https}"
+            client = httpx2.Client(base_url=base, verify=False, timeout=30)
+            deadline = time.monotonic() + 20
+            while True:
+                with contextlib.suppress(httpx2.HTTPError):
+                    if client.get("/api/health").status_code == 200:
+                        break
+                assert proxy.poll() is None and time.monotonic() < deadline, proxy.stderr.read().decode()
+                time.sleep(0.2)
+            plain = httpx2.get(f"http://127.0.0.1:{http}/assignments/toy", timeout=10)
+            assert plain.status_code == 301 and plain.headers["location"].startswith("https://")
+            signed_in = client.get(f"/signin?token={links['a1']}")
+            assert signed_in.status_code == 303 and "secure" in signed_in.headers["set-cookie"].lower()
+            page = client.get("/assignments/toy").text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+            upload = client.post("/assignments/toy/upload", headers={"Origin": base}, data={"csrf": csrf},
+                                 files={"notebook": ("toy.ipynb", submission_of(toy, "toy", "a1"))})
+            assert upload.status_code == 303 and upload.headers["location"].startswith("/submissions/"), upload.text
+            huge = client.post("/api/assignments/toy/submissions", headers=bearer(links["b2"]),
+                               files={"notebook": ("toy.ipynb", b" " * (34 * 2**20))})
+            assert huge.status_code == 413
+        finally:
+            proxy.terminate()
+            proxy.wait(10)
+        # Straight to the server from another address: its X-Forwarded-Proto is not believed.
+        forged = httpx2.Client(transport=httpx2.HTTPTransport(local_address="127.0.0.3"), timeout=30)
+        direct = forged.get(f"http://127.0.0.1:{port}/signin?token={links['c3']}",
+                            headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+        assert direct.status_code == 303 and "secure" not in direct.headers["set-cookie"].lower()
