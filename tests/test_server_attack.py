@@ -333,8 +333,9 @@ def test_one_students_attempts_never_wait_in_front_of_anothers_first(tmp_path, c
             time.sleep(0.5)
     finished = dict(sqlite3.connect(data / "autograder.sqlite").execute(
         "SELECT submission_id, finished_at FROM results"))
-    # a1's first attempt may already have been running; b2's and c3's firsts are graded before a1's second and third.
-    assert max(finished[s] for s in firsts) < min(finished[s] for s in hogs[1:]), finished
+    # a1's first attempt may already have been running; b2's and c3's firsts are graded before a1's second
+    # (a1's momentum_nag attempt is a first one too, and takes its turn among them).
+    assert max(finished[s] for s in firsts) < finished[hogs[1]], finished
 
 
 # --- the deployment recipe ----------------------------------------------------------------

@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_waiting ON jobs (state, priority, id);
 CREATE INDEX IF NOT EXISTS jobs_of_regrade ON jobs (regrade);
 CREATE INDEX IF NOT EXISTS jobs_of_submission ON jobs (submission_id);
-CREATE INDEX IF NOT EXISTS submissions_of_student ON submissions (student_id);
+CREATE INDEX IF NOT EXISTS submissions_of_student ON submissions (student_id, status);
 CREATE TABLE IF NOT EXISTS results (
     job_id INTEGER PRIMARY KEY,
     submission_id TEXT NOT NULL,
@@ -230,16 +230,15 @@ class Regrade:
 
 _PENDING = "SELECT COUNT(*) FROM submissions WHERE student_id = ? AND status IN ('queued', 'running')"
 _STORED = "SELECT COALESCE(SUM(size), 0) FROM submissions WHERE assignment = ? AND student_id = ?"
-# The waiting jobs, each with its turn: for a student's upload, how many of that student's earlier
-# uploads are running, waiting, or were graded since the oldest waiting job came in. So one
-# student's many attempts wait behind everyone's first of this backlog (their first, once graded,
-# still counts); a regrade job's turn is 0 (regrades come after uploads by priority, then in order).
+# The waiting jobs, each with its turn: for a student's upload, how many earlier attempts of that
+# assignment the student has (0 for their first). So one student's second and later attempts wait
+# behind every other student's first, their third behind every second, and so on; a regrade job's
+# turn is 0 (regrades come after uploads by priority, then in order).
 _FAIR = """SELECT j.id, j.submission_id, j.priority,
                   CASE WHEN j.regrade IS NULL THEN (
                       SELECT COUNT(*) FROM submissions s2 JOIN jobs j2 ON j2.submission_id = s2.id
-                      WHERE s2.student_id = s.student_id AND j2.regrade IS NULL AND j2.id < j.id
-                        AND (j2.state != 'done' OR j2.finished_at >= (SELECT MIN(enqueued_at) FROM jobs
-                                                                      WHERE state = 'queued'))) ELSE 0 END AS turn
+                      WHERE s2.assignment = s.assignment AND s2.student_id = s.student_id
+                        AND j2.regrade IS NULL AND j2.id < j.id) ELSE 0 END AS turn
            FROM jobs j JOIN submissions s ON s.id = j.submission_id WHERE j.state = 'queued'"""
 
 _ATTEMPT = """SELECT s.id, s.seq, s.assignment, s.student_id, s.sha256, s.filename, s.size, s.received_at,
@@ -416,7 +415,7 @@ class Store:
 
     def claim(self) -> Claim | None:
         """The next job, now marked running; None when nothing waits. Students' uploads come before
-        regrades, and take turns: every student's first waiting attempt before anyone's second."""
+        regrades, and take turns: every student's first attempt before anyone's second."""
         with self._tx() as db:
             row = db.execute(
                 f"WITH q AS ({_FAIR}) UPDATE jobs SET state = 'running', started_at = ?, tries = tries + 1 WHERE id = "
