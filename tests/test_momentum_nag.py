@@ -309,3 +309,13 @@ def test_graded_end_to_end_in_the_sandbox(course, sandbox):
     nag = next(t for t in pytorch["tasks"] if t["name"] == "nesterov")
     assert {c["mistake"] for c in nag["checks"]} == {"the look-ahead point reported (PyTorch/Keras convention)"}
     assert nag["checks"][0]["figure"]["kind"] == "contour"
+
+
+def test_a_value_that_two_mistakes_give_is_named_neither(course):
+    """Of a legacy-generator loader and one without shuffling, on a case whose permutation is the
+    identity, the output cannot say which it is: no name, rather than a wrong one."""
+    judges = part(course, "judges")
+    value = np.arange(6.0).reshape(3, 2)
+    assert judges.named(value, [("no shuffling", value), ("the legacy generator", value.copy())]) is None
+    assert judges.named(value, [("no shuffling", value), ("no shuffling", value.copy()), ("other", value + 1)]) \
+        == "no shuffling"
