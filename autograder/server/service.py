@@ -501,12 +501,13 @@ class _Everyone(Mapping):
         return len(self.service.people)
 
 
-def _stat(path: Path) -> tuple[int, int] | None:
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    """What changes when a file is edited or replaced (an editor's or a sync's new file has a new inode)."""
     try:
         info = path.stat()
     except OSError:
         return None
-    return info.st_mtime_ns, info.st_size
+    return info.st_mtime_ns, info.st_size, info.st_ino
 
 
 def _moment(value, what: str) -> dt.datetime:
