@@ -165,6 +165,11 @@ def test_an_extension_gives_a_student_their_own_dates_and_staff_hand_in_after_th
     try:
         refused = upload(client, auth["s3"], notebook(course, "s3"))
         assert refused.status_code == 403 and "cut-off" in refused.json()["error"]
+        # After the due date a student no longer chooses the attempt that counts; staff still do.
+        chosen = row(client, auth, "s2")["submission"]
+        counting = "/api/assignments/toy/students/s2/counting"
+        assert client.put(counting, headers=auth["s2"], json={"submission": chosen}).status_code == 403
+        assert client.put(counting, headers=auth["ta"], json={"submission": chosen}).status_code == 200
         later = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)).replace(microsecond=0)
         url = "/api/assignments/toy/students/s3/extension"
         assert client.put(url, headers=auth["s3"], json={"due": later.isoformat()}).status_code == 403
