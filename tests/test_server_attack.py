@@ -400,3 +400,22 @@ def test_behind_nginx_with_tls_only_the_proxy_is_believed(tmp_path, toy):
         direct = forged.get(f"http://127.0.0.1:{port}/signin?token={links['c3']}",
                             headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
         assert direct.status_code == 303 and "secure" not in direct.headers["set-cookie"].lower()
+
+
+@pytest.mark.slow
+def test_bidi_overrides_in_a_students_review_request_are_shown_neutralised(server, toy):
+    base, links = server
+    with httpx2.Client(base_url=base, timeout=30) as client:
+        answer = client.post("/api/assignments/toy/submissions", headers=bearer(links["a1"]),
+                             files={"notebook": ("toy.ipynb", submission_of(toy, "toy", "a1"))})
+        submission = answer.json()["id"]
+        deadline = time.monotonic() + 120
+        while client.get(f"/api/submissions/{submission}", headers=bearer(links["a1"])).json()["status"] != "graded":
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+        asked = client.post(f"/api/submissions/{submission}/requests", headers=bearer(links["a1"]),
+                            json={"task": "scaled", "message": f"please look{BIDI}again"})
+        assert asked.status_code in (200, 201), asked.text
+        for who in ("a1", "ta"):
+            page = client.get(f"/submissions/{submission}", headers=bearer(links[who])).text
+            assert "please look\\u202a" in page and not any(c in page for c in BIDI), who

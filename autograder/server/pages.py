@@ -54,7 +54,19 @@ def _environment(course_templates: str) -> jinja2.Environment:
 def _shown(value):
     """Every value a page prints: names and file names come from people, and a bidi override in one
     would reorder the text around it on the page. Markup is our own HTML, already safe."""
-    return reports.visible(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+    return value if isinstance(value, Markup) else _plain(value)
+
+
+def _plain(value):
+    """`value` (text, or JSON of it) with control and bidi characters made visible: also for what goes to a
+    page through the reports' environment (the report page), which prints without `_shown`."""
+    if isinstance(value, str):
+        return reports.visible(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def size(count: int) -> str:
@@ -263,7 +275,7 @@ def attempt_page(request: Request) -> Response:
     attempt = _attempt(request)
     who = request.state.person
     info = svc.submission_json(attempt, who)
-    context = {"attempt": attempt, "info": info, "assignment": svc.assignments[attempt.assignment],
+    context = {"attempt": attempt, "info": _plain(info), "assignment": svc.assignments[attempt.assignment],
                "counting": svc.standing(attempt.assignment, attempt.student_id).counting}
     report = svc.final(attempt, who)
     if report is None:
