@@ -222,7 +222,8 @@ def _report(folder, accepted, refused, pages, rss, restarts, uploaded, drained) 
                       "WHERE j.regrade IS NULL ORDER BY j.id").fetchall()
     results = dict(db.execute("SELECT submission_id, COUNT(*) FROM results GROUP BY submission_id").fetchall())
     stored = {r[0] for r in rows}
-    lost = [i for i in accepted if i not in stored or results.get(i, 0) == 0]
+    lost = [i for i in accepted if i not in stored]
+    waiting = [r[0] for r in rows if r[0] not in results]  # still queued when --timeout ended the run
     twice = [i for i, n in results.items() if n > 1]
     latencies = sorted(_seconds(r[7]) - _seconds(r[2]) for r in rows if r[7])
     print(f"\nuploads: {len(accepted)} accepted (202), refused {dict(sorted(refused.items())) or 'none'}; "
@@ -237,9 +238,9 @@ def _report(folder, accepted, refused, pages, rss, restarts, uploaded, drained) 
     print(f"server RSS: peak {max(rss, default=0) / 2**20:.0f} MiB, median {statistics.median(rss or [0]) / 2**20:.0f} MiB")
     print(f"kill -9: {len(restarts)}, back up in {', '.join(f'{r:.1f} s' for r in restarts) or '-'}; "
           f"jobs tried again after a kill: {sum(r[8] > 1 for r in rows)}")
-    print(f"nothing lost: {not lost} ({len(lost)} accepted uploads without a grade); nothing graded twice: "
-          f"{not twice} ({len(twice)} with more than one grade); every attempt graded: "
-          f"{all(r[3] in ('graded', 'ungradable') for r in rows)}")
+    print(f"nothing lost: {not lost} ({len(lost)} accepted uploads missing); nothing graded twice: {not twice} "
+          f"({len(twice)} with more than one grade); graded: {len(rows) - len(waiting)} of {len(rows)}"
+          f"{f' ({len(waiting)} still waiting when --timeout ended the run)' if waiting else ''}")
     # Fairness: a third attempt that started while another student's first attempt was waiting (received more
     # than half a second before that start, started after it: the receipt time is taken before the file is
     # written, so an upload received a moment earlier may not have been in the queue yet).
