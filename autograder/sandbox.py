@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import wire
+from .course import BUNDLED
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SANDBOX_PACKAGE_ROOT = "/opt/optim-autograder"
@@ -190,6 +191,10 @@ class Zygote:
             for parent in reversed(Path(target).parents[:-1]):
                 binds += ["--perms", "0755", "--dir", str(parent)]
             binds += ["--ro-bind", source, target]
+        # Installed from a wheel, the bundled course lies in an installation mounted above (a venv's or
+        # /usr's site-packages): an empty, read-only folder in its place keeps its solutions out of sight.
+        if any(Path(source) in BUNDLED.parents for source in ("/usr", *(s for s, _ in mounts))):
+            binds += ["--tmpfs", str(BUNDLED), "--remount-ro", str(BUNDLED)]
         if os.path.exists("/etc/alternatives"):
             binds += ["--ro-bind", "/etc/alternatives", "/etc/alternatives"]
         caps = ["--cap-drop", "ALL"] + [flag for cap in ZYGOTE_CAPS for flag in ("--cap-add", cap)] \

@@ -9,6 +9,7 @@ wheel holds can answer.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -103,16 +104,28 @@ def test_the_installed_wheel_starts_a_course_and_grades_in_it(installed, tmp_pat
     listed = run(autograder, "list", cwd=course, env=env).stdout
     assert [line.split()[0] for line in listed.splitlines() if not line.startswith(" ")] == list(ASSIGNMENTS)
 
+    (course / "roster.csv").write_text("student_id\ns001\ns002\ns003\ns004\n", encoding="utf-8")
     run(autograder, "generate", "momentum_nag", "--roster", "roster.csv", "--out", tmp_path / "release", "--solutions",
         "--jobs", "1", cwd=course, env=env)
     submissions = tmp_path / "submissions"
     submissions.mkdir()
     shutil.copy(tmp_path / "release" / "s001" / "momentum_nag.solution.ipynb", submissions / "s001.ipynb")
     shutil.copy(tmp_path / "release" / "s002" / "momentum_nag.ipynb", submissions / "s002.ipynb")
-    run(autograder, "grade", "momentum_nag", submissions, "--roster", "roster.csv", "--out", tmp_path / "graded",
-        "--jobs", "2", cwd=course, env=env)
+    # s004's right answer looks for the installed bundle's solutions first: in the sandbox it must find none.
+    bundled = Path(where.splitlines()[0]).parent.parent / "optim_autograder_course" / "solutions"
+    assert (bundled / "momentum_nag.py").is_file()
+    notebook = json.loads((tmp_path / "release" / "s004" / "momentum_nag.solution.ipynb").read_text(encoding="utf-8"))
+    (cell,) = [c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "gradient_descent"]
+    cell["source"] = f"import os\nassert not os.path.exists({str(bundled / 'momentum_nag.py')!r}), 'in sight'\n" \
+        + "".join(cell["source"])
+    (submissions / "s004.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    graded = run(autograder, "grade", "momentum_nag", submissions, "--roster", "roster.csv", "--out",
+                 tmp_path / "graded", "--jobs", "2", cwd=course, env=env)
     rows = {r["student_id"]: r for r in csv.DictReader((tmp_path / "graded" / "grades.csv").open(encoding="utf-8"))}
     assert rows["s001"]["score"] == rows["s001"]["max_score"] != "0"
     assert float(rows["s002"]["score"]) == 0.0
     assert float(rows["s003"]["score"]) == 0.0  # handed nothing in
     assert (tmp_path / "graded" / "s001" / "report.html").is_file()
+    if "sandbox: bwrap" in graded.stdout:  # without isolation student code reads what the grader reads
+        assert rows["s004"]["score"] == rows["s004"]["max_score"], \
+            json.loads((tmp_path / "graded" / "s004" / "report.json").read_text())["tasks"][0]["checks"][0]["message"]
