@@ -41,6 +41,17 @@ course_option = click.option("--course", "course_dir", type=click.Path(file_okay
 secret_option = click.option("--secret-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
                              help="File holding the course secret (else $AUTOGRADER_SECRET, else course.key).")
 
+
+
+def sandbox_option(command):
+    """--no-sandbox, for every command that runs student code; --require-sandbox, which used to ask
+    for what is now the default, is still accepted."""
+    command = click.option("--require-sandbox", is_flag=True, hidden=True, expose_value=False)(command)
+    return click.option("--no-sandbox", is_flag=True,
+                        help="Run student code even where it cannot be isolated (never as root); said in every "
+                             "report.")(command)
+
+
 cluster_option = click.option(
     "--cluster", "cluster_address", metavar="ADDRESS", default=None,
     help="Grade on a Dask cluster instead: tcp://HOST:PORT of its scheduler, or local:N for N local "
@@ -122,7 +133,7 @@ def generate(assignment: str, roster: Path, out: Path, solutions: bool, jobs: in
 @click.option("--gradebook", "gradebook_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="SQLite gradebook [default: OUT/gradebook.sqlite].")
 @click.option("--force", is_flag=True, help="Regrade every submission, even unchanged ones.")
-@click.option("--require-sandbox", is_flag=True, help="Refuse to grade without bubblewrap isolation.")
+@sandbox_option
 @click.option("--nbgrader-gradebook", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Also record the grades in this nbgrader gradebook.db (its folder is the nbgrader course root).")
 @click.option("--dry-run", is_flag=True,
@@ -134,7 +145,7 @@ def generate(assignment: str, roster: Path, out: Path, solutions: bool, jobs: in
 @course_option
 @secret_option
 def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int | None, gradebook_path: Path | None,
-          force: bool, require_sandbox: bool, nbgrader_gradebook: Path | None, dry_run: bool, due: datetime | None,
+          force: bool, no_sandbox: bool, nbgrader_gradebook: Path | None, dry_run: bool, due: datetime | None,
           cluster_address: str | None, course_dir: Path, secret_file: Path | None) -> None:
     """Grade SUBMISSIONS (a folder, a .zip, or an LMS's bulk download: Canvas, Moodle, Blackboard,
     Gradescope) for every roster student; write reports, grades.csv, summary.html."""
@@ -146,7 +157,7 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
     course.check_assignment(assignment)  # imported by grade_class, once the sandboxes are starting
     students = read_roster(roster)
     gradebook_path = gradebook_path or out / "gradebook.sqlite"
-    sandbox = _sandbox(require_sandbox)
+    sandbox = _sandbox(no_sandbox)
     course_rules = read_policy(course.root, course.assignment_names())
     rules = course_rules.of(assignment)
     if due is not None:  # the option wins over course.toml; a time without a zone is the course's
@@ -183,11 +194,11 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
     click.echo(f"Reports: {out}/<student_id>/report.html   Grades: {out / 'grades.csv'}   Summary: {out / 'summary.html'}")
 
 
-def _sandbox(require_sandbox: bool) -> str:
-    sandbox, why = choose_sandbox(require_sandbox)
+def _sandbox(no_sandbox: bool) -> str:
+    sandbox, why = choose_sandbox(no_sandbox)
     if sandbox != "bwrap":
-        click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation: it can read "
-                    "files the grader can read. Every report says sandbox: rlimit-only.", fg="red", err=True)
+        click.secho(f"WARNING: --no-sandbox: {why}. Student code runs WITHOUT isolation, as an unprivileged "
+                    "process that can read what that user can read. Every report says so.", fg="red", err=True)
     return sandbox
 
 
@@ -208,17 +219,18 @@ def _cluster(address: str | None, course: Course, sandbox: str):
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--mutants", is_flag=True, help="Also mutate the reference of every task and grade each mutant.")
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Variants vetted at once [default: cores].")
+@sandbox_option
 @course_option
 @secret_option
 @click.pass_context
 def vet(ctx: click.Context, assignment: str, roster: Path, out: Path, mutants: bool, jobs: int | None,
-        course_dir: Path, secret_file: Path | None) -> None:
+        no_sandbox: bool, course_dir: Path, secret_file: Path | None) -> None:
     """Prove every roster student's variant fair: write OUT/vetting.html and OUT/vetting.json; exit 1 if one fails."""
     from .instructor.vetting import vet_class, write_vetting
 
     course = Course(course_dir)
     course.assignment(assignment)
-    sandbox = _sandbox(False)
+    sandbox = _sandbox(no_sandbox)
     jobs = jobs or default_jobs()
     students = read_roster(roster)
     vetting = vet_class(course, assignment, students, course.secret(secret_file), jobs=jobs, sandbox=sandbox)
@@ -391,7 +403,7 @@ def tokens(roster: Path | None, staff_file: Path | None, data: Path, out: Path |
 @click.option("--max-upload", default=None, help='Largest upload, e.g. "32 MiB" [default: course.toml, else 32 MiB].')
 @click.option("--max-queued", type=click.IntRange(1, 1000), default=None,
               help="Attempts a student may have waiting at once [default: course.toml, else 3].")
-@click.option("--require-sandbox", is_flag=True, help="Refuse to start without bubblewrap isolation.")
+@sandbox_option
 @click.option("--max-connections", type=click.IntRange(1, 1_000_000), default=1000, show_default=True,
               help="Connections at once (kept below the open-files limit); idle ones make room for new ones.")
 @click.option("--trusted-proxy", default=None, metavar="ADDRESS",
@@ -401,7 +413,7 @@ def tokens(roster: Path | None, staff_file: Path | None, data: Path, out: Path |
 @course_option
 @secret_option
 def serve(roster: Path | None, staff_file: Path | None, data: Path | None, host: str, port: int, jobs: int | None,
-          max_upload: str | None, max_queued: int | None, require_sandbox: bool, max_connections: int,
+          max_upload: str | None, max_queued: int | None, no_sandbox: bool, max_connections: int,
           trusted_proxy: str | None, demo: bool,
           cluster_address: str | None, course_dir: Path, secret_file: Path | None) -> None:
     """The course server: students hand in and read their reports; staff review, override, regrade, export."""
@@ -426,9 +438,7 @@ def serve(roster: Path | None, staff_file: Path | None, data: Path | None, host:
     except ValueError as exc:
         raise UserError(f"--max-upload {max_upload!r}: {exc}") from None
     policy = read_policy(course.root, course.assignment_names()).with_options(max_upload=upload, max_queued=max_queued)
-    sandbox, why = choose_sandbox(require_sandbox)
-    if sandbox != "bwrap":
-        click.secho(f"WARNING: {why}. Student code runs as a limited subprocess WITHOUT isolation.", fg="red", err=True)
+    sandbox = _sandbox(no_sandbox)
     if cluster_address is not None and jobs is not None:
         raise click.UsageError("--jobs and --cluster exclude each other: a cluster grades with its workers' threads")
     settings = Settings(course.root, read_roster(roster), tuple(read_staff(staff_file)) if staff_file else (), data,
@@ -467,11 +477,13 @@ def lti_config(base_url: str, course_dir: Path) -> None:
 @click.option("--jobs", type=click.IntRange(1, 256), default=None)
 @click.option("--course", "course_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The course directory [default: the current directory if it is one, else the bundled course].")
-def demo(out: Path, jobs: int | None, course_dir: Path | None) -> None:
+@sandbox_option
+def demo(out: Path, jobs: int | None, course_dir: Path | None, no_sandbox: bool) -> None:
     """Generate, fill in and grade a sample class of every assignment, then say where the reports are."""
     from .demo import run_demo
 
-    run_demo(out, jobs or default_jobs(), say=click.echo, course=None if course_dir is None else Course(course_dir))
+    run_demo(out, jobs or default_jobs(), say=click.echo, course=None if course_dir is None else Course(course_dir),
+             sandbox=_sandbox(no_sandbox))
 
 
 if __name__ == "__main__":

@@ -107,7 +107,9 @@ def run(root: Path, name: str) -> dict:
     student = _student_id(root / "submission_metadata.json")
     variant = Variant.derive(course.secret(course.root / "course.key"), name, student)
     submission, notes = _submission(root / "submission", name)
-    sandbox, why = choose_sandbox(require_sandbox=False)
+    # Gradescope's container may not allow namespaces: its own isolation then stands in, as the
+    # results say.
+    sandbox, why = choose_sandbox(no_sandbox=True)
     report = grade(Unit(str(course.root), name, student, variant.key, submission, sandbox))
     if why:
         notes.append(f"Sandbox: {sandbox} ({why}).")

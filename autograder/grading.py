@@ -26,7 +26,7 @@ from .notebooks import (
     strip_magics,
 )
 from .records import CellError, Report, Submission, TaskResult, score
-from .sandbox import Limits, Worker, WorkerDied, WorkerTimeout, prestart, warm
+from .sandbox import BWRAP, Limits, Worker, WorkerDied, WorkerTimeout, prestart, warm
 from .variants import Variant
 
 
@@ -338,6 +338,9 @@ def _grade(unit: Unit) -> Report:
     cells, warnings = execution_plan(nb, master, unit.student_id, variant.fingerprint)
     if major == 3:
         warnings.insert(0, "The notebook was in the old nbformat 3 and was converted to nbformat 4 for grading.")
+    if unit.sandbox != BWRAP:
+        warnings.insert(0, "Graded without a sandbox (--no-sandbox): the grader ran this code as an unprivileged "
+                           "process, without isolation from the machine.")
     if assignment.observers:
         # Sent with the cells, so that the observers live and die with this submission's worker.
         cells.insert(0, {"label": "the assignment's observers", "observers": dict(assignment.observers)})

@@ -74,7 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     grading.SubmissionRun._start = timed_start
     course = Course(ROOT)
-    sandbox = choose_sandbox(require_sandbox=False)[0]
+    sandbox = choose_sandbox()[0]
     limits = dataclasses.replace(Limits(), call_timeout=args.call_timeout)
     print(f"sandbox {sandbox}; call timeout {limits.call_timeout:g} s, submission budget {limits.submission_timeout:g} s; "
           "medians over each task broken in turn")

@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository's own course, a toy course for engine tests, the sandbox ("bwrap", or "rlimit-only" without bubblewrap)."""
+"""Shared fixtures: the repository's own course, a toy course for engine tests, the sandbox (bubblewrap: the suite refuses to run student code without it, as the commands do)."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def toy() -> Course:
 
 @pytest.fixture(scope="session")
 def sandbox() -> str:
-    return choose_sandbox(require_sandbox=False)[0]
+    return choose_sandbox()[0]
 
 
 def replaced(text: str, old: str, new: str, count: int = -1) -> str:

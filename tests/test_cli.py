@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from autograder.cli import main
+from autograder.sandbox.bwrap import readable_by_all
 
 from conftest import ASSIGNMENTS, ROOT, SECRET, submission_of
 
@@ -127,16 +128,27 @@ def test_regrade_skips_unchanged_and_regrades_changed(tmp_path, toy, secret_file
 
 
 @pytest.mark.slow
-def test_require_sandbox_refuses_without_bubblewrap(tmp_path, toy, secret_file, monkeypatch):
-    monkeypatch.setattr("autograder.sandbox.bwrap_status", lambda: (False, "bubblewrap (bwrap) is not installed"))
+def test_without_isolation_grade_refuses_unless_told_no_sandbox(tmp_path, toy, secret_file, monkeypatch):
+    monkeypatch.setattr("autograder.sandbox.bwrap.bwrap_status",
+                        lambda: (False, "bubblewrap is not installed (Debian and Ubuntu: apt-get install bubblewrap)"))
     write_class(tmp_path / "subs", toy, ["a1"])
     base = ["grade", "toy", str(tmp_path / "subs"), "--roster", str(roster(tmp_path, ["a1"])), "--out",
             str(tmp_path / "out"), "--jobs", "1", "--course", str(TOY), "--secret-file", str(secret_file)]
-    refused = CliRunner().invoke(main, base + ["--require-sandbox"])
-    assert refused.exit_code == 2 and "--require-sandbox: bubblewrap (bwrap) is not installed" in refused.output
-    fallback = CliRunner().invoke(main, base)
-    assert fallback.exit_code == 0 and "WARNING" in fallback.output and "WITHOUT isolation" in fallback.output
-    assert json.loads((tmp_path / "out" / "a1" / "report.json").read_text())["sandbox"] == "rlimit-only"
+    refused = CliRunner().invoke(main, base)
+    assert refused.exit_code == 2
+    assert "student code cannot be isolated here: bubblewrap is not installed (Debian and Ubuntu: apt-get install " \
+           "bubblewrap). To grade anyway, without isolation, pass --no-sandbox." in refused.output
+    assert not (tmp_path / "out" / "a1").exists()
+    anyway = CliRunner().invoke(main, base + ["--no-sandbox"])
+    if os.getuid() == 0 and not readable_by_all(sys.base_prefix, sys.prefix):
+        # Student code would run as root, or as a uid that cannot read Python: neither is done.
+        assert anyway.exit_code == 2 and "--no-sandbox as root: student code must run as an unprivileged uid, but " \
+            f"this Python installation ({sys.prefix}) or this package is not readable by other users" in anyway.output
+        return
+    assert anyway.exit_code == 0 and "WARNING: --no-sandbox" in anyway.output and "WITHOUT isolation" in anyway.output
+    report = json.loads((tmp_path / "out" / "a1" / "report.json").read_text())
+    assert report["sandbox"] == "rlimit-only" and report["score"] == 4.0
+    assert report["warnings"][0].startswith("Graded without a sandbox (--no-sandbox)")
 
 
 @pytest.mark.slow

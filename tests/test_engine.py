@@ -226,15 +226,15 @@ def test_magics_and_shell_lines_do_not_run(toy, sandbox):
 
 
 def test_without_root_the_process_limit_is_what_the_user_runs_plus_the_sandbox_share(monkeypatch):
-    from autograder import sandbox
+    from autograder.sandbox import Limits, worker as sandbox_worker
 
-    monkeypatch.setattr(sandbox.os, "getuid", lambda: 4242)
-    monkeypatch.setattr(sandbox, "_tasks_of", lambda uid: {4242: 310}[uid])
-    worker = sandbox.Worker.__new__(sandbox.Worker)
-    worker.limits, worker.uid = sandbox.Limits(processes=64), None
+    monkeypatch.setattr(sandbox_worker.os, "getuid", lambda: 4242)
+    monkeypatch.setattr(sandbox_worker, "_tasks_of", lambda uid: {4242: 310}[uid])
+    worker = sandbox_worker.Worker.__new__(sandbox_worker.Worker)
+    worker.limits, worker.uid = Limits(processes=64), None
     assert worker._limits_message()["rlimits"]["RLIMIT_NPROC"] == 374
     monkeypatch.undo()
-    assert sandbox._tasks_of(os.getuid()) >= 1  # this very test is one of them
+    assert sandbox_worker._tasks_of(os.getuid()) >= 1  # this very test is one of them
 
 
 def test_two_courses_with_an_assignment_of_the_same_name_do_not_share_it(toy, tmp_path):
@@ -337,6 +337,7 @@ def test_a_warm_up_sent_with_the_zygotes_start_runs_once_and_one_that_hangs_cost
     """Grading starts its zygote (warm-up and all) before building its first checks, without waiting."""
     from autograder import sandbox as sandboxes
     from autograder.checks import Call
+    from autograder.sandbox import zygotes as zygote_module
     from autograder.grading import SubmissionRun
     from autograder.sandbox import Limits
 
@@ -349,7 +350,7 @@ def test_a_warm_up_sent_with_the_zygotes_start_runs_once_and_one_that_hangs_cost
     stuck = Limits(tmp_bytes=Limits().tmp_bytes + 8192, start_timeout=2.0)
     hung = sandboxes.prestart(sandbox, stuck, hang)
     sandboxes.warm(sandbox, stuck, hang)
-    assert not hung.alive() and hang in sandboxes._cold
+    assert not hung.alive() and hang in zygote_module._cold
     cells = [{"label": "student", "source": "import sys\ndef warmed():\n    return getattr(sys, 'warmed_early', 0)"}]
     for chosen, times in ((limits, 1), (stuck, 0)):
         run = SubmissionRun(sandbox, chosen, cells)

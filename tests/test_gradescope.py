@@ -75,7 +75,7 @@ def test_bundle_holds_scripts_engine_course_and_a_private_secret(bundle):
         assert archive.read("course/course.key").strip() == SECRET
         setup = archive.read("setup.sh").decode()
     assert modes["setup.sh"] == modes["run_autograder"] == 0o755 and modes["course/course.key"] == 0o600
-    assert {"engine/pyproject.toml", "engine/autograder/grading.py", "engine/autograder/sandbox_worker.py",
+    assert {"engine/pyproject.toml", "engine/autograder/grading.py", "engine/autograder/sandbox/inside.py",
             "course/assignments/toy/__init__.py", "course/assignments/toy/notebook.j2",
             "course/solutions/toy.py"} <= set(modes)
     assert not any(name.startswith("course/solutions/") and name != "course/solutions/toy.py" for name in modes)

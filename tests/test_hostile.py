@@ -121,15 +121,15 @@ def test_disk_filler_is_bounded(toy, sandbox, bwrap_only):
 
 
 def test_nothing_carries_over_to_the_next_submission(toy, sandbox, bwrap_only):
-    planter = ("import os, time\nopen('planted.txt', 'w').write('secret')\n"
+    planter = ("import os, time\nopen('planted.txt', 'w').write('secret')\nopen('/dev/shm/planted', 'w').write('x')\n"
                "if os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\n    os._exit(0)\n" + GOOD_SCALED)
     grade_cells(toy, sandbox, scaled=planter)
-    spy = ("import os\ndef scaled(x):\n    folders = [f for f in os.listdir('/tmp') if f.startswith('worker-')]\n"
-           "    others = sorted({os.stat(f'/proc/{p}').st_uid for p in os.listdir('/proc') if p.isdigit()} - {os.getuid()})\n"
-           "    raise RuntimeError(f'folders={len(folders)} other_uids={others}')")
+    spy = ("import os\ndef scaled(x):\n    tmp, shm = os.listdir('/tmp'), os.listdir('/dev/shm')\n"
+           "    pids = sorted(p for p in os.listdir('/proc') if p.isdigit())\n"
+           "    raise RuntimeError(f'tmp={tmp} shm={shm} pids={pids}')")
     report = grade_cells(toy, sandbox, scaled=spy)
-    # Its own folder only, and no process but the sandbox's root-owned zygote.
-    assert "folders=1 other_uids=[0]" in first_message(report)
+    # Its own folder only, and no process but itself and the first process of its PID namespace.
+    assert "tmp=['work'] shm=[] pids=['1', '2']" in first_message(report)
 
 
 def test_huge_output_changes_nothing(toy, sandbox):

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import sandbox_worker, surfaces, wire
+from autograder import surfaces, wire
+from autograder.sandbox import inside as sandbox_worker
 from autograder.assignment import GradingContext
 from autograder.checks import Outcome, Verdict, run_judge
 from autograder.course import Course

@@ -43,7 +43,7 @@ def cases(toy: Course, course: Course) -> dict[str, tuple[Course, str, str, byte
 
 def main() -> None:
     toy, course = Course(ROOT / "tests" / "fixtures" / "toy_course"), Course(ROOT)
-    sandbox = choose_sandbox(require_sandbox=False)[0]
+    sandbox = choose_sandbox()[0]
     for name, (where, assignment, student, data) in cases(toy, course).items():
         submitted = HERE / f"{name}.ipynb"
         if data is not None and submitted.exists():

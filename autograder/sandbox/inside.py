@@ -6,8 +6,8 @@ data, calls the student's function, and sends back plain data only. It never see
 reference value, and whatever it sends is decoded strictly and judged in the grader, so
 a submission that tampers with this process can only spoil its own answers.
 
-Imports: the standard library, numpy, and this package's wire and surfaces modules
-(each assignment's warm-up, run in the zygote below, imports what its students use).
+Imports: the standard library, numpy, pyseccomp (see `confine`), and this package's wire and
+surfaces modules (each assignment's warm-up, run in the zygote below, imports what its students use).
 """
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ import shutil
 import signal
 import socket
 import sys
+import time
 import traceback
 from typing import Any
 
 import numpy as np
 
-from . import surfaces, wire
+from .. import surfaces, wire
+from . import confine
 
 # Captured before any student code runs, so that a cell rebinding os.write or the json
 # module cannot silence the channel (it can still spoil its own answers, nothing more).
@@ -70,15 +72,14 @@ class Channel:
 
 # --- confinement ----------------------------------------------------------------------
 
-def confine(limits: dict) -> None:
-    """Apply resource limits, leave root, and send the student's output nowhere."""
+def confine_worker(limits: dict, rules) -> None:
+    """Apply resource limits, give up every privilege, load the system-call filter, and send the
+    student's output nowhere."""
     for name, value in limits.get("rlimits", {}).items():
         resource.setrlimit(getattr(resource, name), (value, value))
-    uid = limits.get("uid")
-    if uid is not None and os.getuid() == 0:
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
+    confine.drop_privileges(limits.get("uid"))
+    if rules is not None:
+        rules.load()
     # A student's write past RLIMIT_FSIZE should fail with an error, not kill the process.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -329,8 +330,15 @@ def serve(channel: Channel) -> None:
 
 def zygote_main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
-    workroot = sys.argv[2]
-    _die_with_parent()
+    workroot, isolated = sys.argv[2], sys.argv[3] == "isolated"
+    try:
+        confine.die_with_parent(signal.SIGKILL)
+        confine.become_subreaper()
+        # Built once here; each worker only loads it. Without bubblewrap it is a bonus, not a wall.
+        rules = confine.syscall_filter() if isolated else _optional_filter()
+    except (confine.Unconfinable, ImportError, OSError, ValueError) as exc:
+        _send_control(control, {"event": "broken", "error": str(exc)[:300]})
+        os._exit(1)
     _warm_up()
     _send_control(control, {"event": "ready"})
     while True:
@@ -347,19 +355,79 @@ def zygote_main() -> None:
             # is frozen before each fork, and the worker collects again, its own objects only, so
             # its collections never write to (and copy) the pages it shares with the zygote.
             gc.freeze()
-            pid = os.fork()
-            if pid == 0:
-                gc.enable()
-                control.close()
-                _child(fds, request, workroot)
+            reply = _spawn(control, fds, request, workroot, rules, isolated)
             for fd in fds:
                 os.close(fd)
-            _send_control(control, {"pid": pid})
+            _send_control(control, reply)
         elif request["op"] == "reap":
-            _send_control(control, _reap(request["pid"], request.get("uid"), workroot))
+            _send_control(control, _reap(request["pid"], request.get("uid"), workroot, isolated))
         elif request["op"] == "warm":
             _send_control(control, {"event": "warmed", "error": _run_warm_up(request["code"])})
     os._exit(0)
+
+
+def _optional_filter():
+    try:
+        return confine.syscall_filter()
+    except (ImportError, OSError, ValueError):
+        return None
+
+
+def _spawn(control, fds: list, request: dict, workroot: str, rules, isolated: bool) -> dict:
+    """Fork a worker. Isolated, a short-lived process makes a PID namespace (a process can do that
+    for its children once only) whose first process, `_init`, forks the worker: everything the
+    worker starts lives in that namespace and dies with `_init`, this process's child by adoption
+    (it is the subreaper). The pid returned is `_init`'s."""
+    if not isolated:
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            _child(fds, request, workroot, rules, isolated)
+        return {"pid": pid}
+    reader, writer = os.pipe()
+    middle = os.fork()
+    if middle == 0:
+        try:
+            control.close()
+            os.close(reader)
+            try:
+                confine.new_pid_namespace()
+                pid = os.fork()
+            except (confine.Unconfinable, OSError) as exc:
+                os.write(writer, json.dumps({"error": str(exc)[:300]}).encode())
+                os._exit(0)
+            if pid == 0:
+                os.close(writer)
+                _init(fds, request, workroot, rules)
+            os.write(writer, json.dumps({"pid": pid}).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    try:
+        data = os.read(reader, 4096)
+    finally:
+        os.close(reader)
+        os.waitpid(middle, 0)
+    return json.loads(data) if data else {"error": "the process that starts a worker ended"}
+
+
+def _init(fds: list, request: dict, workroot: str, rules) -> None:
+    """The first process of a worker's PID namespace: it forks the worker (which so keeps a
+    process's usual signals: a namespace's first one ignores those it has no handler for), reaps
+    what is orphaned to it, and ends with the worker, reporting how: an exit status, or 128 plus the
+    signal that ended it."""
+    try:
+        worker = os.fork()
+        if worker == 0:
+            _child(fds, request, workroot, rules, isolated=True)
+        for fd in fds:
+            os.close(fd)
+        while True:
+            pid, status = os.wait()
+            if pid == worker:
+                os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else min(os.WEXITSTATUS(status), 127))
+    finally:
+        os._exit(127)
 
 
 def _warm_up() -> None:
@@ -383,62 +451,127 @@ def _send_control(control, message: dict) -> None:
     control.sendall(json.dumps(message).encode())
 
 
-def _die_with_parent() -> None:
-    import ctypes
-
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def _workdir(workroot: str, pid: int) -> str:
     return os.path.join(workroot, f"worker-{pid}")
 
 
-def _child(fds: list, request: dict, workroot: str) -> None:
+def _child(fds: list, request: dict, workroot: str, rules, isolated: bool) -> None:
+    channel = Channel(fds[0], fds[1])
     try:
         os.setsid()
-        workdir = _workdir(workroot, os.getpid())
-        os.mkdir(workdir, 0o700)
         limits = request["limits"]
+        gc.enable()
+        if isolated:
+            confine.private_mounts(int(limits["tmp_bytes"]))
+            workdir = "/tmp/work"
+        else:
+            confine.die_with_parent(signal.SIGKILL)
+            workdir = _workdir(workroot, os.getpid())
+        os.mkdir(workdir, 0o700)
         if limits.get("uid") is not None and os.getuid() == 0:
             os.chown(workdir, limits["uid"], limits["uid"])
         os.chdir(workdir)
         os.environ.update(HOME=workdir, TMPDIR=workdir, MPLCONFIGDIR=workdir)
-        confine(limits)
-        serve(Channel(fds[0], fds[1]))
+        confine_worker(limits, rules)
+    except (confine.Unconfinable, OSError) as exc:
+        channel.send({"event": "unconfined", "error": str(exc)[:300]})
+        os._exit(0)
+    try:
+        serve(channel)
     finally:
         os._exit(0)
 
 
-def _reap(pid: int, uid: int | None, workroot: str) -> dict:
-    """Kill a worker and all it started, collect its exit status, remove its folder."""
-    try:
-        os.killpg(pid, signal.SIGKILL)  # the worker and what it started in its own session
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        _, status = os.waitpid(pid, 0)
-    except ChildProcessError:
-        status = None
-    if uid is not None and os.getuid() == 0 and _has_processes(uid):
-        # Some left the worker's session (setsid): every process of this uid, wherever it hid. Only
-        # then, since forking this process costs about as much as a small submission's calls.
-        killer = os.fork()
-        if killer == 0:
-            try:
-                os.setuid(uid)
-                os.kill(-1, signal.SIGKILL)
-            finally:
-                os._exit(0)
-        os.waitpid(killer, 0)
-    shutil.rmtree(_workdir(workroot, pid), ignore_errors=True)
+def _reap(pid: int, uid: int | None, workroot: str, isolated: bool) -> dict:
+    """Kill a worker and all it started and collect its exit status. Isolated, the worker is the
+    first process of its PID namespace: the kernel kills the rest with it, and its /tmp goes with
+    its mount namespace. Otherwise its session is killed, then whatever left it."""
+    status = _ended(pid, _REPORT_GRACE if isolated else 0.0)
+    if status is None:
+        try:
+            os.kill(pid, signal.SIGKILL) if isolated else os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            status = None
+    if not isolated:
+        _kill_escaped(uid)
+        shutil.rmtree(_workdir(workroot, pid), ignore_errors=True)
     if status is None:
         return {"exit": None}
     if os.WIFSIGNALED(status):
         return {"signal": os.WTERMSIG(status)}
-    return {"exit": os.WEXITSTATUS(status)}
+    code = os.WEXITSTATUS(status)
+    return {"signal": code - 128} if isolated and code > 128 else {"exit": code}
+
+
+# How long a worker's `_init` may take to report the end of a worker that is already dead, before
+# it is killed (and the worker's own end, a segfault say, would be told as a SIGKILL).
+_REPORT_GRACE = 0.05
+
+
+def _ended(pid: int, grace: float) -> int | None:
+    """The wait status of a child that ends within `grace` seconds, or None."""
+    deadline = time.monotonic() + grace
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done:
+            return status
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.001)
+
+
+def _kill_escaped(uid: int | None) -> None:
+    """Without namespaces: every process that left the worker's session. With a uid of its own,
+    everything of that uid; otherwise what was orphaned to this process (the subreaper) and what
+    those started, until nothing is left."""
+    if uid is not None and os.getuid() == 0:
+        if _has_processes(uid):
+            killer = os.fork()
+            if killer == 0:
+                try:
+                    os.setuid(uid)
+                    os.kill(-1, signal.SIGKILL)
+                finally:
+                    os._exit(0)
+            os.waitpid(killer, 0)
+        return
+    for _ in range(1000):  # each round kills a generation; the process limit bounds how many there are
+        orphans = _children()
+        if not orphans:
+            return
+        for orphan in orphans:
+            try:
+                os.kill(orphan, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for orphan in orphans:
+            try:
+                os.waitpid(orphan, 0)
+            except ChildProcessError:
+                pass
+
+
+def _children() -> list[int]:
+    me = str(os.getpid())
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:  # ended while we looked
+            continue
+        if fields[1] == me:
+            found.append(int(entry))
+    return found
 
 
 def _has_processes(uid: int) -> bool:
