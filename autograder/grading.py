@@ -112,12 +112,13 @@ FUTILE_STARTS = 2
 class SubmissionRun:
     """The sandboxed side of one submission, restarted when a cell or a function breaks it.
 
-    A cell that ends the process or hangs is skipped from then on. A function that does
-    is switched off for the rest of the submission: its later calls fail at once with the
+    A cell that hangs, or that ends the process twice (each time in a fresh one: once may be the
+    host's doing), is skipped from then on. A function that does is switched off for the rest of
+    the submission: its later calls fail at once with the
     first failure's message, and the next process (started only when another function is
     asked) defines it as a function that raises, so that a function calling it fails at
     once too, saying why, instead of breaking the process again. Every restart is thus
-    paid for by one broken cell or one broken function, and there are finitely many; a
+    paid for by a broken cell or function (a crash twice, a hang once), and there are finitely many; a
     start that gets nowhere (the sandbox fails before the first cell) is tried once more,
     and then the remaining calls fail at once, saying so.
     """
@@ -127,6 +128,9 @@ class SubmissionRun:
         self.deadline = time.monotonic() + limits.submission_timeout
         self.cell_errors: dict[int, str] = {}
         self.skipped_cells: set[int] = set()
+        # Cells and functions whose process died once: the host may have killed it (an operator, the
+        # OOM killer, a lost machine), so they are charged only when it happens again in a fresh one.
+        self.died_once: set[int | str] = set()
         # function -> (how it broke the process, the message its later calls fail with)
         self.switched_off: dict[str, tuple[str, str]] = {}
         self.unstartable = ""  # why the process cannot be started again, once that is so
@@ -172,6 +176,9 @@ class SubmissionRun:
                         return None
                     continue
                 futile = 0
+                if isinstance(exc, WorkerDied) and current not in self.died_once:
+                    self.died_once.add(current)
+                    continue
                 self.skipped_cells.add(current)
                 if isinstance(exc, WorkerTimeout):
                     self.cell_errors[current] = (f"did not finish within {self.limits.cell_timeout:g} s "
@@ -248,6 +255,12 @@ class SubmissionRun:
                 self.answers[request] = Outcome("timeout", message=why)
                 return
             except WorkerDied as exc:
+                if call.function not in self.died_once:
+                    self.died_once.add(call.function)
+                    self._drop_worker()
+                    pending[request] = call  # asked again, first, of a fresh process
+                    pending.update({r: pending.pop(r) for r in list(pending) if r != request})
+                    return
                 self._switch_off(call.function, "crashed the process", str(exc))
                 self.answers[request] = Outcome("crash", message=str(exc))
                 return

@@ -9,12 +9,14 @@ does not run unless the operator says so (`--no-sandbox`), and then never as roo
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.util
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from ..course import BUNDLED
@@ -28,24 +30,30 @@ NO_SANDBOX = "rlimit-only"
 # Collection is off while the zygote imports and warms up (numpy, sympy: objects that live as long
 # as it does, walked again and again by collections as they are built: a fifth of its start); see
 # `inside.zygote_main` for when it comes back.
-BOOT = (
-    "import gc; gc.disable(); import sys; sys.path[:0] = {path!r}; "
-    "from autograder.sandbox.inside import zygote_main; zygote_main()"
+# Only the modules that run inside are imported there: this package's __init__ (the grader's side:
+# subprocess, multiprocessing, ...) would cost a zygote a tenth of its start, so an empty package
+# module stands in for it.
+INSIDE_PACKAGE = (
+    "import sys, types; sys.path[:0] = {path!r}; "
+    "sys.modules['autograder.sandbox'] = package = types.ModuleType('autograder.sandbox'); "
+    "package.__path__ = [{path[0]!r} + '/autograder/sandbox']"
 )
+BOOT = "import gc; gc.disable(); " + INSIDE_PACKAGE + "; from autograder.sandbox.inside import zygote_main; zygote_main()"
 # What the zygote keeps when it runs as root: enough to give each worker its own namespaces
 # (SYS_ADMIN), uid and folder, to drop the bounding set (SETPCAP) and to kill and clean up after
 # it; nothing else. As an ordinary user the same list is what it holds in bubblewrap's user
 # namespace, which gives it power over that namespace only.
 ZYGOTE_CAPS = ("CAP_SYS_ADMIN", "CAP_SETPCAP", "CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN",
                "CAP_DAC_OVERRIDE", "CAP_FOWNER")
+# This package's modules that run inside the sandbox (`_inside_copy`).
+INSIDE_MODULES = ("__init__.py", "wire.py", "surfaces.py", "sandbox/inside.py", "sandbox/confine.py")
 # Packages the workers import, wherever this Python finds them (a user's site-packages too).
 SANDBOX_IMPORTS = ("numpy", "sympy", "mpmath", "pyseccomp")
 
 # Run in a sandbox of exactly the zygote's kind before any student code: what `confine` does to
 # each worker, on an empty child.
-PROBE = """
-import os, sys
-sys.path[:0] = {path!r}
+PROBE = INSIDE_PACKAGE + """
+import os
 from autograder.sandbox import confine
 rules = confine.syscall_filter()
 confine.new_pid_namespace()
@@ -85,7 +93,7 @@ def command(argv: list[str], limits: Limits) -> list[str]:
         if os.path.islink(f"/{link}"):
             binds += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
     mounts = [(p, p) for p in _python_folders() if p != "/usr" and not p.startswith("/usr/")]
-    mounts.append((str(PACKAGE_DIR), f"{SANDBOX_PACKAGE_ROOT}/autograder"))
+    mounts.append((_inside_copy(), f"{SANDBOX_PACKAGE_ROOT}/autograder"))
     for source, target in mounts:
         # Parents of a mount point would otherwise be created 0700 and the uid
         # a worker becomes could not walk through them.
@@ -117,6 +125,28 @@ def _python_folders() -> tuple[str, ...]:
             folders.add(str(Path(spec.origin).resolve().parent.parent))
     ordered = sorted(folders)
     return tuple(f for f in ordered if not any(f != o and f.startswith(o.rstrip("/") + "/") for o in ordered))
+
+
+@functools.lru_cache(maxsize=None)
+def _inside_copy() -> str:
+    """A copy of just the modules that run inside, made once per process: the sandbox sees none of
+    the grader's code, and no mount of it names the folder the grader was installed or checked out
+    in (/proc/self/mountinfo shows a mount's source)."""
+    folder = tempfile.mkdtemp(prefix="autograder-inside-")
+    for module in INSIDE_MODULES:
+        source = PACKAGE_DIR / module
+        (Path(folder) / module).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, Path(folder) / module)  # its time too, so that the compiled copy below stays valid
+        cached = importlib.util.cache_from_source(str(source))
+        if os.path.exists(cached):
+            target = Path(folder) / Path(cached).relative_to(PACKAGE_DIR)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(cached, target)
+    for path in [Path(folder), *Path(folder).rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    owner = os.getpid()
+    atexit.register(lambda: os.getpid() == owner and shutil.rmtree(folder, ignore_errors=True))
+    return folder
 
 
 def import_path(root: str) -> list[str]:

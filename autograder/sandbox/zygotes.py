@@ -101,7 +101,11 @@ class Zygote:
 
     def spawn(self, fds: list[int], limits: dict) -> int:
         """A new worker's pid; WorkerDied saying why when the zygote could not make one."""
-        reply = self._ask({"op": "spawn", "limits": limits}, fds, 30) or {}
+        reply = self._ask({"op": "spawn", "limits": limits}, fds, 30)
+        if reply is None:  # gone (killed by the host, say): the next worker gets a new zygote
+            self.kill()
+            self.close()
+            raise WorkerDied("the sandbox could not start a process (its zygote ended)")
         if not isinstance(reply.get("pid"), int):
             raise WorkerDied(f"the sandbox could not start a process ({reply.get('error') or 'no answer'})")
         return reply["pid"]
