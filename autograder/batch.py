@@ -148,7 +148,12 @@ def grade_class(
             fresh[report.student_id] = report
     # This run's reports as they are; only the unchanged students' are read back from the gradebook.
     all_reports = [r for r in (fresh.get(sid) or book.report(name, sid) for sid in roster.student_ids) if r is not None]
-    findings = review.result()
+    try:
+        findings = review.result()
+    except Exception as exc:  # our bug: it may cost the copied-work review, never the class's grades
+        say(f"warning: the copied-work review failed ({type(exc).__name__}: {str(exc)[:200]}); the grades and "
+            "reports are written without it")
+        findings = similarity.nothing_found()
     all_reports = [_with_class_warnings(report, findings.warnings.get(report.student_id, ()), book, key,
                                         out, templates) for report in all_reports]
     book.close()

@@ -357,6 +357,9 @@ def _grade(unit: Unit) -> Report:
     if assignment.observers:
         # Sent with the cells, so that the observers live and die with this submission's worker.
         cells.insert(0, {"label": "the assignment's observers", "observers": dict(assignment.observers)})
+    too_large = _too_large_to_run(cells)
+    if too_large:
+        return _ungradable(assignment, variant, unit, too_large)
     checks = assignment.checks(context)
     warm(unit.sandbox, unit.limits, warm_up)
     run = SubmissionRun(unit.sandbox, unit.limits, cells)
@@ -375,6 +378,19 @@ def _grade(unit: Unit) -> Report:
         tasks=tasks,
         warnings=tuple(warnings),
     )
+
+
+def _too_large_to_run(cells: list[dict]) -> str:
+    """Why the notebook's code cannot be sent to the sandbox (larger than a message may be), or ""."""
+    try:
+        wire.dumps({"op": "cells", "cells": cells})
+    except wire.WireError:
+        code = sum(len(cell.get("source", "")) for cell in cells)
+        return (f"The notebook's code cells hold {code / 1e6:.1f} million characters: more than the grader can run "
+                f"(at most {wire.MAX_MESSAGE_BYTES // 2**20} MiB as it sends code, where a letter like é takes 6 "
+                "bytes). Is data pasted into a code cell? Load it from a file or shorten it, and hand the notebook "
+                "in again.")
+    return ""
 
 
 def _judge(check: Check, outcomes: list[Outcome]) -> Verdict:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import ast
 import copy
 import functools
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,7 +28,7 @@ import jinja2.meta
 import jinja2.nodes
 import numpy as np
 
-from . import __version__
+from . import __version__, untrusted_json
 from .assignment import Assignment, GradingContext
 from .course import Course
 from .variants import Variant
@@ -323,6 +322,9 @@ class Unreadable(Exception):
 
 
 MAX_SUBMISSION_BYTES = 200 * 1024 * 1024
+# Far beyond any notebook (a cell is a few objects, an output a few more), far below what would cost
+# the grader more than a few times the file's size.
+NOTEBOOK_BOUNDS = untrusted_json.Bounds(containers=1_000_000, items=5_000_000, depth=100, digits=100)
 
 
 def read_submission(data: bytes):
@@ -337,9 +339,11 @@ def read_submission(data: bytes):
     except UnicodeDecodeError:
         raise Unreadable("the submitted file is not text (is it really a .ipynb notebook?)") from None
     try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise Unreadable(f"the submitted file is not valid JSON (line {exc.lineno}: {exc.msg}); a .ipynb file is JSON") from None
+        raw = untrusted_json.loads(text, NOTEBOOK_BOUNDS, "the submitted file")
+    except untrusted_json.TooLarge as exc:
+        raise Unreadable(f"{exc}, far more than a notebook holds (clear its outputs and hand it in again)") from None
+    except untrusted_json.Refused as exc:
+        raise Unreadable(f"{exc}; a .ipynb file is JSON") from None
     if not isinstance(raw, dict) or "nbformat" not in raw:
         raise Unreadable("the submitted file is JSON but not a Jupyter notebook (no nbformat field)")
     major = raw.get("nbformat")

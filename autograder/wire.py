@@ -19,12 +19,18 @@ from typing import Any
 
 import numpy as np
 
+from . import untrusted_json
+
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_ARRAY_ELEMENTS = 2_000_000
 MAX_STRING = 200_000
 MAX_ITEMS = 100_000
 MAX_TREE_NODES = 5_000
+# A message is decoded only within these (`untrusted_json`): its values, as `decode` bounds them, and
+# the few objects around them; so a message costs the grader at most a few times its 32 MiB.
+MESSAGE_BOUNDS = untrusted_json.Bounds(containers=MAX_ITEMS + 1_000, items=MAX_ARRAY_ELEMENTS + MAX_ITEMS,
+                                       depth=MAX_DEPTH + 8, digits=60)
 
 # Functions a symbolic answer may use; anything else is refused by name, never looked up.
 TREE_FUNCTIONS = ("exp", "log", "sin", "cos", "tan", "Abs")
@@ -270,13 +276,9 @@ def loads(body: bytes) -> dict:
     if len(body) > MAX_MESSAGE_BYTES:
         raise WireError("message too large")
     try:
-        message = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WireError(f"not a protocol message ({exc.__class__.__name__})") from None
+        message = untrusted_json.loads(body, MESSAGE_BOUNDS, "the message")
+    except untrusted_json.Refused as exc:
+        raise WireError(f"not a protocol message: {exc}") from None
     if not isinstance(message, dict):
         raise WireError("a message must be a JSON object")
     return message
-
-
-def _refuse_constant(name: str) -> Any:
-    raise WireError(f"bare {name} is not part of the protocol")

@@ -57,6 +57,7 @@ def find_submissions(source: Path | str, assignment: str, roster: Roster, due: d
                       for sid, c in chosen.items()}
     finally:
         download.close()
+    problems += [f"{name}: a symbolic link, not followed (copy the file itself into the folder)" for name in download.links]
     return Intake(layout.NAME, layout.RULE, dict(sorted(by_student.items())), notes + sorted(problems))
 
 

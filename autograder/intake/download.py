@@ -8,6 +8,7 @@ shadow folder are no one's submission and are left out here, once for every layo
 
 from __future__ import annotations
 
+import os
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ class Download:
             raise UserError(f"submissions not found: {self.source} does not exist")
         self._zip = None
         self._read_total = 0
+        # Symbolic links in a folder, never followed: one could name a file only the grader's user may
+        # read, or another student's notebook. A zip's are never followed either (nothing is extracted).
+        self.links: list[str] = []
         if self.source.is_file():
             if not zipfile.is_zipfile(self.source):
                 raise UserError(f"{self.source} is neither a folder nor a .zip file")
@@ -48,7 +52,8 @@ class Download:
             self.entries = [Entry(n, i.file_size, datetime(*i.date_time)) for n, i in self._members.items()
                             if _visible(n)]
         else:
-            paths = {_name(p.relative_to(self.source).as_posix()): p for p in self.source.rglob("*") if p.is_file()}
+            paths, links = _files(self.source)
+            self.links = sorted(n for n in links if _visible(n))
             self._members = paths
             self.entries = [Entry(n, p.stat().st_size, datetime.fromtimestamp(p.stat().st_mtime))
                             for n, p in paths.items() if _visible(n)]
@@ -67,7 +72,12 @@ class Download:
         """The file's bytes; an oversized member reads as empty (graded as empty, with its reason)."""
         member = self._members[name]
         if self._zip is None:
-            return member.read_bytes() if member.stat().st_size <= MAX_MEMBER else b""
+            try:  # O_NOFOLLOW: a file swapped for a link since it was listed is not followed either
+                handle = os.open(member, os.O_RDONLY | os.O_NOFOLLOW)
+            except OSError:
+                return b""
+            with open(handle, "rb") as file:
+                return file.read() if os.fstat(handle).st_size <= MAX_MEMBER else b""
         if member.file_size > MAX_MEMBER:
             return b""
         self._read_total += member.file_size
@@ -81,6 +91,20 @@ class Download:
     def close(self) -> None:
         if self._zip is not None:
             self._zip.close()
+
+
+def _files(folder: Path) -> tuple[dict[str, Path], list[str]]:
+    """The regular files below a folder by their name in it, and the names of the links found there."""
+    files, links = {}, []
+    for where, folders, names in os.walk(folder, followlinks=False):
+        for name in folders + names:
+            path = Path(where, name)
+            relative = _name(path.relative_to(folder).as_posix())
+            if path.is_symlink():
+                links.append(relative)
+            elif name in names and path.is_file():
+                files[relative] = path
+    return files, links
 
 
 def _name(raw: str) -> str:

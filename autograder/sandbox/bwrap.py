@@ -46,7 +46,8 @@ BOOT = "import gc; gc.disable(); " + INSIDE_PACKAGE + "; from autograder.sandbox
 ZYGOTE_CAPS = ("CAP_SYS_ADMIN", "CAP_SETPCAP", "CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN",
                "CAP_DAC_OVERRIDE", "CAP_FOWNER")
 # This package's modules that run inside the sandbox (`_inside_copy`).
-INSIDE_MODULES = ("__init__.py", "wire.py", "surfaces.py", "sandbox/inside.py", "sandbox/confine.py")
+INSIDE_MODULES = ("__init__.py", "wire.py", "untrusted_json.py", "surfaces.py", "sandbox/inside.py",
+                  "sandbox/confine.py")
 # Packages the workers import, wherever this Python finds them (a user's site-packages too).
 SANDBOX_IMPORTS = ("numpy", "sympy", "mpmath", "pyseccomp")
 

@@ -53,7 +53,7 @@ class Worker:
         # not a grader blocked on a full pipe.
         os.set_blocking(self._to_worker, False)
         self._from_worker, from_worker_w = os.pipe()
-        self._buffer = b""
+        self._buffer = bytearray()  # grown in place: a 32 MiB message arrives in pipe-sized pieces
         self._status: dict | None = None
         self.pid: int | None = None
         try:
@@ -136,7 +136,8 @@ class Worker:
             if not chunk:
                 raise WorkerDied(self._death_reason())
             self._buffer += chunk
-        data, self._buffer = self._buffer[:n], self._buffer[n:]
+        data = bytes(self._buffer[:n])
+        del self._buffer[:n]
         return data
 
     def _finish(self) -> dict:

@@ -38,7 +38,7 @@ def review(course: Course, assignment: Assignment, roster_ids: list[str], submis
     with `jobs` > 1 they are drawn in that many processes.
     """
     if not submissions:
-        return Review({}, Similarity(fingerprints.THRESHOLD))
+        return nothing_found()
     # Any student's variant serves: the stubs and the cells' roles are everyone's.
     first = Variant.derive(secret, assignment.name, min(submissions))
     template = locked_cells(course, assignment, first, assignment.parameters(first))
@@ -56,6 +56,10 @@ def review(course: Course, assignment: Assignment, roster_ids: list[str], submis
         warnings[b].add(f"Much of your code ({share}) matches student {a}'s; {NOT_A_SCORE}.")
     return Review({sid: tuple(sorted(w)) for sid, w in sorted(warnings.items())},
                   Similarity(fingerprints.THRESHOLD, tuple(signals), tuple(pairs), tuple(fingerprints.clusters(pairs))))
+
+
+def nothing_found() -> Review:
+    return Review({}, Similarity(fingerprints.THRESHOLD))
 
 
 def _entries(course_root: str, name: str, secret: bytes, students: list[str]) -> dict[str, dict]:
