@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from tqdm import tqdm
 
 from . import __version__, regrade, reports, similarity
 from .course import Course
+from .errors import UserError
 from .gradebook import Gradebook, grades_csv
 from .grader_version import grader_key
 from .grading import Unit, grade
@@ -235,18 +237,38 @@ def _each_graded(units: list[Unit], jobs: int, desc: str, work: Callable[..., Re
                 _tell(report, progress)
                 yield report
         else:
-            claiming = {} if spares is None else {"initializer": adopt, "initargs": (spares.claims,)}
-            with ProcessPoolExecutor(max_workers=jobs, **claiming) as pool:
-                futures = [pool.submit(work, unit, *args) for unit in units]
+            for report in _in_pools(units, jobs, work, args, started, spares):
+                _tell(report, progress)
+                yield report
+    finally:
+        progress.close()
+
+
+# A grading process that dies was killed from outside (a student's code runs in a sandbox below it):
+# an operator, the OOM killer. Its units are graded again in a new pool, this many times at most.
+POOL_RESTARTS = 3
+
+
+def _in_pools(units: list[Unit], jobs: int, work: Callable[..., Report], args: tuple, started: Callable[[], None],
+              spares: Spares | None) -> Iterator[Report]:
+    pending = {id(unit): unit for unit in units}
+    for attempt in range(POOL_RESTARTS + 1):
+        claiming = {} if spares is None or attempt else {"initializer": adopt, "initargs": (spares.claims,)}
+        with ProcessPoolExecutor(max_workers=jobs, **claiming) as pool:
+            futures = {pool.submit(work, unit, *args): unit for unit in pending.values()}
+            if not attempt:
                 if spares is not None:
                     spares.release()
                 started()
-                for future in as_completed(futures):
-                    report = future.result()
-                    _tell(report, progress)
-                    yield report
-    finally:
-        progress.close()
+            for future in as_completed(futures):
+                if isinstance(future.exception(), BrokenProcessPool):
+                    continue
+                del pending[id(futures[future])]
+                yield future.result()
+        if not pending:
+            return
+    raise UserError(f"the grading processes were killed {POOL_RESTARTS + 1} times (out of memory?); what was "
+                    f"graded is kept, and grading again resumes with the {len(pending)} submissions left")
 
 
 class _Beside:

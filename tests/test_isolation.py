@@ -168,6 +168,45 @@ def test_a_class_graded_while_the_host_kills_sandbox_processes_keeps_every_hones
     assert len(killed) >= 8 and 2 in killed, f"the host killed too few processes ({killed}) for this test to mean anything"
 
 
+def test_a_grading_process_killed_by_the_host_costs_nothing(toy, sandbox, tmp_path):
+    """The OOM killer or an operator ends one of grade's pool processes: its students are graded
+    again in a new pool, and every report is full marks."""
+    import json
+    import multiprocessing
+    import threading
+
+    from autograder.batch import grade_class
+    from autograder.roster import Roster
+
+    from conftest import SECRET
+
+    ids = [f"p{i:02d}" for i in range(16)]
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    for sid in ids:
+        (folder / f"{sid}.ipynb").write_bytes(submission_of(toy, "toy", sid))
+    killed = []
+
+    def killer():
+        deadline = time.monotonic() + 60
+        while not killed and time.monotonic() < deadline:
+            pool = [p for p in multiprocessing.active_children() if "Process" in p.name]
+            if pool:
+                time.sleep(0.3)
+                os.kill(pool[0].pid, 9)
+                killed.append(pool[0].pid)
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    run = grade_class(toy, "toy", Roster(("student_id",), tuple({"student_id": sid} for sid in ids)), folder,
+                      tmp_path / "out", SECRET, jobs=2, sandbox=sandbox, limits=FAST, say=lambda line: None)
+    thread.join()
+    assert killed and run.graded == len(ids)
+    scores = {sid: json.loads((tmp_path / "out" / sid / "report.json").read_text())["score"] for sid in ids}
+    assert scores == dict.fromkeys(ids, 4.0)
+
+
 def _below(pid: int) -> list[tuple[int, int]]:
     """Every process below the zygote's bubblewrap, with its depth: bubblewrap's own second process
     (1), the zygote (2), the first process of a worker's namespace (3), the worker (4), what it
