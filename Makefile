@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Debian packages, installed when missing and we can (root with apt-get): bubblewrap
-# isolates student code (without it the grader falls back to rlimits only and says so);
+# isolates student code (without it grade, serve, vet and demo refuse to run student code);
 # chromium renders the reports in the browser tests (which skip, saying why, without it); nginx
 # runs the deployment recipe (docs/deploy/nginx.conf) in front of the server in its test.
 define need
