@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from autograder import sandbox_worker, wire
+from autograder import wire
 from autograder.checks import Outcome
 from autograder.course import Course
 from autograder.grading import Unit, grade
 from autograder.notebooks import build_notebook, notebook_bytes, with_cell
 from autograder.records import Report, Submission
-from autograder.sandbox import Limits, choose_sandbox
+from autograder.sandbox import Limits, choose_sandbox, inside
 from autograder.variants import Variant
 
 # jsonschema checks IRIs with rfc3987-syntax where it is installed (nbgrader brings it, through
@@ -121,7 +121,7 @@ def answer_in_process(namespace: dict, call, observers: dict) -> Outcome:
     round trip included): fast, and the judges see exactly the values and facts a sandbox would send."""
     request = wire.loads(wire.dumps({"function": call.function, "args": wire.encode(list(call.args)),
                                      "expect": call.expect})[4:])
-    reply = wire.loads(wire.dumps(sandbox_worker.call(namespace, request, observers))[4:])
+    reply = wire.loads(wire.dumps(inside.call(namespace, request, observers))[4:])
     if reply["status"] != "ok":
         return Outcome(reply["status"], message=reply["message"])
     return Outcome("ok", value=wire.decode(reply["value"]), meta=reply["meta"])

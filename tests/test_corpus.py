@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import sandbox_worker
+from autograder.sandbox import inside
 from autograder.assignment import GradingContext
 from autograder.checks import run_judge
 from autograder.course import Course
@@ -62,7 +62,7 @@ def judged(course: Course, case: Case, student: str) -> dict[str, list]:
     namespace = {"np": np, **copy.deepcopy(params)}  # a case that changes a constant in place changes its own
     exec(course.solution_source(case.assignment), namespace)
     exec(case.code, namespace)
-    observers = sandbox_worker.compile_observers(assignment.observers)
+    observers = inside.compile_observers(assignment.observers)
     tasks = (case.task, *USED_BY.get(case.task, ()))
     out = {task: [] for task in tasks}
     with np.errstate(all="ignore"):

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from autograder import surfaces, wire
-from autograder.sandbox import inside as sandbox_worker
+from autograder.sandbox import inside
 from autograder.assignment import GradingContext
 from autograder.checks import Outcome, Verdict, run_judge
 from autograder.course import Course
@@ -30,7 +30,7 @@ NAME = "momentum_nag"
 MISTAKES = sorted((ROOT / "assignments" / NAME / "mistakes").glob("*.py"))
 STUDENTS = ("s001", "s002", "alice", "bob", "zoë")
 # What the sandbox observes for this assignment, compiled as the worker compiles it.
-OBSERVERS = sandbox_worker.compile_observers(Course(ROOT).assignment(NAME).observers)
+OBSERVERS = inside.compile_observers(Course(ROOT).assignment(NAME).observers)
 
 
 def part(course, module: str):
