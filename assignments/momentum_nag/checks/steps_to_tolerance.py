@@ -124,6 +124,19 @@ def _exactly_tol(rng: np.random.Generator) -> CountCase:
     return CountCase(case, mistakes=[(known.NOT_STRICT, {"gd": 0, "momentum": 0, "nesterov": 0})])
 
 
+def _euclidean_only(rng: np.random.Generator) -> CountCase:
+    """‖∇L(θ0)‖ = 5s below tol = 6s, with ∇L(θ0) = ±(3, 4)·s (s a power of two, exact): θ0 qualifies,
+    but not by the sum of the components' sizes (7s), which another stopping rule would take (SIZES):
+    without this case that rule shows on the limits on some variants only."""
+    s, lam = 2.0 ** int(rng.integers(-5, -2)), 2.0 ** int(rng.integers(-1, 3))
+    c = rng.integers(-16, 17, size=2) / 8.0
+    g0 = rng.permutation([3.0, 4.0]) * rng.choice([-1.0, 1.0], size=2) * s
+    case = {"family": "quadratic", "surface": {"A": lam * np.eye(2), "c": c, "d": 0.0}, "theta0": c + g0 / lam,
+            "lr": float(rng.uniform(0.2, 0.8)) / lam, "beta": float(rng.uniform(0.5, 0.9)), "tol": 6.0 * s,
+            "label": "a quadratic whose ‖∇L(θ0)‖ is below tol, the sum of |∇L(θ0)ᵢ| not"}
+    return CountCase(case)
+
+
 def tolerance_checks(ctx: GradingContext) -> list[Check]:
     p = ctx.params
     own = CountCase({"family": "quadratic", "surface": own_surface(p), "theta0": p["THETA0"], "lr": p["LR"],
@@ -138,7 +151,7 @@ def tolerance_checks(ctx: GradingContext) -> list[Check]:
     # that never tests θ0 does not.
     size = float(np.linalg.norm(surfaces.function("quadratic", start["surface"], "grad")(start["theta0"])))
     start["tol"] = 2.0 * max(size, size * size)
-    limits = [last, beyond, CountCase(start), _exactly_tol(rng)]
+    limits = [last, beyond, CountCase(start), _exactly_tol(rng), _euclidean_only(rng)]
 
     def many(cases):
         def judge(outcomes):
