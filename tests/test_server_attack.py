@@ -26,7 +26,7 @@ from autograder.gradebook import grades_csv
 from autograder.records import Report, TaskResult
 from autograder.regrade import Change, preview_csv
 from autograder.roster import Roster
-from autograder.server.connections import HEADER_SECONDS, REFUSED
+from autograder.server.connections import BODY_IDLE_SECONDS, HEADER_SECONDS, REFUSED
 from autograder.server.run import write_tokens
 
 from conftest import ROOT, submission_of
@@ -419,3 +419,19 @@ def test_bidi_overrides_in_a_students_review_request_are_shown_neutralised(serve
         for who in ("a1", "ta"):
             page = client.get(f"/submissions/{submission}", headers=bearer(links[who])).text
             assert "please look\\u202a" in page and not any(c in page for c in BIDI), who
+
+
+@pytest.mark.slow
+def test_an_upload_body_that_stalls_is_answered_408(server):
+    """A client that sends a head and the first bytes of an upload, then nothing, holds its connection for
+    BODY_IDLE_SECONDS, not for ever."""
+    base, links = server
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=BODY_IDLE_SECONDS + 15) as sock:
+        sock.sendall(f"POST /api/assignments/toy/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     f"Authorization: Bearer {links['c3']}\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+                     f"Content-Length: 100000\r\n\r\n--x\r\n".encode())
+        began = time.monotonic()
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408"), answer
+    assert BODY_IDLE_SECONDS - 1 < time.monotonic() - began < BODY_IDLE_SECONDS + 10
