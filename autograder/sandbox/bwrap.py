@@ -56,10 +56,8 @@ SANDBOX_IMPORTS = ("numpy", "sympy", "mpmath", "pyseccomp")
 PROBE = INSIDE_PACKAGE + """
 import os
 from autograder.sandbox import confine
-rules = confine.syscall_filter()
-confine.new_pid_namespace()
-pid = os.fork()
-if pid == 0:
+
+def worker():
     try:
         confine.private_mounts(1 << 20)
         confine.drop_privileges({uid!r})
@@ -68,8 +66,31 @@ if pid == 0:
         print(exc)
         os._exit(1)
     os._exit(0)
-_, status = os.waitpid(pid, 0)
-sys.exit(os.waitstatus_to_exitcode(status))
+
+def waited(pid):
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+rules = confine.syscall_filter()
+confine.new_pid_namespace()
+zygote = os.fork()
+if zygote == 0:
+    namespaces = confine.PidNamespaces()
+    for _ in range(2):
+        try:
+            namespaces.next_child()
+        except confine.Unconfinable as exc:
+            print(exc)
+            os._exit(1)
+        init = os.posix_spawn(namespaces.init_program, ["sleep", "infinity"], {{}})
+        child = os.fork()
+        if child == 0:
+            worker()
+        ended = waited(child)
+        os.kill(init, 9)
+        if ended or waited(init) != -9:
+            os._exit(1)
+    os._exit(0)
+raise SystemExit(waited(zygote))
 """
 
 

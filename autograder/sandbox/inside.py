@@ -20,7 +20,6 @@ import shutil
 import signal
 import socket
 import sys
-import time
 import traceback
 from typing import Any
 
@@ -333,6 +332,12 @@ def zygote_main() -> None:
     workroot, isolated = sys.argv[2], sys.argv[3] == "isolated"
     try:
         confine.die_with_parent(signal.SIGKILL)
+        if isolated:
+            _own_pid_namespace()
+            namespaces = confine.PidNamespaces()
+        else:
+            namespaces = None
+        inits: dict[int, int] = {}  # worker -> the first process of its PID namespace
         confine.become_subreaper()
         # Built once here; each worker only loads it. Without bubblewrap it is a bonus, not a wall.
         rules = confine.syscall_filter() if isolated else _optional_filter()
@@ -346,6 +351,8 @@ def zygote_main() -> None:
             data, fds, _, _ = socket.recv_fds(control, 1 << 16, 2)
         except OSError:
             break
+        for fd in fds:  # the worker's, not its namespace's first process's (`_spawn`)
+            os.set_inheritable(fd, False)
         if not data:
             break
         request = json.loads(data)
@@ -355,12 +362,12 @@ def zygote_main() -> None:
             # is frozen before each fork, and the worker collects again, its own objects only, so
             # its collections never write to (and copy) the pages it shares with the zygote.
             gc.freeze()
-            reply = _spawn(control, fds, request, workroot, rules, isolated)
+            reply = _spawn(control, fds, request, workroot, rules, namespaces, inits)
             for fd in fds:
                 os.close(fd)
             _send_control(control, reply)
         elif request["op"] == "reap":
-            _send_control(control, _reap(request["pid"], request.get("uid"), workroot, isolated))
+            _send_control(control, _reap(request["pid"], request.get("uid"), workroot, inits.pop(request["pid"], None)))
         elif request["op"] == "warm":
             _send_control(control, {"event": "warmed", "error": _run_warm_up(request["code"])})
     os._exit(0)
@@ -373,61 +380,37 @@ def _optional_filter():
         return None
 
 
-def _spawn(control, fds: list, request: dict, workroot: str, rules, isolated: bool) -> dict:
-    """Fork a worker. Isolated, a short-lived process makes a PID namespace (a process can do that
-    for its children once only) whose first process, `_init`, forks the worker: everything the
-    worker starts lives in that namespace and dies with `_init`, this process's child by adoption
-    (it is the subreaper). The pid returned is `_init`'s."""
-    if not isolated:
-        pid = os.fork()
-        if pid == 0:
-            control.close()
-            _child(fds, request, workroot, rules, isolated)
-        return {"pid": pid}
-    reader, writer = os.pipe()
-    middle = os.fork()
-    if middle == 0:
+def _own_pid_namespace() -> None:
+    """Go on as the first process of a PID namespace made here, where this process holds the
+    capabilities to make one for each worker (`confine.PidNamespaces`); the process bubblewrap
+    started waits for it and ends with it."""
+    confine.new_pid_namespace()
+    zygote = os.fork()
+    if zygote:
+        _, status = os.waitpid(zygote, 0)
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    confine.die_with_parent(signal.SIGKILL)
+
+
+def _spawn(control, fds: list, request: dict, workroot: str, rules, namespaces, inits: dict) -> dict:
+    """Fork a worker. Isolated (`namespaces`), it is the second process of a PID namespace made for
+    it, whose first is `sleep` (spawned without copying this process, which forking would): the
+    worker so keeps a process's usual signals (a namespace's first process ignores those it has no
+    handler for), stays this process's child (its end is reported as it happened), and everything
+    it starts lives in the namespace, to die with its first process (`_reap`)."""
+    if namespaces is not None:
         try:
-            control.close()
-            os.close(reader)
-            try:
-                confine.new_pid_namespace()
-                pid = os.fork()
-            except (confine.Unconfinable, OSError) as exc:
-                os.write(writer, json.dumps({"error": str(exc)[:300]}).encode())
-                os._exit(0)
-            if pid == 0:
-                os.close(writer)
-                _init(fds, request, workroot, rules)
-            os.write(writer, json.dumps({"pid": pid}).encode())
-        finally:
-            os._exit(0)
-    os.close(writer)
-    try:
-        data = os.read(reader, 4096)
-    finally:
-        os.close(reader)
-        os.waitpid(middle, 0)
-    return json.loads(data) if data else {"error": "the process that starts a worker ended"}
-
-
-def _init(fds: list, request: dict, workroot: str, rules) -> None:
-    """The first process of a worker's PID namespace: it forks the worker (which so keeps a
-    process's usual signals: a namespace's first one ignores those it has no handler for), reaps
-    what is orphaned to it, and ends with the worker, reporting how: an exit status, or 128 plus the
-    signal that ended it."""
-    try:
-        worker = os.fork()
-        if worker == 0:
-            _child(fds, request, workroot, rules, isolated=True)
-        for fd in fds:
-            os.close(fd)
-        while True:
-            pid, status = os.wait()
-            if pid == worker:
-                os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else min(os.WEXITSTATUS(status), 127))
-    finally:
-        os._exit(127)
+            namespaces.next_child()
+            init = os.posix_spawn(namespaces.init_program, ["sleep", "infinity"], {})
+        except (confine.Unconfinable, OSError) as exc:
+            return {"error": str(exc)[:300]}
+    pid = os.fork()
+    if pid == 0:
+        control.close()
+        _child(fds, request, workroot, rules, isolated=namespaces is not None)
+    if namespaces is not None:
+        inits[pid] = init
+    return {"pid": pid}
 
 
 def _warm_up() -> None:
@@ -482,49 +465,29 @@ def _child(fds: list, request: dict, workroot: str, rules, isolated: bool) -> No
         os._exit(0)
 
 
-def _reap(pid: int, uid: int | None, workroot: str, isolated: bool) -> dict:
-    """Kill a worker and all it started and collect its exit status. Isolated, the worker is the
-    first process of its PID namespace: the kernel kills the rest with it, and its /tmp goes with
-    its mount namespace. Otherwise its session is killed, then whatever left it."""
-    status = _ended(pid, _REPORT_GRACE if isolated else 0.0)
-    if status is None:
-        try:
-            os.kill(pid, signal.SIGKILL) if isolated else os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            _, status = os.waitpid(pid, 0)
-        except ChildProcessError:
-            status = None
-    if not isolated:
+def _reap(pid: int, uid: int | None, workroot: str, init: int | None) -> dict:
+    """Kill a worker and all it started and collect its exit status. Isolated (`init`, the first
+    process of its PID namespace), the kernel kills everything in the namespace with `init`, and
+    the worker's /tmp goes with its mount namespace. Otherwise its session is killed, then
+    whatever left it."""
+    try:
+        os.kill(init, signal.SIGKILL) if init else os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        status = None
+    if init:
+        os.waitpid(init, 0)  # ends once the namespace is empty: the worker was reaped just now
+    else:
         _kill_escaped(uid)
         shutil.rmtree(_workdir(workroot, pid), ignore_errors=True)
     if status is None:
         return {"exit": None}
     if os.WIFSIGNALED(status):
         return {"signal": os.WTERMSIG(status)}
-    code = os.WEXITSTATUS(status)
-    return {"signal": code - 128} if isolated and code > 128 else {"exit": code}
-
-
-# How long a worker's `_init` may take to report the end of a worker that is already dead, before
-# it is killed (and the worker's own end, a segfault say, would be told as a SIGKILL).
-_REPORT_GRACE = 0.05
-
-
-def _ended(pid: int, grace: float) -> int | None:
-    """The wait status of a child that ends within `grace` seconds, or None."""
-    deadline = time.monotonic() + grace
-    while True:
-        try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return None
-        if done:
-            return status
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(0.001)
+    return {"exit": os.WEXITSTATUS(status)}
 
 
 def _kill_escaped(uid: int | None) -> None:

@@ -89,9 +89,10 @@ class Zygote:
         return os.getpid() != self.parent
 
     def alive(self) -> bool:
-        if not self.adopted:
-            return self.proc.poll() is None
-        # Not our child, so not ours to wait for: alive while its end of the channel is open.
+        """Alive while its end of the channel is open (bubblewrap's own process may outlive the
+        zygote by a moment); and, when it is our child, while that process runs."""
+        if not self.adopted and self.proc.poll() is not None:
+            return False
         try:
             poller = select.poll()
             poller.register(self.control, select.POLLIN)
