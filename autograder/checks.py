@@ -30,6 +30,9 @@ class Call:
     args: tuple = ()
     expect: Expect = "array"
     shows: str = ""  # the input as the student should read it, e.g. "w = [0.3, -1.2]"
+    # A fact the judge weighs (another of the student's functions on the same input), not an answer
+    # graded: its outcome reaches the judge whatever its status, and costs the check nothing by itself.
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,10 @@ _ORDINALS = {0: "first", 1: "second", 2: "third", 3: "fourth", 4: "fifth"}
 
 
 def run_judge(check: Check, outcomes: Sequence[Outcome]) -> Verdict:
-    """Fail on the first unusable outcome; otherwise ask the check's judge."""
+    """Fail on the first unusable outcome of a graded call; otherwise ask the check's judge."""
     for call, outcome in zip(check.calls, outcomes):
+        if call.optional:
+            continue
         if outcome.status != "ok":
             return fail_outcome(call, outcome)
         if outcome.meta.get("mutated"):

@@ -431,3 +431,19 @@ def test_notebook_self_checks(course, assignment, solutions):
     assert len(selfchecks) == 7
     assert all(status == "ok" for _, role, status in report if role != "selfcheck")
     assert set(selfchecks) == ({"ok"} if solutions else {"NotImplementedError"})
+
+
+def test_a_broken_own_hessian_costs_escape_saddle_nothing(course, assignment):
+    """The student's own numerical_hessian is asked beside escape_saddle as a fact: when it fails (here:
+    it raised), the check still judges the escape itself."""
+    (check,) = checks_of(course, assignment, "escape_saddle", "asymmetric")
+    ctx = context(course, assignment, "s001")
+    outcomes = []
+    for call in check.calls:
+        if call.function == "escape_saddle":
+            f = surfaces.function(call.args[0].family, call.args[0].params)
+            outcomes.append(Outcome("ok", value=ctx.reference.escape_saddle(f, call.args[1].copy(), call.args[2])))
+        else:
+            assert call.optional
+            outcomes.append(Outcome("error", message="ZeroDivisionError: division by zero"))
+    assert run_judge(check, outcomes).passed

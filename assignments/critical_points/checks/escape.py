@@ -8,6 +8,8 @@ model is never the judge: cubic terms can make one sign go up.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from autograder.assignment import GradingContext
@@ -326,8 +328,10 @@ def follows_own_hessian(value, H, surf: Surf, theta: np.ndarray, step: float, sh
 
 def _saddle_check(ctx: GradingContext, name: str, inputs: list, visibility: str) -> Check:
     calls = surface_calls("escape_saddle", inputs, "step")
-    # The student's own Hessian at each θ, which their escape_saddle is meant to use.
-    hessians = surface_calls("numerical_hessian", [(surf, theta, None) for surf, theta, _ in inputs], "h")
+    # The student's own Hessian at each θ, which their escape_saddle is meant to use: a fact, not graded
+    # here (a numerical_hessian that fails costs this check nothing when escape_saddle does not use it).
+    hessians = [dataclasses.replace(call, optional=True)
+                for call in surface_calls("numerical_hessian", [(surf, theta, None) for surf, theta, _ in inputs], "h")]
 
     @safe
     def judge(outcomes):
@@ -338,7 +342,8 @@ def _saddle_check(ctx: GradingContext, name: str, inputs: list, visibility: str)
             reproduce = f"{surf.reproduce(theta)}; escape_saddle(f, theta, step={used})"
             verdict = saddle_verdict(outcome.value, surf, theta, used, call.shows, reproduce)
             if not verdict.passed:
-                verdict = follows_own_hessian(outcome.value, own.value, surf, theta, used, call.shows) or verdict
+                mine = own.value if own.status == "ok" else None
+                verdict = follows_own_hessian(outcome.value, mine, surf, theta, used, call.shows) or verdict
             if not verdict.passed:
                 expected = ctx.reference.escape_saddle(surf.build().f, theta.copy(), used)
                 figure = saddle_figure(surf, theta, outcome.value, expected, used, f"Escaping from {surf.label}")
