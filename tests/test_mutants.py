@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from autograder.cli import main
 from autograder.instructor.mutants import mutants_of
 
-from conftest import SECRET, replaced
+from conftest import ROOT, SECRET, replaced
 
 SOURCE = textwrap.dedent('''
     def step(grad, theta, lr, tol=1e-06, steps=3):
@@ -134,3 +134,18 @@ def test_vet_without_mutants_writes_no_mutant_section(tmp_path):
                                     "passed": 0, "failed": 0, "mistakes": [], "measures": [], "variants": []},
                                    tmp_path))
     assert "Mutants of the reference" not in page.read_text()
+
+
+def test_the_page_lists_a_mutant_whose_verdict_depends_on_the_variant(tmp_path):
+    from autograder.instructor.pages import render_vetting
+
+    mutant = {"task": "t", "operator": "constant", "line": 2, "before": "a = 1", "after": "a = 2", "diff": "-a = 1\n+a = 2",
+              "status": "inconsistent", "losses": [{"tasks": ["t"], "students": ["m1"]}, {"tasks": [], "students": ["m2"]}]}
+    mutants = {"total": 1, "caught": 0, "equivalent": 0, "survived": 0, "inconsistent": 1, "score": 0.0,
+               "named_share": 0.0, "variants": ["m1", "m2"], "seconds": 1.0, "stale": [], "wrongly_equivalent": [],
+               "tasks": [{"task": "t", "total": 1, "caught": 0, "equivalent": 0, "survived": 0, "inconsistent": 1,
+                          "named": 0}], "mutants": [mutant]}
+    page = render_vetting({"assignment": "a", "sandbox": "bwrap", "jobs": 1, "seconds": 1.0, "students": 2, "passed": 2,
+                           "failed": 0, "mistakes": [], "measures": [], "variants": [], "mutants": mutants},
+                          ROOT / "templates")
+    assert "Inconsistent: other tasks lost on other variants" in page and "t on 1 (m1); nothing on 1 (m2)" in page
