@@ -72,3 +72,29 @@ def test_a_notebook_of_another_student_is_graded_against_the_submitter_and_flagg
     assert report["variant"] == Variant.derive(SECRET, assignment, b).fingerprint  # the submitter's, not the owner's
     assert any(f"generated for student {a}, not for {b}" in w for w in report["warnings"])
     assert report["score"] == pytest.approx(report["max_score"])  # the reference is right for any variant
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_hidden_inputs_are_drawn_afresh_for_each_attempt_and_the_same_for_the_same_one(course, name):
+    """On the course server an attempt's hidden inputs come from its content (the salt), so collecting
+    them over attempts gains nothing; without a salt (`grade`) they are the student's own stream."""
+    from dataclasses import replace
+
+    from autograder import wire
+
+    assignment = course.assignment(name)
+    context = course.context(assignment, Variant.derive(SECRET, name, "s1"))
+
+    def inputs(salt: str) -> dict[str, list[bytes]]:
+        checks = assignment.checks(replace(context, salt=salt))
+        return {kind: [wire.body({"args": wire.encode(list(c.args))}) for check in checks
+                       if (check.visibility == "hidden") == (kind == "hidden") for c in check.calls]
+                for kind in ("hidden", "visible")}
+
+    first, again, other = inputs("attempt-1"), inputs("attempt-1"), inputs("attempt-2")
+    assert first == again
+    if first["hidden"]:
+        changed = sum(a != b for a, b in zip(first["hidden"], other["hidden"]))
+        assert changed > len(first["hidden"]) // 2, "most hidden inputs change between attempts"
+    else:  # nothing hidden: every case is shown, and stays the same from one attempt to the next
+        assert first == other == inputs("")

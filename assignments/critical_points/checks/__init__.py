@@ -1,7 +1,7 @@
 """All checks of `critical_points` for one student, built in the grader.
 
 Each task's checks live in their own module; every random number comes from the
-student's hidden grading streams (`ctx.rng(<task>)`), so a report can be reproduced
+student's hidden grading streams (`ctx.hidden_rng(<task>)`), so a report can be reproduced
 and no two students see the same hidden surfaces.
 """
 

@@ -113,7 +113,7 @@ def label_verdict(value, H, tol: float, shows: str, reproduce: str, reference) -
 
 def classify_checks(ctx: GradingContext) -> list[Check]:
     x, y_hat = float(ctx.params["X"]), float(ctx.params["Y_HAT"])
-    rng = ctx.rng("classify_critical_point")
+    rng = ctx.hidden_rng("classify_critical_point")
     own = cases.lecture_loss(x, y_hat, "your loss")
     w1 = round(float(rng.uniform(0.5, 1.5)), 2)
     valley = np.array([w1, y_hat / x / w1])

@@ -53,7 +53,7 @@ def gradient_mistakes(g: np.ndarray, x: float) -> list[tuple[str, np.ndarray, st
 def loss_gradient_checks(ctx: GradingContext) -> list[Check]:
     x, y_hat = float(ctx.params["X"]), float(ctx.params["Y_HAT"])
     surf = cases.lecture_loss(x, y_hat, label="your loss")
-    rng = ctx.rng("loss_gradient")
+    rng = ctx.hidden_rng("loss_gradient")
     w1 = round(float(rng.choice([-1.0, 1.0]) * rng.uniform(0.5, 1.5)), 2)
     groups = [
         ("at random points", np.round(rng.uniform(-2.0, 2.0, (3, 2)), 2), "visible"),
@@ -123,7 +123,7 @@ def num_gradient_mistakes(f, theta: np.ndarray, h: float, exact_grad: np.ndarray
 
 
 def numerical_gradient_checks(ctx: GradingContext) -> list[Check]:
-    rng = ctx.rng("numerical_gradient")
+    rng = ctx.hidden_rng("numerical_gradient")
     cube = Surf("x³", "poly", {"terms": [[1.0, [3]]], "M": [[1.0]], "c": [0.0], "d": 0.0}, "x**3")
     checks = [_num_gradient_check(ctx, "large-h probe: f(x) = x³ at x = 2 with h = 0.1 (central gives 12.01)",
                                   [(cube, np.array([2.0]), 0.1)], PROBE_TOL, "visible")]
@@ -265,7 +265,7 @@ def hessian_mistakes(f, theta: np.ndarray, h: float, exact_hess: np.ndarray) -> 
 
 
 def numerical_hessian_checks(ctx: GradingContext) -> list[Check]:
-    rng = ctx.rng("numerical_hessian")
+    rng = ctx.hidden_rng("numerical_hessian")
     probe = Surf("x⁴ + x²y² + y⁴/4", "poly",
                  {"terms": [[1.0, [4, 0]], [1.0, [2, 2]], [0.25, [0, 4]]], "M": cases.IDENTITY, "c": [0.0, 0.0], "d": 0.0},
                  "x**4 + x**2*y**2 + y**4/4")

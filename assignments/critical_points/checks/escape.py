@@ -103,7 +103,7 @@ def direction_verdict(value, H: np.ndarray, tol: float, shows: str, reproduce: s
 
 def escape_direction_checks(ctx: GradingContext) -> list[Check]:
     x, y_hat = float(ctx.params["X"]), float(ctx.params["Y_HAT"])
-    rng = ctx.rng("escape_direction")
+    rng = ctx.hidden_rng("escape_direction")
     own = cases.lecture_loss(x, y_hat, "your loss").build().hess(np.zeros(2))
     lecture = np.array([[0.0, -2.0], [-2.0, 0.0]])
 
@@ -227,7 +227,7 @@ def saddle_verdict(value, surf: Surf, theta: np.ndarray, step: float, shows: str
 
 def escape_saddle_checks(ctx: GradingContext) -> list[Check]:
     x, y_hat = float(ctx.params["X"]), float(ctx.params["Y_HAT"])
-    rng = ctx.rng("escape_saddle")
+    rng = ctx.hidden_rng("escape_saddle")
     origin = np.zeros(2)
 
     asymmetric = []

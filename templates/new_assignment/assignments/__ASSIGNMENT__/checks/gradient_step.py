@@ -10,7 +10,7 @@ from .. import cases, judges
 
 
 def gradient_step_checks(ctx: GradingContext) -> list[Check]:
-    rng = ctx.rng("gradient_step")
+    rng = ctx.hidden_rng("gradient_step")  # new hidden cases for each attempt on the server
     hidden = [cases.quadratic(rng, n) for n in (1, 2, 3, 5)]
     return [
         _steps(ctx, "one step on your own loss", [cases.own(ctx.params)], "visible"),
