@@ -11,6 +11,7 @@ sentence for a person, so that it costs the student who sent the text and no one
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -51,11 +52,13 @@ def loads(text: str | bytes, bounds: Bounds, what: str = "the text") -> Any:
         raise Refused(f"{what} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
     except RecursionError:
         raise TooLarge(f"{what} nests objects and lists deeper than {bounds.depth} levels") from None
-    if containers and _depth(value) > bounds.depth:
+    # Only where the count leaves room for it (a walk in Python is a tenth of a small message's cost).
+    if containers > bounds.depth and _depth(value) > bounds.depth:
         raise TooLarge(f"{what} nests objects and lists deeper than {bounds.depth} levels")
     return value
 
 
+@functools.lru_cache(maxsize=64)
 def _integer(digits: int, what: str):
     def parse(literal: str) -> int:
         if len(literal.lstrip("-")) > digits:
@@ -65,6 +68,7 @@ def _integer(digits: int, what: str):
     return parse
 
 
+@functools.lru_cache(maxsize=64)
 def _no_constant(what: str):
     def refuse(name: str) -> Any:
         raise Refused(f"{what} has a bare {name}, which is not JSON")
