@@ -88,25 +88,38 @@ def show(value: Any, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _small_array(value: np.ndarray) -> str | None:
-    """What np.array2string (as `show` calls it) writes for a short vector, or a small matrix, of
-    floats in positional notation, written here at a sixth of its cost (reports show hundreds of
-    these); None for any other array, which numpy writes. Numpy writes each number with at most 6
-    decimals, the shortest that round-trips, and pads them all to a common width: the integer
-    parts on the left, the fractions on the right; a matrix's rows go on lines of their own."""
+def _small_array(value: np.ndarray, precision: int = 6, separator: str = " ", suppress_small: bool = False,
+                 line_width: int = 100) -> str | None:
+    """What np.array2string (with these options; `show` calls it with the defaults) writes for a short
+    vector, or a small matrix, of floats in positional notation, written here at a sixth of its cost
+    (reports show hundreds of these); None for any other array, which numpy writes. Numpy writes each
+    number with at most `precision` decimals, the shortest that round-trips, and pads them all to a
+    common width: the integer parts on the left, the fractions on the right; a matrix's rows go on
+    lines of their own."""
     if value.ndim not in (1, 2) or not 0 < value.size <= 9 or value.dtype != np.float64 or not np.isfinite(value).all():
         return None
     magnitudes = np.abs(value[value != 0])
-    if magnitudes.size and (magnitudes.max() >= 1e8 or magnitudes.min() < 1e-4 or magnitudes.max() / magnitudes.min() > 1e3):
+    if magnitudes.size and (magnitudes.max() >= 1e8 or not suppress_small and (
+            magnitudes.min() < 1e-4 or magnitudes.max() / magnitudes.min() > 1e3)):
         return None  # numpy writes these in scientific notation
-    parts = [np.format_float_positional(x, precision=6, unique=True, fractional=True, trim=".").split(".")
+    if suppress_small and magnitudes.size and magnitudes.min() < 10.0 ** -precision:
+        return None  # rounded to zero, with a sign of numpy's own choosing
+    parts = [np.format_float_positional(x, precision=precision, unique=True, fractional=True, trim=".").split(".")
              for x in value.ravel().tolist()]
     left, right = max(len(i) for i, _ in parts), max(len(f) for _, f in parts)
     numbers = [f"{i:>{left}}.{f:<{right}}" for i, f in parts]
     width = len(numbers) if value.ndim == 1 else value.shape[1]
-    rows = ["[" + " ".join(numbers[k:k + width]) + "]" for k in range(0, len(numbers), width)]
-    text = rows[0] if value.ndim == 1 else "[" + "\n ".join(rows) + "]"
-    return text if max(map(len, rows)) <= 75 else None  # longer lines numpy may break
+    rows = ["[" + separator.join(numbers[k:k + width]) + "]" for k in range(0, len(numbers), width)]
+    text = rows[0] if value.ndim == 1 else "[" + (separator.rstrip() + "\n ").join(rows) + "]"
+    return text if max(map(len, rows)) <= line_width - 25 else None  # longer lines numpy may break
+
+
+def array_text(value, precision: int, separator: str, suppress_small: bool, line_width: int) -> str:
+    """np.array2string(value, precision=…, separator=…, suppress_small=…, max_line_width=…), fast
+    for the small arrays `_small_array` writes."""
+    arr = np.asarray(value, dtype=float)
+    return _small_array(arr, precision, separator, suppress_small, line_width) or np.array2string(
+        arr, precision=precision, separator=separator, suppress_small=suppress_small, max_line_width=line_width)
 
 
 def fail_outcome(call: Call, outcome: Outcome) -> Verdict:

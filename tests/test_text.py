@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from autograder import jsontext
-from autograder.checks import _small_array, show
+from autograder.checks import _small_array, array_text, show
 from autograder.records import plain
 
 from conftest import examples
@@ -72,6 +72,23 @@ def test_small_matrices_are_shown_as_numpy_shows_them(rows, columns, data):
     assert show(matrix) == numpys(matrix)
 
 
+def short_numpys(array: np.ndarray) -> str:
+    return np.array2string(array, precision=4, separator=", ", suppress_small=True, max_line_width=200)
+
+
+@settings(max_examples=examples(3000))
+@given(st.integers(0, 3), st.integers(1, 3), st.data())
+def test_arrays_in_titles_are_written_as_numpy_writes_them(rows, columns, data):
+    """The options critical_points' titles use (`cases.short`): fewer decimals, comma-separated,
+    tiny numbers suppressed."""
+    shape = (columns,) if rows == 0 else (rows, columns)
+    size = int(np.prod(shape))
+    array = np.array(data.draw(st.lists(floats, min_size=size, max_size=size))).reshape(shape)
+    fast = _small_array(array, 4, ", ", True, 200)
+    assert fast is None or fast == short_numpys(array)
+    assert array_text(array, 4, ", ", True, 200) == short_numpys(array)
+
+
 def test_small_arrays_mostly_take_the_fast_way():
     rng = np.random.default_rng(1)
     taken = 0
@@ -84,3 +101,4 @@ def test_small_arrays_mostly_take_the_fast_way():
     assert taken > 1000
     assert _small_array(np.array([1.0, np.nan])) is None and _small_array(np.eye(4)) is None
     assert _small_array(np.eye(2)) == numpys(np.eye(2))
+    assert _small_array(np.eye(2), 4, ", ", True, 200) == short_numpys(np.eye(2))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder import surfaces, wire
+from autograder.checks import array_text
 
 from .polynomials import Polynomial, rational, scaled_terms
 
@@ -58,8 +59,7 @@ def variables(n: int) -> list[str]:
 
 def short(values) -> str:
     """A vector or matrix as the student reads it in a check's title."""
-    arr = np.asarray(values, dtype=float)
-    return np.array2string(arr, precision=4, separator=", ", suppress_small=True, max_line_width=200).replace("\n", "")
+    return array_text(values, precision=4, separator=", ", suppress_small=True, line_width=200).replace("\n", "")
 
 
 def exact(values) -> str:
