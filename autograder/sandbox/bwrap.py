@@ -27,9 +27,6 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 SANDBOX_PACKAGE_ROOT = "/opt/optim-autograder"
 BWRAP = "bwrap"
 NO_SANDBOX = "rlimit-only"
-# Collection is off while the zygote imports and warms up (numpy, sympy: objects that live as long
-# as it does, walked again and again by collections as they are built: a fifth of its start); see
-# `inside.zygote_main` for when it comes back.
 # Only the modules that run inside are imported there: this package's __init__ (the grader's side:
 # subprocess, multiprocessing, ...) would cost a zygote a tenth of its start, so an empty package
 # module stands in for it.
@@ -38,7 +35,12 @@ INSIDE_PACKAGE = (
     "sys.modules['autograder.sandbox'] = package = types.ModuleType('autograder.sandbox'); "
     "package.__path__ = [{path[0]!r} + '/autograder/sandbox']"
 )
+# Collection is off while the zygote imports and warms up (numpy, sympy: objects that live as long
+# as it does, walked again and again by collections as they are built: a fifth of its start); see
+# `inside.zygote_main` for when it comes back.
 BOOT = "import gc; gc.disable(); " + INSIDE_PACKAGE + "; from autograder.sandbox.inside import zygote_main; zygote_main()"
+# Run in a sandbox of exactly the zygote's kind before any student code (`confine.self_test`).
+PROBE = INSIDE_PACKAGE + "; from autograder.sandbox import confine; confine.self_test({uid!r})"
 # What the zygote keeps when it runs as root: enough to give each worker its own namespaces
 # (SYS_ADMIN), uid and folder, to drop the bounding set (SETPCAP) and to kill and clean up after
 # it; nothing else. As an ordinary user the same list is what it holds in bubblewrap's user
@@ -50,49 +52,6 @@ INSIDE_MODULES = ("__init__.py", "wire.py", "untrusted_json.py", "surfaces.py", 
                   "sandbox/confine.py")
 # Packages the workers import, wherever this Python finds them (a user's site-packages too).
 SANDBOX_IMPORTS = ("numpy", "sympy", "mpmath", "pyseccomp")
-
-# Run in a sandbox of exactly the zygote's kind before any student code: what `confine` does to
-# each worker, on an empty child.
-PROBE = INSIDE_PACKAGE + """
-import os
-from autograder.sandbox import confine
-
-def worker():
-    try:
-        confine.private_mounts(1 << 20)
-        confine.drop_privileges({uid!r})
-        rules.load()
-    except confine.Unconfinable as exc:
-        print(exc)
-        os._exit(1)
-    os._exit(0)
-
-def waited(pid):
-    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-
-rules = confine.syscall_filter()
-confine.new_pid_namespace()
-zygote = os.fork()
-if zygote == 0:
-    namespaces = confine.PidNamespaces()
-    for _ in range(2):
-        try:
-            namespaces.next_child()
-        except confine.Unconfinable as exc:
-            print(exc)
-            os._exit(1)
-        init = os.posix_spawn(namespaces.init_program, ["sleep", "infinity"], {{}})
-        child = os.fork()
-        if child == 0:
-            worker()
-        ended = waited(child)
-        os.kill(init, 9)
-        if ended or waited(init) != -9:
-            os._exit(1)
-    os._exit(0)
-raise SystemExit(waited(zygote))
-"""
-
 
 def isolation_flags() -> list[str]:
     flags = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
@@ -114,7 +73,7 @@ def command(argv: list[str], limits: Limits) -> list[str]:
     for link in ("bin", "lib", "lib64", "sbin"):
         if os.path.islink(f"/{link}"):
             binds += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
-    mounts = [(p, p) for p in _python_folders() if p != "/usr" and not p.startswith("/usr/")]
+    mounts = [(p, p) for p in _python_folders() if not _within(p, "/usr")]
     mounts.append((_inside_copy(), f"{SANDBOX_PACKAGE_ROOT}/autograder"))
     for source, target in mounts:
         # Parents of a mount point would otherwise be created 0700 and the uid
@@ -145,8 +104,11 @@ def _python_folders() -> tuple[str, ...]:
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin:
             folders.add(str(Path(spec.origin).resolve().parent.parent))
-    ordered = sorted(folders)
-    return tuple(f for f in ordered if not any(f != o and f.startswith(o.rstrip("/") + "/") for o in ordered))
+    return tuple(f for f in sorted(folders) if not any(f != o and _within(f, o) for o in folders))
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 @functools.lru_cache(maxsize=None)
@@ -181,7 +143,7 @@ def import_path(root: str) -> list[str]:
     Python's path that the sandbox can see (a user's PYTHONPATH among them: the sandbox's Python
     runs with -I, which ignores the environment)."""
     folders = _python_folders()
-    return [root, *(f for f in sys.path if any(f == p or f.startswith(p.rstrip("/") + "/") for p in folders))]
+    return [root, *(f for f in sys.path if any(_within(f, p) for p in folders))]
 
 
 def boot_argv(root: str, control_fd: int, workroot: str, isolated: bool) -> list[str]:

@@ -198,3 +198,44 @@ def syscall_filter():
     for flag in NAMESPACE_FLAGS:
         rules.add_rule(seccomp.ERRNO(errno.EPERM), "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
     return CompiledFilter(rules)
+
+
+def self_test(uid: int | None) -> None:
+    """Exit 0 when this sandbox can confine workers as the zygote will (`inside._spawn`, `_child`):
+    a PID namespace of its own, then two workers' namespaces from it, each with its first process
+    spawned and a worker that mounts, drops every privilege and loads the filter; otherwise print
+    why and exit 1. Run by `bwrap.bwrap_status` before any student code."""
+    def waited(pid: int) -> int:
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+    def worker() -> None:
+        try:
+            private_mounts(1 << 20)
+            drop_privileges(uid)
+            rules.load()
+        except Unconfinable as exc:
+            print(exc)
+            os._exit(1)
+        os._exit(0)
+
+    rules = syscall_filter()
+    new_pid_namespace()
+    zygote = os.fork()
+    if zygote == 0:
+        try:
+            namespaces = PidNamespaces()
+            for _ in range(2):
+                namespaces.next_child()
+                init = os.posix_spawn(namespaces.init_program, ["sleep", "infinity"], {})
+                child = os.fork()
+                if child == 0:
+                    worker()
+                ended = waited(child)
+                os.kill(init, 9)
+                if ended or waited(init) != -9:
+                    os._exit(1)
+        except Unconfinable as exc:
+            print(exc)
+            os._exit(1)
+        os._exit(0)
+    raise SystemExit(waited(zygote))
