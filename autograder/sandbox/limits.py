@@ -28,5 +28,9 @@ class WorkerDied(Exception):
     """The worker process ended or broke the protocol; the message says how, for the student."""
 
 
+class ZygoteEnded(WorkerDied):
+    """The zygote asked for a worker was gone (killed by the host, say): a new one can serve."""
+
+
 class WorkerTimeout(Exception):
     """The worker did not answer within the time it had."""

@@ -11,7 +11,7 @@ import signal
 import time
 
 from .. import wire
-from .limits import Limits, WorkerDied, WorkerTimeout
+from .limits import Limits, WorkerDied, WorkerTimeout, ZygoteEnded
 from .zygotes import zygote
 
 
@@ -58,7 +58,11 @@ class Worker:
         self.pid: int | None = None
         try:
             try:
-                self.pid = self.zygote.spawn([to_worker_r, from_worker_w], self._limits_message())
+                try:
+                    self.pid = self.zygote.spawn([to_worker_r, from_worker_w], self._limits_message())
+                except ZygoteEnded:  # it died after it was last seen alive: a new one, once
+                    self.zygote = zygote(sandbox, limits)
+                    self.pid = self.zygote.spawn([to_worker_r, from_worker_w], self._limits_message())
             finally:
                 os.close(to_worker_r)
                 os.close(from_worker_w)

@@ -18,7 +18,7 @@ import tempfile
 import threading
 
 from . import bwrap
-from .limits import Limits, WorkerDied
+from .limits import Limits, WorkerDied, ZygoteEnded
 
 
 class Zygote:
@@ -106,7 +106,7 @@ class Zygote:
         if reply is None:  # gone (killed by the host, say): the next worker gets a new zygote
             self.kill()
             self.close()
-            raise WorkerDied("the sandbox could not start a process (its zygote ended)")
+            raise ZygoteEnded("the sandbox could not start a process (its zygote ended)")
         if not isinstance(reply.get("pid"), int):
             raise WorkerDied(f"the sandbox could not start a process ({reply.get('error') or 'no answer'})")
         return reply["pid"]
