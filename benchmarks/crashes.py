@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder import grading  # noqa: E402
+from autograder import session  # noqa: E402
 from autograder.course import Course  # noqa: E402
 from autograder.grading import Unit, grade  # noqa: E402
 from autograder.records import Submission  # noqa: E402
@@ -44,7 +44,7 @@ BREAKS = {
 starts: list[float] = []  # seconds each start of the notebook's process took, for one submission
 
 
-def timed_start(run: grading.SubmissionRun, start=grading.SubmissionRun._start):
+def timed_start(run: session.SubmissionRun, start=session.SubmissionRun._start):
     began = time.perf_counter()
     try:
         return start(run)
@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="gradings per case (hangs: once per task)")
     parser.add_argument("--call-timeout", type=float, default=Limits().call_timeout)
     args = parser.parse_args()
-    grading.SubmissionRun._start = timed_start
+    session.SubmissionRun._start = timed_start
     course = Course(ROOT)
     sandbox = choose_sandbox()[0]
     limits = dataclasses.replace(Limits(), call_timeout=args.call_timeout)

@@ -59,9 +59,9 @@ STAGES = (
     ("", "autograder.grading", "execution_plan"),
     ("parameters and reference", "autograder.course", "Course.context"),
     ("build the checks (hidden cases, references)", None, "checks"),
-    ("sandbox: start a worker, run the cells", "autograder.grading", "SubmissionRun._start"),
-    ("sandbox: calls (student code and transfer)", "autograder.grading", "SubmissionRun._call"),
-    ("", "autograder.grading", "SubmissionRun._ask"),
+    ("sandbox: start a worker, run the cells", "autograder.session", "SubmissionRun._start"),
+    ("sandbox: calls (student code and transfer)", "autograder.session", "SubmissionRun._call"),
+    ("", "autograder.session", "SubmissionRun._ask"),
     ("judge the answers", "autograder.grading", "_judge"),
     ("write report.json and report.html", "autograder.reports", "write_report"),
 )

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograder import grading
+from autograder import session
 from autograder import sandbox as sandboxes
 from autograder.sandbox import Limits
 
@@ -73,12 +73,12 @@ def starts(monkeypatch) -> list[int]:
     """Every sandboxed process started, by the uid it runs as (None when uids are not changed)."""
     started = []
 
-    class Counted(grading.Worker):
+    class Counted(session.Worker):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             started.append(self.uid)
 
-    monkeypatch.setattr(grading, "Worker", Counted)
+    monkeypatch.setattr(session, "Worker", Counted)
     return started
 
 
@@ -183,11 +183,11 @@ def test_a_sandbox_that_cannot_start_is_tried_twice_then_every_call_fails_saying
         attempts.append(1)
         raise sandboxes.WorkerDied("the sandbox could not start a process")
 
-    monkeypatch.setattr(grading, "Worker", unstartable)
+    monkeypatch.setattr(session, "Worker", unstartable)
     data = submission_of(course, "momentum_nag", "s1")
     report = grade_bytes(course, "momentum_nag", "s1", data, "rlimit-only", LIMITS)
     assert report["status"] == "graded" and report["score"] == 0.0
-    assert len(attempts) == grading.FUTILE_STARTS
+    assert len(attempts) == session.FUTILE_STARTS
     assert all(c["message"].endswith("was not run: the notebook's process could not be started (the sandbox could not "
                                      "start a process), 2 times in a row, so the grader stopped trying")
                for t in report["tasks"] for c in t["checks"])

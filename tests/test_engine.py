@@ -256,7 +256,7 @@ def test_two_courses_with_an_assignment_of_the_same_name_do_not_share_it(toy, tm
 @pytest.mark.slow
 def test_the_sandbox_observes_the_facts_an_assignment_declares(sandbox):
     from autograder.checks import Call
-    from autograder.grading import SubmissionRun
+    from autograder.session import SubmissionRun
     from autograder.sandbox import Limits
 
     observers = {"same_object": "len({id(v) for v in value}) == 1", "length": "len(value)", "broken": "1 / 0"}
@@ -275,7 +275,7 @@ def test_the_sandbox_observes_the_facts_an_assignment_declares(sandbox):
 @pytest.mark.slow
 def test_an_assignments_warm_up_runs_once_before_the_workers_fork(sandbox):
     from autograder.checks import Call
-    from autograder.grading import SubmissionRun
+    from autograder.session import SubmissionRun
     from autograder.sandbox import Limits, warm
 
     limits = Limits()
@@ -316,7 +316,7 @@ def test_a_worker_collects_its_own_garbage_and_leaves_the_zygotes_objects_frozen
     """The zygote imports with collection off and freezes before each fork; a student's cyclic
     garbage must still be collected in the worker, or a loop that makes it would run out of memory."""
     from autograder.checks import Call
-    from autograder.grading import SubmissionRun
+    from autograder.session import SubmissionRun
     from autograder.sandbox import Limits
 
     source = ("import gc, weakref\n"
@@ -338,7 +338,7 @@ def test_a_warm_up_sent_with_the_zygotes_start_runs_once_and_one_that_hangs_cost
     from autograder import sandbox as sandboxes
     from autograder.checks import Call
     from autograder.sandbox import zygotes as zygote_module
-    from autograder.grading import SubmissionRun
+    from autograder.session import SubmissionRun
     from autograder.sandbox import Limits
 
     early = "import sys\nsys.warmed_early = getattr(sys, 'warmed_early', 0) + 1\n"

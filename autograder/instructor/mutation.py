@@ -2,7 +2,7 @@
 
 Each mutant (`mutants.py`) replaces one solution cell of the reference notebook and is graded
 by the engine's own pieces, as `grade` would (the cells `grading.execution_plan` runs, in a
-`grading.SubmissionRun`, judged by `checks.run_judge`), on every variant of the class. Only
+`session.SubmissionRun`, judged by `checks.run_judge`), on every variant of the class. Only
 the checks of the tasks it can change are asked: its own task and those whose reference calls
 the mutated function, and a task's checks only until one fails; every other task is the
 reference's, which gets full marks. A mutant is caught when its own task loses points; it must lose the same tasks on every variant, or its
@@ -28,7 +28,8 @@ from tqdm import tqdm
 
 from ..checks import Verdict, run_judge
 from ..course import Course
-from ..grading import SubmissionRun, execution_plan
+from ..grading import execution_plan
+from ..session import SubmissionRun
 from ..notebooks import build_notebook, locked_cells, with_cell
 from ..sandbox import Limits, prestart, warm
 from ..variants import Variant
