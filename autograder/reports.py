@@ -21,13 +21,18 @@ import re
 from functools import lru_cache
 from itertools import zip_longest
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
 from . import jsontext, plots
 from .course import BUNDLED
 from .records import CheckResult, Report, TaskResult, plain_numbers
-from .summary import ClassSummary, IntakeNotes, Similarity, StudentLine, is_number, percent as _percent
+from .summary import ClassSummary, StudentLine, is_number, percent as _percent
+
+if TYPE_CHECKING:  # only carried by the summary; imported where they are made
+    from .intake import IntakeNotes
+    from .similarity.findings import Similarity
 
 BUNDLED_TEMPLATES = BUNDLED / "templates"
 TEXT_LIMIT = 4000  # characters of any one string shown

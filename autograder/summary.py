@@ -12,9 +12,14 @@ import math
 import statistics
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .assignment import Assignment
 from .records import Report, State
+
+if TYPE_CHECKING:  # declared beside what makes them; the summary only carries them
+    from .intake import IntakeNotes
+    from .similarity.findings import Similarity
 
 
 def percent(part, whole) -> float:
@@ -80,50 +85,6 @@ class Counts:
     missing: int
     flagged: int  # with a warning (a notebook of another student, an edited locked cell, …)
     late: int
-
-
-@dataclass(frozen=True)
-class IntakeNotes:
-    """How SUBMISSIONS was read, and every file that was not graded, or not graded alone."""
-
-    layout: str  # the download recognised: "Blackboard assignment download", …
-    rule: str  # which of one student's several notebooks counts
-    problems: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class SideLine:
-    """One line of a student's code beside the other's; `number` None is a gap ("…")."""
-
-    number: int | None
-    text: str
-    match: bool
-
-
-@dataclass(frozen=True)
-class SimilarPair:
-    students: tuple[str, str]
-    score: float  # the larger of the two shares
-    shares: tuple[float, float]  # of each one's own code, matched in the other's
-    sides: tuple[tuple[SideLine, ...], tuple[SideLine, ...]]  # each one's matching lines, with a line around
-
-
-@dataclass(frozen=True)
-class CopySignal:
-    """A submission computing with another student's constants, or generated for another student."""
-
-    students: tuple[str, str]  # the one who handed it in, the one it points at
-    what: str
-
-
-@dataclass(frozen=True)
-class Similarity:
-    """Possibly copied work in a class, for a person to look at; it never changes a score."""
-
-    threshold: float  # a pair is listed from this share of either one's code
-    signals: tuple[CopySignal, ...] = ()
-    pairs: tuple[SimilarPair, ...] = ()  # most similar first
-    clusters: tuple[tuple[str, ...], ...] = ()  # three or more students joined by pairs
 
 
 @dataclass(frozen=True)

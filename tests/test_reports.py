@@ -14,8 +14,9 @@ import pytest
 from autograder import plots, reports
 from autograder.records import Report
 from autograder.assignment import Assignment, Task
-from autograder.summary import (ClassSummary, CopySignal, IntakeNotes, SideLine, SimilarPair, Similarity, StudentLine,
-                                class_summary)
+from autograder.intake import IntakeNotes
+from autograder.similarity.findings import CopySignal, SideLine, SimilarPair, Similarity
+from autograder.summary import ClassSummary, StudentLine, class_summary
 
 HOSTILE = '<script>alert("x")</script>'
 

@@ -13,7 +13,7 @@ from autograder.cli import main
 from autograder.records import Submission
 from autograder.similarity import review
 from autograder.similarity.constants import constant_entries, literals
-from autograder.summary import CopySignal, SideLine
+from autograder.similarity.findings import CopySignal, SideLine
 from autograder.variants import Variant
 
 from conftest import ROOT, SECRET, submission_of

@@ -17,12 +17,20 @@ from pathlib import Path
 
 from ..records import Submission
 from ..roster import Roster
-from ..summary import IntakeNotes
 from . import blackboard, canvas, flat, gradescope, moodle
 from .download import Download
 from .matcher import LABELS, Candidate, RosterIndex, describe
 
 LAYOUTS = (gradescope, blackboard, moodle, canvas, flat)
+
+
+@dataclass(frozen=True)
+class IntakeNotes:
+    """How SUBMISSIONS was read, and every file that was not graded, or not graded alone."""
+
+    layout: str  # the download recognised: "Blackboard assignment download", …
+    rule: str  # which of one student's several notebooks counts
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from ..records import Job, Override, Report, Submission
 from ..reports import visible
 from ..roster import Roster, read_roster
 from ..sandbox import Limits
-from ..summary import CopySignal, Similarity
+from ..similarity.findings import CopySignal, Similarity
 from ..variants import Variant
 from . import gradesheet, uploads
 from .auth import Auth, Person

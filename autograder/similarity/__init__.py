@@ -16,9 +16,9 @@ from ..assignment import Assignment
 from ..course import Course
 from ..notebooks import locked_cells
 from ..records import Submission
-from ..summary import CopySignal, Similarity
 from ..variants import Variant
 from . import constants, fingerprints
+from .findings import CopySignal, Similarity
 from .own_code import own_code
 
 NOT_A_SCORE = "a person will look at it; it does not change your score"

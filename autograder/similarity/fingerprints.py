@@ -34,7 +34,7 @@ from itertools import combinations
 
 import numpy as np
 
-from ..summary import SideLine, SimilarPair
+from .findings import SideLine, SimilarPair
 
 @functools.lru_cache(maxsize=None)
 def _copydetect():
