@@ -1,10 +1,11 @@
 """Whole classes: generating every student's notebook, grading every submission.
 
 Grading fans out one `grading.Unit` per student over a standard process pool (or an
-executor that grades elsewhere, such as `cluster.ClusterExecutor.grade`); each
-finished report goes into the gradebook in its own transaction before the next one is
-awaited, so an interruption loses only work in flight. Reports, grades.csv and
-summary.html are written from the gradebook at the end.
+executor that grades elsewhere, such as `cluster.ClusterExecutor.grade`), each running
+`backend.run_unit`; each finished grade goes into the gradebook, as the engine made it, in
+its own transaction before the next one is awaited, so an interruption loses only work in
+flight. What is shown (report files, grades.csv, summary.html) is each grade as it counts
+under the course's rules (`Policy.final`), the same moment as on the server.
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from . import __version__, regrade, reports, similarity
 from .course import Course
 from .errors import UserError
 from .gradebook import Gradebook, grades_csv
-from .grader_version import grader_key
-from .grading import Unit, grade
+from .backend import Graded, run_unit
+from .grader_version import loaded_grader_key
+from .grading import Unit
 from .intake import Intake, find_submissions
 from .notebooks import build_notebook, prepare as prepare_cells, write_notebook
-from .policy import Policy, apply_lateness
+from .policy import Policy
 from .records import Report, Submission
 from .roster import Roster
 from .sandbox import Limits, Spares, adopt
@@ -71,9 +73,9 @@ def generate_class(course: Course, name: str, roster: Roster, out: Path, secret:
     return len(args)
 
 
-GradeUnits = Callable[[list[Unit], Path, Path, Policy], Iterable[Report]]
-"""Another place to grade (a Dask cluster): called with the units, `out`, the course's templates and
-the rules, it yields each unit's report once that student's report.json and report.html are in `out`."""
+GradeUnits = Callable[[list[Unit], Policy], Iterable[Graded]]
+"""Another place to grade (a Dask cluster): called with the units and the rules, it yields each unit's
+`Graded`, files included, as it finishes."""
 
 
 @dataclass
@@ -92,27 +94,10 @@ class GradeRun:
         return done / self.seconds if self.seconds > 0 else 0.0
 
 
-def _graded(unit: Unit, policy: Policy) -> Report:
-    return with_lateness(grade(unit), unit, policy)
-
-
-def with_lateness(report: Report, unit: Unit, policy: Policy) -> Report:
-    """The report, with course.toml's late penalty when the submission is late (as the server does).
-    The intake, which compared the submission's time with the same due date, says whether it is."""
-    if unit.submission is None or not unit.submission.late:
-        return report
-    return apply_lateness(report, policy.lateness(unit.submission.submitted_at, flagged_late=True))
-
-
-def _grade_and_render(unit: Unit, out: str, templates: str, policy: Policy) -> Report:
-    report = _graded(unit, policy)
-    reports.write_report(report, Path(out) / unit.student_id, Path(templates))
-    return report
-
-
 def _key(course: Course, name: str, policy: Policy) -> str:
-    """The grader key, and the rules: a changed penalty re-renders every report."""
-    return f"{grader_key(course, name)}/{hashlib.sha256(repr(policy).encode()).hexdigest()[:8]}"
+    """The grader key, and the rules: a changed penalty re-renders every report. The key of the code
+    this process loaded, as the grading processes it forks report it (they inherit it computed)."""
+    return f"{loaded_grader_key(str(course.root), name)}/{hashlib.sha256(repr(policy).encode()).hexdigest()[:8]}"
 
 
 def grade_class(
@@ -142,12 +127,13 @@ def grade_class(
         # The class-wide review reads only the submissions: it runs beside the process pool (a thread
         # of this process, which otherwise just stores reports), not after it on one core.
         review = _Beside(similarity.review, shared, assignment, roster.student_ids, found.by_student, secret)
-        elsewhere = None if executor is None else executor(units, out, Path(templates), policy)
+        elsewhere = None if executor is None else executor(units, policy)
         fresh: dict[str, Report] = {}
-        for report in _each_graded(units, jobs, f"grade {name}", _grade_and_render, str(out), templates, policy,
-                                   elsewhere=elsewhere, started=review.start, spares=spares):
-            book.store(report, key)
-            fresh[report.student_id] = report
+        for graded in _each_graded(units, jobs, f"grade {name}", policy, elsewhere=elsewhere, started=review.start,
+                                   spares=spares):
+            reports.write_report_files(graded.files, out / graded.report.student_id)
+            book.store(graded.report, key)
+            fresh[graded.report.student_id] = graded.report
     # This run's reports as they are; only the unchanged students' are read back from the gradebook.
     all_reports = [r for r in (fresh.get(sid) or book.report(name, sid) for sid in roster.student_ids) if r is not None]
     try:
@@ -156,8 +142,8 @@ def grade_class(
         say(f"warning: the copied-work review failed ({type(exc).__name__}: {str(exc)[:200]}); the grades and "
             "reports are written without it")
         findings = similarity.nothing_found()
-    all_reports = [_with_class_warnings(report, findings.warnings.get(report.student_id, ()), book, key,
-                                        out, templates) for report in all_reports]
+    all_reports = [policy.final(_with_class_warnings(report, findings.warnings.get(report.student_id, ()), book,
+                                                     key, out, templates, policy)) for report in all_reports]
     book.close()
     summary = class_summary(assignment, all_reports, sandbox, __version__, intake=found.notes,
                             similarity=findings.summary)
@@ -180,17 +166,19 @@ def preview_regrade(
 
     A student whose file, variant, grader and lateness are unchanged would get the same
     report byte for byte, so only the others are graded. The gradebook is opened read-only.
+    Both sides are compared as they count under the rules.
     """
     found = _intake(submissions, name, roster, due, say)
     book = Gradebook.read_only(gradebook_path)
     try:
         units = _stale_units(course, name, roster, found, secret, book, _key(course, name, policy), False, sandbox,
                              limits, lambda sid: True)
-        old = [r for r in (book.report(name, u.student_id) for u in units) if r is not None]
+        old = [policy.final(r) for r in (book.report(name, u.student_id) for u in units) if r is not None]
     finally:
         book.close()
     order = {sid: i for i, sid in enumerate(roster.student_ids)}
-    new = sorted(_each_graded(units, jobs, f"preview {name}", _graded, policy), key=lambda r: order[r.student_id])
+    new = sorted((policy.final(graded.report) for graded in _each_graded(units, jobs, f"preview {name}", None)),
+                 key=lambda r: order[r.student_id])
     return regrade.compare(old, new)
 
 
@@ -217,29 +205,29 @@ def _stale_units(course: Course, name: str, roster: Roster, found: Intake, secre
     return units
 
 
-def _each_graded(units: list[Unit], jobs: int, desc: str, work: Callable[..., Report], *args,
-                 elsewhere: Iterable[Report] | None = None,
-                 started: Callable[[], None] = lambda: None, spares: Spares | None = None) -> Iterator[Report]:
-    """Each unit's report as it finishes (in the process pool with `jobs` > 1, or as `elsewhere`
-    yields it); an ungradable one is said in one line as it comes. `started` is called once the
-    pool's processes exist; they take their zygotes from `spares` (started ahead)."""
+def _each_graded(units: list[Unit], jobs: int, desc: str, policy: Policy | None,
+                 elsewhere: Iterable[Graded] | None = None,
+                 started: Callable[[], None] = lambda: None, spares: Spares | None = None) -> Iterator[Graded]:
+    """Each unit graded as it finishes (`run_unit`, in the process pool with `jobs` > 1, or as `elsewhere`
+    yields it; with the report's files when `policy` is given); an ungradable one is said in one
+    line as it comes. `started` is called once the pool's processes exist; they take their zygotes
+    from `spares` (started ahead)."""
     progress = tqdm(total=len(units), desc=desc, unit="sub", disable=None)
     try:
         if elsewhere is not None:
-            for report in elsewhere:
-                _tell(report, progress)
-                yield report
+            for graded in elsewhere:
+                _tell(graded.report, progress)
+                yield graded
         elif jobs <= 1 or len(units) <= 1:
             if spares is not None and units:
                 spares.claim_here()
-            reports = (work(unit, *args) for unit in units)
-            for report in reports:
-                _tell(report, progress)
-                yield report
+            for graded in (run_unit(unit, policy) for unit in units):
+                _tell(graded.report, progress)
+                yield graded
         else:
-            for report in _in_pools(units, jobs, work, args, started, spares):
-                _tell(report, progress)
-                yield report
+            for graded in _in_pools(units, jobs, policy, started, spares):
+                _tell(graded.report, progress)
+                yield graded
     finally:
         progress.close()
 
@@ -249,13 +237,13 @@ def _each_graded(units: list[Unit], jobs: int, desc: str, work: Callable[..., Re
 POOL_RESTARTS = 3
 
 
-def _in_pools(units: list[Unit], jobs: int, work: Callable[..., Report], args: tuple, started: Callable[[], None],
-              spares: Spares | None) -> Iterator[Report]:
+def _in_pools(units: list[Unit], jobs: int, policy: Policy | None, started: Callable[[], None],
+              spares: Spares | None) -> Iterator[Graded]:
     pending = {id(unit): unit for unit in units}
     for attempt in range(POOL_RESTARTS + 1):
         claiming = {} if spares is None or attempt else {"initializer": adopt, "initargs": (spares.claims,)}
         with ProcessPoolExecutor(max_workers=jobs, **claiming) as pool:
-            futures = {pool.submit(work, unit, *args): unit for unit in pending.values()}
+            futures = {pool.submit(run_unit, unit, policy): unit for unit in pending.values()}
             if not attempt:
                 if spares is not None:
                     spares.release()
@@ -309,12 +297,12 @@ def _tell(report: Report, progress: tqdm) -> None:
 
 
 def _with_class_warnings(report: Report, warnings: tuple[str, ...], book: Gradebook, key: str, out: Path,
-                         templates: str) -> Report:
+                         templates: str, policy: Policy) -> Report:
     """The report with this run's class-wide findings in its warnings, stored and rewritten if they changed."""
     updated = report.with_class_warnings(warnings)
     if updated is not report:
         book.store(updated, key)
-        reports.write_report(updated, out / updated.student_id, Path(templates))
+        reports.write_report(policy.final(updated), out / updated.student_id, Path(templates))
     return updated
 
 

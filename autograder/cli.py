@@ -88,6 +88,12 @@ class DueDate(click.ParamType):
             self.fail(f"{value!r} is not a date and time like 2025-03-14T23:59 (optionally +01:00)", param, ctx)
 
 
+due_option = click.option(
+    "--due", type=DueDate(), default=None,
+    help="Due date, e.g. 2025-03-14T23:59 or 2025-03-14T23:59+01:00: a submission time after it is late "
+         "[default: course.toml's].")
+
+
 @click.group(cls=Group)
 @click.version_option(__version__, prog_name="autograder")
 def main() -> None:
@@ -139,8 +145,7 @@ def generate(assignment: str, roster: Path, out: Path, solutions: bool, jobs: in
 @click.option("--dry-run", is_flag=True,
               help="Grade without writing grades or reports; print and write OUT/regrade-preview.csv: every student "
                    "whose score would change, old and new per task.")
-@click.option("--due", type=DueDate(), default=None,
-              help="Due date, e.g. 2025-03-14T23:59 or 2025-03-14T23:59+01:00: a submission time after it is late.")
+@due_option
 @cluster_option
 @course_option
 @secret_option
@@ -158,12 +163,8 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
     students = read_roster(roster)
     gradebook_path = gradebook_path or out / "gradebook.sqlite"
     sandbox = _sandbox(no_sandbox)
-    course_rules = read_policy(course.root, course.assignment_names())
-    rules = course_rules.of(assignment)
-    if due is not None:  # the option wins over course.toml; a time without a zone is the course's
-        rules = replace(rules, due=due if due.tzinfo else due.replace(tzinfo=course_rules.zone))
-    else:
-        due = rules.due
+    rules = _rules(course, assignment, due)
+    due = rules.due
     if dry_run:
         if nbgrader_gradebook is not None or force:
             raise UserError("--dry-run writes no grades and regrades only what changed: leave out "
@@ -192,6 +193,16 @@ def grade(assignment: str, submissions: Path, roster: Path, out: Path, jobs: int
                f"in {run.seconds:.1f} s, {run.per_second:.1f} per second "
                f"(sandbox: {sandbox}{f'; cluster: {cluster_address}' if cluster_address else ''}).")
     click.echo(f"Reports: {out}/<student_id>/report.html   Grades: {out / 'grades.csv'}   Summary: {out / 'summary.html'}")
+
+
+def _rules(course: Course, assignment: str, due: datetime | None):
+    """course.toml's rules for `assignment`, with --due in place of its due date (a time without a
+    zone is the course's)."""
+    course_rules = read_policy(course.root, course.assignment_names())
+    rules = course_rules.of(assignment)
+    if due is None:
+        return rules
+    return replace(rules, due=due if due.tzinfo else due.replace(tzinfo=course_rules.zone))
 
 
 def _sandbox(no_sandbox: bool) -> str:
@@ -333,14 +344,18 @@ def gradescope(assignment: str, out: Path, course_dir: Path, secret_file: Path |
 @click.option("--canvas-assignment-id", default=None,
               help="Canvas's id of the assignment, so the column updates it instead of creating one.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@due_option
 @course_option
 def export(assignment: str, gradebook_path: Path, roster: Path, fmt: str, canvas_assignment_id: str | None, out: Path,
-           course_dir: Path) -> None:
-    """Write the grade table of ASSIGNMENT for an LMS: our grades.csv, a Canvas or a Moodle import file."""
+           due: datetime | None, course_dir: Path) -> None:
+    """Write the grade table of ASSIGNMENT for an LMS: our grades.csv, a Canvas or a Moodle import file.
+    The gradebook keeps grades as the engine made them: the late penalty is course.toml's (and --due's,
+    as given to grade)."""
     course = Course(course_dir)
     students = read_roster(roster)
+    rules = _rules(course, assignment, due)
     book = Gradebook(gradebook_path)
-    reports = book.reports(assignment, students.student_ids)
+    reports = [rules.final(report) for report in book.reports(assignment, students.student_ids)]
     book.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(exports.export(fmt, course.assignment(assignment), reports, students, canvas_assignment_id),

@@ -104,6 +104,14 @@ class Policy:
             return Lateness(True, self.late_penalty, "marked late by the learning platform")
         return Lateness(False, 0.0, "")
 
+    def final(self, report: Report) -> Report:
+        """The report as it counts under these rules: with its late penalty.
+
+        Every grade is kept as the engine made it (the gradebook's, the server's store) and comes
+        here each time it is read, shown or exported, so that a moved due date, an extension or
+        a changed penalty takes effect at once, in `grade` and on the server alike."""
+        return apply_lateness(report, self.lateness(report.submitted_at, flagged_late=report.late))
+
     def refuses(self, at: dt.datetime) -> str | None:
         """Why an upload at `at` is refused by the cut-off, or None."""
         if self.late_cutoff is not None and at > self.late_cutoff:
@@ -143,8 +151,9 @@ class Lateness:
 
 def apply_lateness(report: Report, lateness: Lateness) -> Report:
     """The report with the late flag and its penalty: the tasks keep their scores, the total
-    (summed from them, so after any staff overrides) loses the penalty, and a note says why."""
-    if not lateness.late:
+    (summed from them, so after any staff overrides) loses the penalty, and a note says why. A
+    report that carries a penalty already is final: it is not penalised twice."""
+    if not lateness.late or report.late_penalty:
         return report
     if not lateness.penalty:
         return replace(report, late=True)

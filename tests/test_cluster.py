@@ -109,16 +109,16 @@ def test_a_worker_killed_mid_run_costs_nothing(course, sandbox, sample, dask_pro
     with ClusterExecutor(address, course, sandbox) as cluster:
         cluster.client.wait_for_workers(2, timeout=60)
 
-        def grade_and_kill(units, out, templates, policy):
-            for report in cluster.grade(units, out, templates, policy):
-                streamed.append(report.student_id)
+        def grade_and_kill(units, policy):
+            for graded in cluster.grade(units, policy):
+                streamed.append(graded.report.student_id)
                 if len(streamed) == 2:
                     # Deterministic: two reports are home, and the worker killed has units in hand.
                     busy = [worker for worker, keys in cluster.client.processing().items() if keys]
                     info = cluster.client.scheduler_info()["workers"]
                     victims.append(info[busy[0]]["name"])
                     os.kill(workers[victims[0]].pid, signal.SIGKILL)
-                yield report
+                yield graded
 
         run = grade_class(course, ASSIGNMENT, sample.roster, sample.submissions, out, SECRET, jobs=1,
                           sandbox=sandbox, executor=grade_and_kill)
@@ -135,14 +135,14 @@ def test_a_worker_killed_mid_run_costs_nothing(course, sandbox, sample, dask_pro
         assert again.skipped == 7
         assert_same_reports(sample, out)
 
-        # The course server's way in: one unit, a future of (report, grader key).
+        # The course server's way in: one unit, a future of its Graded (report and grader key).
         local = json.loads((sample.local / "s001" / "report.json").read_text())
         unit = Unit(str(course.root), ASSIGNMENT, "s001", Variant.derive(SECRET, ASSIGNMENT, "s001").key,
                     Submission(local["submission"]["file"], (sample.submissions / "s001.ipynb").read_bytes()),
                     sandbox)
-        report, key = cluster.submit(unit).result(timeout=300)
-    assert key == grader_key(course, ASSIGNMENT)
-    assert reports.report_files(report)["report.json"] == (sample.local / "s001" / "report.json").read_text()
+        graded = cluster.submit(unit).result(timeout=300)
+    assert graded.grader_key == grader_key(course, ASSIGNMENT) and graded.files is None
+    assert reports.report_files(graded.report)["report.json"] == (sample.local / "s001" / "report.json").read_text()
 
 
 def test_grade_with_cluster_option_matches_jobs(sample, tmp_path):
@@ -183,10 +183,10 @@ def test_a_unit_that_kills_every_worker_becomes_an_ungradable_report(course, san
     with cluster:
         cluster.client.register_plugin(KillsItsWorker("s007"))
 
-        def record(units, out, templates, policy):
-            for report in cluster.grade(units, out, templates, policy):
-                streamed.append(report.student_id)
-                yield report
+        def record(units, policy):
+            for graded in cluster.grade(units, policy):
+                streamed.append(graded.report.student_id)
+                yield graded
 
         run = grade_class(course, ASSIGNMENT, roster, sample.submissions, tmp_path, SECRET, jobs=1,
                           sandbox=sandbox, executor=record)

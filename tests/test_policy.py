@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from autograder import batch
 from autograder.cli import main
 from autograder.errors import UserError
+from autograder.gradebook import Gradebook
 from autograder.policy import Policy, apply_lateness, parse_size, read_policy
 from autograder.records import Report, TaskResult
 
@@ -150,6 +151,33 @@ def test_grade_applies_the_same_late_rule_as_the_server(tmp_path, monkeypatch, t
     assert "marked late" in reports["c3"]["warnings"][0]
     grades = (tmp_path / "out" / "grades.csv").read_text().splitlines()
     assert grades[2].startswith("b2,2,4,")
+
+    # The gradebook keeps each grade as the engine made it; the penalty applies when it is read (as
+    # on the server), so a changed penalty reaches an export at once, without grading again.
+    book = Gradebook(tmp_path / "out" / "gradebook.sqlite")
+    assert book.report("toy", "b2").score == 4.0 and book.report("toy", "b2").late_penalty == 0.0
+    book.close()
+
+    def exported() -> list[str]:
+        result = CliRunner().invoke(main, ["export", "toy", "--gradebook", str(tmp_path / "out" / "gradebook.sqlite"),
+                                           "--roster", str(tmp_path / "roster.csv"), "--out", str(tmp_path / "x.csv"),
+                                           "--course", str(course)])
+        assert result.exit_code == 0, result.output
+        return (tmp_path / "x.csv").read_text().splitlines()
+
+    assert exported()[1:] == grades[1:]
+    (course / "course.toml").write_text("[assignments.toy]\ndue = 2026-01-10T12:00:00Z\nlate_penalty = 0.25\n")
+    assert [row.split(",")[:2] for row in exported()[1:]] == [["a1", "4"], ["b2", "3"], ["c3", "3"]]
+
+
+def test_the_penalty_is_applied_once_however_often_a_report_is_read():
+    report = Report("a1", "toy", "Toy", "graded", None, True, 4.0, 4.0, "bwrap", "v", "0", None,
+                    tasks=(TaskResult("a", "", 4.0, 4.0),), late=True)
+    rules = Policy(late_penalty=0.5)
+    once = rules.final(report)
+    assert (once.score, once.late_penalty, len(once.warnings)) == (2.0, 0.5, 1)
+    assert rules.final(once) == once
+    assert Policy().final(replace(report, late=False)) == replace(report, late=False)
 
 
 def test_times_are_said_in_the_courses_time_zone(tmp_path):

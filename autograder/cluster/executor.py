@@ -22,15 +22,15 @@ import dask
 from distributed import Client, KilledWorker, LocalCluster, as_completed
 
 from .. import grading, reports
+from ..backend import FAILED, Graded
 from ..grader_version import grader_key
 from ..course import Course
 from ..errors import UserError
 from ..grading import Unit
 from ..policy import Policy
-from ..records import Report
 from ..sandbox import Limits
 from .shipment import CourseFiles
-from .worker import GradingPlugin, NotPrepared, grade_on_worker
+from .worker import GradingPlugin, NotPrepared, run_on_worker
 
 UNITS_PER_THREAD = 4  # queued per worker thread: enough that none waits for the client
 MIN_WINDOW = 32  # and at least this many, so that an adaptive cluster sees work to grow for
@@ -42,10 +42,9 @@ ADDRESS_HELP = "ADDRESS is tcp://HOST:PORT of a running Dask scheduler, or local
 class ClusterExecutor:
     """Grading on a Dask cluster.
 
-    `grade(units, out, templates)` is `batch.grade_class`'s executor: it yields each report
-    once its files are written. `submit(unit)` gives a `concurrent.futures.Future` of
-    `(report, grader_key)`, the course server's executor protocol (with `capacity`,
-    `restart()` and `close()`).
+    `grade(units, policy)` is `batch.grade_class`'s executor: it yields each unit's `Graded`, its
+    files rendered on the worker. `submit(unit)` gives a `concurrent.futures.Future` of a
+    `Graded`, the course server's executor protocol (with `capacity`, `restart()` and `close()`).
     """
 
     def __init__(self, address: str, course: Course, sandbox: str, limits: Limits = Limits()):
@@ -89,18 +88,15 @@ class ClusterExecutor:
 
     def submit(self, unit: Unit) -> concurrent.futures.Future:
         result: concurrent.futures.Future = concurrent.futures.Future()
-        future = self._submit(unit, render=False)
+        future = self._submit(unit)
 
         def done(future) -> None:
             with self._lock:
                 self._inflight.discard(future)
             try:
-                report, key, _ = self._outcome(future, unit)
+                result.set_result(self._outcome(future, unit, None))
             except Exception as exc:
                 result.set_exception(exc)
-            else:
-                # The course server's key for a report the grader did not finish: graded again next time.
-                result.set_result((report, key or "crashed"))
 
         with self._lock:
             self._inflight.add(future)  # a future nobody holds is cancelled by Dask
@@ -124,7 +120,7 @@ class ClusterExecutor:
 
     # --- whole classes ---------------------------------------------------------------------
 
-    def grade(self, units: Iterable[Unit], out: Path, templates: Path, policy: Policy) -> Iterator[Report]:
+    def grade(self, units: Iterable[Unit], policy: Policy) -> Iterator[Graded]:
         pending = iter(units)
         window = as_completed()
         unit_of = {}
@@ -134,7 +130,7 @@ class ClusterExecutor:
                 unit = next(pending, None)
                 if unit is None:
                     return
-                future = self._submit(unit, render=True, policy=policy)
+                future = self._submit(unit, policy)
                 unit_of[future.key] = unit
                 window.add(future)
 
@@ -142,15 +138,12 @@ class ClusterExecutor:
         for future in window:
             unit = unit_of.pop(future.key)
             top_up()
-            report, key, files = self._outcome(future, unit)
-            if key is None:
-                files = reports.report_files(report, templates)
-            elif key != self._key(unit.assignment):
+            graded = self._outcome(future, unit, policy)
+            if graded.grader_key not in (FAILED, self._key(unit.assignment)):
                 raise UserError(f"the worker that graded {unit.student_id} runs another version of the grader "
-                                f"(grader key {key}, here {self._key(unit.assignment)}): install the same "
-                                "optim-autograder on every worker and on this machine")
-            reports.write_report_files(files, out / unit.student_id)
-            yield report
+                                f"(grader key {graded.grader_key}, here {self._key(unit.assignment)}): install the "
+                                "same optim-autograder on every worker and on this machine")
+            yield graded
 
     def _key(self, assignment: str) -> str:
         if assignment not in self._keys:
@@ -159,28 +152,28 @@ class ClusterExecutor:
 
     # --- one unit ------------------------------------------------------------------------
 
-    def _submit(self, unit: Unit, render: bool, policy: Policy | None = None):
+    def _submit(self, unit: Unit, policy: Policy | None = None):
         if Path(unit.course_root).resolve() != self.course.root:
             raise ValueError(f"a unit of the course {unit.course_root}, sent to the cluster of {self.course.root}")
-        return self.client.submit(grade_on_worker, unit, self.digest, render, policy, pure=False)
+        return self.client.submit(run_on_worker, unit, self.digest, policy, pure=False)
 
-    def _outcome(self, future, unit: Unit) -> tuple[Report, str | None, dict | None]:
-        """(report, grader key, files) from a finished future; the key is None for a report made here."""
+    def _outcome(self, future, unit: Unit, policy: Policy | None) -> Graded:
+        """The `Graded` of a finished future; one made here, keyed `FAILED`, when the cluster could not grade it."""
         try:
             return future.result()
         except KilledWorker as exc:
             deaths = exc.allowed_failures + 1
-            return _failure(unit, f"grading it ended the worker process it ran on, on {deaths} workers in a "
-                                  "row, so it was not tried again"), None, None
+            why = (f"grading it ended the worker process it ran on, on {deaths} workers in a row, so it was not "
+                   "tried again")
         except NotPrepared as exc:
             raise UserError(str(exc)) from None
         except Exception as exc:
-            return _failure(unit, f"on the cluster: {type(exc).__name__}: {str(exc)[:200]}"), None, None
+            why = f"on the cluster: {type(exc).__name__}: {str(exc)[:200]}"
+        report = grading.grader_failed(unit, f"The grader failed on this submission ({why}); "
+                                             "this is the grader's fault, not the student's.")
+        files = None if policy is None else reports.report_files(policy.final(report), self.course.root / "templates")
+        return Graded(report, FAILED, files)
 
-
-def _failure(unit: Unit, why: str) -> Report:
-    return grading.grader_failed(unit, f"The grader failed on this submission ({why}); "
-                                       "this is the grader's fault, not the student's.")
 
 
 def _connect(address: str) -> tuple[Client, LocalCluster | None]:

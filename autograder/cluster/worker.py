@@ -3,8 +3,8 @@
 `GradingPlugin` is registered by the client and set up by every worker, including workers
 that join later or restart after a crash: it writes the course into the machine's cache
 (see `shipment`), loads its assignments and starts the sandbox zygote, once per worker
-process, and ends the zygote with the worker. `grade_on_worker` is the task: it grades a
-unit against that copy of the course, exactly as `grading.grade` does in the local pool.
+process, and ends the zygote with the worker. `run_on_worker` is the task: it runs
+`backend.run_unit` on that copy of the course, exactly as the local pool does.
 """
 
 from __future__ import annotations
@@ -17,13 +17,10 @@ from pathlib import Path
 
 from distributed import WorkerPlugin, get_worker
 
-from .. import grading, reports
-from ..batch import with_lateness
+from ..backend import Graded, run_unit
 from ..course import Course
-from ..grader_version import loaded_grader_key
 from ..grading import Unit
 from ..policy import Policy
-from ..records import Report
 from ..sandbox import Limits, bwrap_status, close_zygotes, zygote
 from .shipment import CourseFiles, default_cache, materialise
 
@@ -79,18 +76,11 @@ class GradingPlugin(WorkerPlugin):
         self._keeper.shutdown(wait=False)
 
 
-def grade_on_worker(unit: Unit, digest: str, render: bool,
-                    policy: Policy | None = None) -> tuple[Report, str, dict[str, str] | None]:
-    """The report (with the course's late penalty, given its rules), the key of the grader that
-    made it, and (if asked) the text of its two files."""
+def run_on_worker(unit: Unit, digest: str, policy: Policy | None = None) -> Graded:
+    """`run_unit` on this worker's copy of the course (the report's files too, given the rules)."""
     with _arrived:
         if not _arrived.wait_for(lambda: digest in _courses, timeout=PLUGIN_WAIT):
             raise NotPrepared(f"the course never reached the Dask worker {get_worker().address}")
     root = _courses[digest].result()
-    here = dataclasses.replace(unit, course_root=str(root))
     with _grading:
-        report = grading.grade(here)
-        if policy is not None:
-            report = with_lateness(report, here, policy)
-        files = reports.report_files(report, root / "templates") if render else None
-    return report, loaded_grader_key(str(root), unit.assignment), files
+        return run_unit(dataclasses.replace(unit, course_root=str(root)), policy)

@@ -22,6 +22,7 @@ from typing import Callable
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
+from ..backend import FAILED
 from ..grading import Unit, grader_failed
 from ..records import Report
 from .executors import Executor
@@ -132,17 +133,18 @@ class Dispatcher:
 
     def _finished(self, job: Claim, unit: Unit, future: Future) -> None:
         try:
-            report, key = future.result()
+            graded = future.result()
+            report, key = graded.report, graded.grader_key
         except BrokenProcessPool:
             log.warning("a grading process died on job %s (try %d)", job.id, job.tries)
             self._executor_for(job).restart()
             if job.tries < MAX_TRIES:
                 self._spawn(self._retry(job))
                 return
-            report, key = grader_failed(unit, _blame("the grading process died, three times")), "crashed"
+            report, key = grader_failed(unit, _blame("the grading process died, three times")), FAILED
         except Exception as exc:  # grade() never raises; a pickling or pool error might
             log.exception("job %s failed", job.id)
-            report, key = grader_failed(unit, _blame(f"{type(exc).__name__}: {exc}")), "crashed"
+            report, key = grader_failed(unit, _blame(f"{type(exc).__name__}: {exc}")), FAILED
         self._spawn(self._store(job, report, key))
 
     def _spawn(self, coroutine) -> None:

@@ -1,7 +1,7 @@
 """Where grading runs: the seam between the server's queue and the machines that grade.
 
-An executor takes a `grading.Unit` and returns a `concurrent.futures.Future` of
-`(report, grader_key)`. The local one is a pool of `--jobs` processes, each with its own
+An executor takes a `grading.Unit` and returns a `concurrent.futures.Future` of its
+`backend.Graded` (the report as the engine made it, and the key of the grader that made it). The local one is a pool of `--jobs` processes, each with its own
 warm sandbox zygote, exactly as `grade --jobs` uses them. A cluster back end (Dask) fits
 the same three methods; the dispatcher needs nothing else.
 """
@@ -16,9 +16,8 @@ import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Protocol
 
-from ..grader_version import loaded_grader_key
-from ..grading import Unit, grade
-from ..records import Report
+from ..backend import run_unit
+from ..grading import Unit
 from ..sandbox import Limits, zygote
 
 
@@ -38,11 +37,6 @@ class Executor(Protocol):
         (a regrade preview's), while this one keeps the code it has."""
 
     def close(self) -> None: ...
-
-
-def grade_unit(unit: Unit) -> tuple[Report, str]:
-    """Runs in a worker process: the report, and the key of the grader that made it."""
-    return grade(unit), loaded_grader_key(unit.course_root, unit.assignment)
 
 
 def _warm(kind: str) -> None:
@@ -86,7 +80,7 @@ class LocalPool:
         return pool
 
     def submit(self, unit: Unit) -> Future:
-        return self._pool.submit(grade_unit, unit)
+        return self._pool.submit(run_unit, unit)
 
     def restart(self) -> None:
         old, self._pool = self._pool, self._start()

@@ -21,7 +21,7 @@ from typing import Callable
 
 from ..grading import Unit, grade
 from ..notebooks import Unreadable, cell_grade_id, cell_source, read_submission
-from ..policy import Extension, Policy, apply_lateness
+from ..policy import Extension, Policy
 from ..records import CheckResult, Override, Report
 from .store import Attempt, Held
 
@@ -72,7 +72,7 @@ def final_report(attempt: Attempt, rules: Rules) -> Report | None:
     codes = rules.codes(attempt) if rules.overrides else {}  # reading the file only when it matters
     applied = [h.override for h in rules.overrides if holds(h, codes)]
     policy = rules.policy if attempt.handed_in_by is None else replace(rules.policy, late_cutoff=None)
-    return apply_lateness(attempt.report.with_overrides(applied), policy.lateness(attempt.received_at))
+    return policy.final(attempt.report.with_overrides(applied))
 
 
 def missing_report(unit: Unit, rules: Rules) -> Report:
