@@ -16,7 +16,6 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,9 +25,8 @@ from tqdm import tqdm
 
 from . import __version__, regrade, reports, similarity
 from .course import Course
-from .errors import UserError
 from .gradebook import Gradebook, grades_csv
-from .backend import Graded, run_unit
+from .backend import Graded
 from .grader_version import loaded_grader_key
 from .grading import Unit
 from .intake import Intake, find_submissions
@@ -36,7 +34,8 @@ from .notebooks import build_notebook, prepare as prepare_cells, write_notebook
 from .policy import Policy
 from .records import Report, Submission
 from .roster import Roster
-from .sandbox import Limits, Spares, adopt
+from .pool import in_pool
+from .sandbox import Limits, Spares
 from .summary import class_summary
 from .variants import Variant
 
@@ -218,45 +217,12 @@ def _each_graded(units: list[Unit], jobs: int, desc: str, policy: Policy | None,
             for graded in elsewhere:
                 _tell(graded.report, progress)
                 yield graded
-        elif jobs <= 1 or len(units) <= 1:
-            if spares is not None and units:
-                spares.claim_here()
-            for graded in (run_unit(unit, policy) for unit in units):
-                _tell(graded.report, progress)
-                yield graded
         else:
-            for graded in _in_pools(units, jobs, policy, started, spares):
+            for graded in in_pool(units, jobs, policy, started, spares):
                 _tell(graded.report, progress)
                 yield graded
     finally:
         progress.close()
-
-
-# A grading process that dies was killed from outside (a student's code runs in a sandbox below it):
-# an operator, the OOM killer. Its units are graded again in a new pool, this many times at most.
-POOL_RESTARTS = 3
-
-
-def _in_pools(units: list[Unit], jobs: int, policy: Policy | None, started: Callable[[], None],
-              spares: Spares | None) -> Iterator[Graded]:
-    pending = {id(unit): unit for unit in units}
-    for attempt in range(POOL_RESTARTS + 1):
-        claiming = {} if spares is None or attempt else {"initializer": adopt, "initargs": (spares.claims,)}
-        with ProcessPoolExecutor(max_workers=jobs, **claiming) as pool:
-            futures = {pool.submit(run_unit, unit, policy): unit for unit in pending.values()}
-            if not attempt:
-                if spares is not None:
-                    spares.release()
-                started()
-            for future in as_completed(futures):
-                if isinstance(future.exception(), BrokenProcessPool):
-                    continue
-                del pending[id(futures[future])]
-                yield future.result()
-        if not pending:
-            return
-    raise UserError(f"the grading processes were killed {POOL_RESTARTS + 1} times (out of memory?); what was "
-                    f"graded is kept, and grading again resumes with the {len(pending)} submissions left")
 
 
 class _Beside:

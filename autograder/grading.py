@@ -101,13 +101,13 @@ def _metadata_warnings(nb, student_id: str, fingerprint: str) -> list[str]:
 def grade(unit: Unit) -> Report:
     """The report of one student: graded, or ungradable with a reason. Never raises."""
     try:
-        return _grade(unit)
+        return _report(unit)
     except Exception as exc:  # our bug must not stop the class; the TA sees it in one line
         return grader_failed(unit, f"The grader failed on this submission ({type(exc).__name__}: "
                                     f"{str(exc)[:200]}); this is the grader's fault, not the student's.")
 
 
-def _grade(unit: Unit) -> Report:
+def _report(unit: Unit) -> Report:
     course = Course.at(unit.course_root)
     assignment = course.assignment(unit.assignment)
     variant = Variant(unit.assignment, unit.student_id, unit.variant_key)

@@ -65,6 +65,7 @@ def copied(copies, monkeypatch):
 
 @pytest.mark.parametrize("edited", [
     "autograder/cli.py", "autograder/server/app.py", "autograder/batch.py", "autograder/instructor/vetting.py",
+    "autograder/pool.py", "autograder/backend.py", "autograder/cluster/worker.py",
     "autograder/reports.py", "course/assignments/{a}/measures.py", "course/templates/report.html.j2",
 ])
 def test_editing_what_grades_nothing_changes_no_key(copied, edited):
@@ -76,7 +77,7 @@ def test_editing_what_grades_nothing_changes_no_key(copied, edited):
 
 
 @pytest.mark.parametrize("edited", [
-    "the sandbox's worker", "autograder/grading.py", "autograder/wire.py", "course/assignments/{a}/judges.py",
+    "the sandbox's worker", "autograder/grading.py", "autograder/session.py", "autograder/wire.py", "course/assignments/{a}/judges.py",
     "course/assignments/{a}/notebook.j2", "course/assignments/{a}/warm_up.py", "course/solutions/{a}.py",
     "course/templates/selfcheck.py.j2",
 ])
