@@ -1,8 +1,9 @@
 """Where grading runs: the seam between the server's queue and the machines that grade.
 
 An executor takes a `grading.Unit` and returns a `concurrent.futures.Future` of its
-`backend.Graded` (the report as the engine made it, and the key of the grader that made it). The local one is a pool of `--jobs` processes, each with its own
-warm sandbox zygote, exactly as `grade --jobs` uses them. A cluster back end (Dask) fits
+`backend.Graded` (the report as the engine made it, and the key of the grader that made
+it). The local one is a pool of `--jobs` processes running `backend.run_unit`, each with
+its own warm sandbox zygote, as `grade --jobs` uses them. A cluster back end (Dask) fits
 the same three methods; the dispatcher needs nothing else.
 """
 
