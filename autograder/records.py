@@ -210,6 +210,8 @@ class TaskResult:
 
     def with_override(self, override: Override | None) -> "TaskResult":
         """This task with the staff's score (`None`: the automatic score again)."""
+        if override is None and self.override is None:
+            return self  # most tasks of most reports: no copy (a class table asks for thousands)
         automatic = self.automatic_score
         if override is None:
             return replace(self, score=automatic, override=None)

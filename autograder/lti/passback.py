@@ -56,18 +56,18 @@ class Gradebook:
     def reconcile(self) -> int:
         """Record the score that should stand for every linked student; how many changed."""
         at = dt.datetime.now(dt.timezone.utc)
-        roster = set(self.service.settings.roster.student_ids)
+        tables: dict[str, dict] = {}  # each assignment's class table, read once a round
         changed = 0
         for context in self.store.contexts():
             if not context.lineitems_url:
                 continue
             for student, sub in self.store.students_of(context.id).items():
-                if student not in roster:
-                    continue
                 for assignment in self.service.assignments:
-                    rules = self.service.rules(assignment, student)
-                    standing = self.service.standing(assignment, student, rules=rules)
-                    if not self.released(assignment, rules.policy, standing, at):
+                    if assignment not in tables:
+                        tables[assignment] = {row.student_id: row
+                                              for row in self.service.class_table(assignment, checks=False)}
+                    standing = tables[assignment].get(student)  # None: no longer on the roster
+                    if standing is None or not self.released(assignment, standing.rules.policy, standing, at):
                         continue
                     wanted = {"user_id": sub, "score": standing.report.score, "max_score": standing.report.max_score}
                     changed += self.store.want(context.id, assignment, student, wanted, now_text())

@@ -252,15 +252,15 @@ class Service:
         rules = rules or self.rules(assignment, student)
         return gradesheet.standing(student, attempts, rules, self._unit(assignment, student, None))
 
-    def class_table(self, assignment: str) -> list[gradesheet.Standing]:
-        """One standing per roster student, in roster order."""
+    def class_table(self, assignment: str, checks: bool = True) -> list[gradesheet.Standing]:
+        """One standing per roster student, in roster order (`checks=False`: reports without their checks)."""
         return [self.standing(assignment, sid, attempts, rules)
-                for sid, attempts, rules in self.class_rules(assignment)]
+                for sid, attempts, rules in self.class_rules(assignment, checks)]
 
-    def class_rules(self, assignment: str) -> list[tuple[str, list[Attempt], gradesheet.Rules]]:
+    def class_rules(self, assignment: str, checks: bool = True) -> list[tuple[str, list[Attempt], gradesheet.Rules]]:
         """Every roster student's attempts and rules, read in one go."""
         by_student: dict[str, list[Attempt]] = {}
-        for attempt in self.store.attempts(assignment):
+        for attempt in self.store.attempts(assignment, checks=checks):
             by_student.setdefault(attempt.student_id, []).append(attempt)
         overrides, chosen = self.store.overrides(assignment), self.store.chosen(assignment)
         extensions = self.store.extensions(assignment)

@@ -1,0 +1,57 @@
+"""The server's store on its own: reports without their checks, for tables of scores, agree with the
+whole reports, in a new data folder and in one made before the store kept them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import replace
+
+from autograder.records import Report
+from autograder.server.store import Store
+
+from conftest import ROOT
+
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def _without_checks(report: Report) -> Report:
+    return replace(report, tasks=tuple(replace(t, checks=()) for t in report.tasks))
+
+
+def _graded(store: Store) -> list[Report]:
+    reports = []
+    for number, path in enumerate(sorted(GOLDEN.glob("*.json"))):
+        report = Report.from_json(json.loads(path.read_text(encoding="utf-8")))
+        store.add_submission(f"id{number}", report.assignment, report.student_id, "0" * 64, path.name, 1,
+                             f"2026-12-0{number + 1}T10:00:00.000000Z", 10, 0.0, 2**40)
+        store.finish(store.claim().id, report, "key")
+        reports.append(report)
+    return reports
+
+
+def _both(store: Store, assignment: str) -> tuple[list[Report], list[Report]]:
+    whole = [a.report for a in store.attempts(assignment)]
+    return [_without_checks(r) for r in whole], [a.report for a in store.attempts(assignment, checks=False)]
+
+
+def test_reports_without_their_checks_are_the_whole_reports_less_the_checks(tmp_path):
+    store = Store(tmp_path / "store.sqlite")
+    reports = _graded(store)
+    assert any(t.checks for r in reports for t in r.tasks)
+    for assignment in {r.assignment for r in reports}:
+        expected, light = _both(store, assignment)
+        assert light == expected and expected
+
+
+def test_a_data_folder_from_before_gets_the_reports_without_checks_of_its_grades(tmp_path):
+    path = tmp_path / "store.sqlite"
+    reports = _graded(Store(path))
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE results DROP COLUMN totals")
+    db.commit()
+    db.close()
+    store = Store(path)
+    for assignment in {r.assignment for r in reports}:
+        expected, light = _both(store, assignment)
+        assert light == expected and expected
