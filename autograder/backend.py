@@ -15,7 +15,7 @@ from . import grading
 from .grader_version import loaded_grader_key
 from .policy import Policy
 from .records import Report
-from .reports import report_files
+from .render.reports import report_files
 
 # The key of a report the grader could not finish (its process died, the cluster gave up): never the
 # key of any grader, so the course server grades it again when it next starts.

@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Iterator
 
 from tqdm import tqdm
 
-from . import __version__, regrade, reports, similarity
+from . import __version__, regrade, similarity
 from .course import Course
 from .gradebook import Gradebook, grades_csv
 from .backend import Graded
@@ -33,6 +33,7 @@ from .intake import Intake, find_submissions
 from .notebooks import build_notebook, prepare as prepare_cells, write_notebook
 from .policy import Policy
 from .records import Report, Submission
+from .render import reports
 from .roster import Roster
 from .pool import in_pool
 from .sandbox import Limits, Spares

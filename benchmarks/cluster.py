@@ -26,7 +26,7 @@ from pathlib import Path
 
 from throughput import ROOT, SECRET, make_class
 
-from autograder import reports
+from autograder.render import reports
 from autograder.course import Course
 from autograder.gradebook import Gradebook
 from autograder.grading import Unit, grade

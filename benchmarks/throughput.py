@@ -63,7 +63,7 @@ STAGES = (
     ("sandbox: calls (student code and transfer)", "autograder.session", "SubmissionRun._call"),
     ("", "autograder.session", "SubmissionRun._ask"),
     ("judge the answers", "autograder.grading", "_judge"),
-    ("write report.json and report.html", "autograder.reports", "write_report"),
+    ("write report.json and report.html", "autograder.render.reports", "write_report"),
 )
 
 
@@ -179,7 +179,7 @@ def stage_profile(assignment: str, submissions: Path, sample: int, course: Path)
     that warms the process and starts its zygote, as a long run amortises both)."""
     import importlib
 
-    from autograder import reports
+    from autograder.render import reports
     from autograder.grading import Unit, grade
     from autograder.records import Submission
     from autograder.sandbox import choose_sandbox

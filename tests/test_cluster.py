@@ -21,7 +21,8 @@ import pytest
 from click.testing import CliRunner
 from distributed import WorkerPlugin
 
-from autograder import grading, reports
+from autograder import grading
+from autograder.render import reports
 from autograder.batch import grade_class
 from autograder.grader_version import grader_key
 from autograder.cli import main

@@ -30,7 +30,7 @@ def course_dir(tmp_path):
 def test_only_assignments_solutions_and_templates_travel(course_dir):
     names = [name for name, _ in CourseFiles.of(course_dir).files]
     assert "assignments/toy/__init__.py" in names and "solutions/toy.py" in names
-    assert "templates/report.html.j2" in names
+    assert "templates/selfcheck.py.j2" in names
     assert {name.split("/")[0] for name in names} == {"assignments", "solutions", "templates"}
     assert not [name for name in names if "__pycache__" in name]
 

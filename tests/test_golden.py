@@ -10,7 +10,7 @@ import pytest
 
 from autograder.course import Course
 from autograder.records import Report
-from autograder.reports import report_json
+from autograder.render.reports import report_json
 
 from conftest import ROOT, grade_report
 

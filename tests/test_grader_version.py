@@ -31,8 +31,9 @@ def test_the_files_that_grade_are_the_engine_the_assignment_and_its_reference(co
             "templates/selfcheck.py.j2"} <= set(files)
     assert _boots_the_sandbox(files), "the sandbox's worker runs student code: it grades too"
     assert not [f for f in files if f.startswith(("autograder/server/", "autograder/instructor/", "autograder/cli",
-                                                  "autograder/cluster/", f"assignments/{name}/mistakes/"))]
-    assert f"assignments/{name}/measures.py" not in files and "templates/report.html.j2" not in files
+                                                  "autograder/cluster/", "autograder/render/",
+                                                  f"assignments/{name}/mistakes/"))]
+    assert f"assignments/{name}/measures.py" not in files
     assert all(path.is_file() for path in files.values())
 
 
@@ -66,7 +67,7 @@ def copied(copies, monkeypatch):
 @pytest.mark.parametrize("edited", [
     "autograder/cli.py", "autograder/server/app.py", "autograder/batch.py", "autograder/instructor/vetting.py",
     "autograder/pool.py", "autograder/backend.py", "autograder/cluster/worker.py",
-    "autograder/reports.py", "course/assignments/{a}/measures.py", "course/templates/report.html.j2",
+    "autograder/render/reports.py", "autograder/render/templates/report.html.j2", "course/assignments/{a}/measures.py",
 ])
 def test_editing_what_grades_nothing_changes_no_key(copied, edited):
     package, course, edit = copied

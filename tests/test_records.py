@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from autograder.records import (CellError, CheckResult, Job, Override, Report, Submission, SubmittedFile, TaskResult)
-from autograder.reports import report_json
+from autograder.render.reports import report_json
 
 text = st.text(max_size=20)
 points = st.floats(min_value=0, max_value=100, allow_nan=False).map(lambda x: round(x, 6))
@@ -135,7 +135,7 @@ def test_an_override_sets_a_task_score_of_an_ungradable_report_too():
 
 
 def test_a_regraded_report_shows_each_override_to_the_student():
-    from autograder.reports import render_report_html
+    from autograder.render.reports import render_report_html
 
     html = render_report_html(graded().with_overrides([override("a", 2.0, comment="<b>see me</b>")]))
     assert "Scores set by the course staff" in html and "set by the course staff" in html
@@ -144,14 +144,14 @@ def test_a_regraded_report_shows_each_override_to_the_student():
 
 
 def test_a_late_submission_is_said_in_the_json_and_on_the_page():
-    from autograder.reports import render_report_html
+    from autograder.render.reports import render_report_html
 
     assert graded(late=True).to_json()["late"] is True and "late" not in graded().to_json()
     assert "<dt>Handed in</dt><dd>late</dd>" in render_report_html(graded(late=True))
 
 
 def test_the_submission_time_is_said_in_the_json_and_on_the_page_only_when_known():
-    from autograder.reports import render_report_html
+    from autograder.render.reports import render_report_html
 
     timed = graded(submitted_at="2025-03-15T09:00:00")
     assert timed.to_json()["submitted_at"] == "2025-03-15T09:00:00" and "submitted_at" not in graded().to_json()

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from autograder import plots, reports
+from autograder.render import plots, reports
 from autograder.records import Report
 from autograder.assignment import Assignment, Task
 from autograder.intake import IntakeNotes

@@ -54,7 +54,7 @@ def test_the_wheel_holds_the_engine_and_the_bundled_course_and_nothing_else(whee
     names = set(zipfile.ZipFile(wheel).namelist())
     course = "optim_autograder_course"
     for name in ("autograder/cli.py", "autograder/server/static/server.css",
-                 f"{course}/course.toml", f"{course}/templates/selfcheck.py.j2", f"{course}/templates/report.html.j2",
+                 f"{course}/course.toml", f"{course}/templates/selfcheck.py.j2", "autograder/render/templates/report.html.j2",
                  f"{course}/templates/new_assignment/solutions/__ASSIGNMENT__.py",
                  f"{course}/templates/new_course/README.md", f"{course}/templates/new_course/roster.csv"):
         assert name in names

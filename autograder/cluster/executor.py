@@ -21,13 +21,14 @@ from typing import Iterable, Iterator
 import dask
 from distributed import Client, KilledWorker, LocalCluster, as_completed
 
-from .. import grading, reports
+from .. import grading
 from ..backend import FAILED, Graded
 from ..grader_version import grader_key
 from ..course import Course
 from ..errors import UserError
 from ..grading import Unit
 from ..policy import Policy
+from ..render import reports
 from ..sandbox import Limits
 from .shipment import CourseFiles
 from .worker import GradingPlugin, NotPrepared, run_on_worker

@@ -1,7 +1,7 @@
 """The instructor's pages: vetting.html, rendered from the same dict as vetting.json.
 
 Templates are looked up in the course's ``templates/`` first, then in the ones shipped
-with this repository, as for reports; every value is autoescaped.
+beside this module (``instructor/templates/``), as for reports; every value is autoescaped.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..reports import template_environment
+from ..render.reports import template_environment
 
 # The histogram's drawing area, in SVG user units.
 WIDTH, HEIGHT, LEFT, BOTTOM = 360.0, 120.0, 8.0, 22.0

@@ -21,8 +21,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import __version__, exports, regrade, reports
+from .. import __version__, exports, regrade
 from ..grader_version import grader_key
+from ..render import reports
 from ..summary import class_summary
 from . import requests as rq
 from .auth import COOKIE, Person

@@ -28,7 +28,7 @@ from ..grading import Unit
 from ..notebooks import build_notebook, notebook_bytes
 from ..policy import CoursePolicy, Extension, Policy, read_policy
 from ..records import Job, Override, Report, Submission
-from ..reports import visible
+from ..render.reports import visible
 from ..roster import Roster, read_roster
 from ..sandbox import Limits
 from ..similarity.findings import CopySignal, Similarity

@@ -17,7 +17,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from autograder.course import Course  # noqa: E402
 from autograder.demo import load_mistakes  # noqa: E402
-from autograder.reports import report_json  # noqa: E402
+from autograder.render.reports import report_json  # noqa: E402
 from autograder.sandbox import choose_sandbox  # noqa: E402
 from conftest import grade_report, submission_of  # noqa: E402
 

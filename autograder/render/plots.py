@@ -23,7 +23,8 @@ import contourpy
 import numpy as np
 from markupsafe import Markup
 
-from . import surfaces, svg
+from .. import surfaces
+from . import svg
 
 GRID = 64  # points per axis
 MAX_MARKERS = 120  # per path: beyond this, markers merge into a thick line

@@ -7,9 +7,9 @@ to a bounded length with control and bidi characters made visible before it reac
 template, and the templates escape it (jinja2 autoescape). No timestamps: the same record
 gives the same bytes.
 
-Templates are looked up in the course's ``templates/`` folder first, then in the
-templates shipped with this repository, so a course overrides `report.html.j2` or
-`summary.html.j2` by having its own. They receive the prepared views built here.
+Templates are looked up in the course's ``templates/`` folder first, then in the ones
+shipped in the package (these pages' in ``render/templates/``), so a course overrides
+`report.html.j2` or `summary.html.j2` by having its own. They receive the prepared views built here.
 """
 
 from __future__ import annotations
@@ -25,16 +25,21 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
-from . import jsontext, plots
-from .course import BUNDLED
-from .records import CheckResult, Report, TaskResult, plain_numbers
-from .summary import ClassSummary, StudentLine, is_number, percent as _percent
+from .. import jsontext
+from ..records import CheckResult, Report, TaskResult, plain_numbers
+from ..summary import ClassSummary, StudentLine, is_number, percent as _percent
+from . import plots
 
 if TYPE_CHECKING:  # only carried by the summary; imported where they are made
-    from .intake import IntakeNotes
-    from .similarity.findings import Similarity
+    from ..intake import IntakeNotes
+    from ..similarity.findings import Similarity
 
-BUNDLED_TEMPLATES = BUNDLED / "templates"
+# Every page template ships beside the code that renders it; the server's and LTI's are named by
+# their package ("server/base.html.j2" is server/templates/base.html.j2).
+PACKAGE = Path(__file__).resolve().parent.parent
+TEMPLATES = PACKAGE / "render" / "templates"
+SHIPPED = (TEMPLATES, PACKAGE / "instructor" / "templates")
+PREFIXED = {"server": PACKAGE / "server" / "templates", "lti": PACKAGE / "lti" / "templates"}
 TEXT_LIMIT = 4000  # characters of any one string shown
 LIST_LIMIT = 50  # warnings or cell errors shown; the rest are counted
 
@@ -63,19 +68,19 @@ def render_report_html(report: Report, templates: Path | str | None = None, page
     """One student's report as a self-contained HTML page (or as `page`, a template that extends
     report.html.j2 and fills its blocks from `context`: the course server's page)."""
     view = _report_view(_bounded(report))
-    return _environment(str(templates or BUNDLED_TEMPLATES)).get_template(page).render(report=view, **context)
+    return _environment(str(templates or TEMPLATES)).get_template(page).render(report=view, **context)
 
 
 def render_summary_html(summary: ClassSummary, templates: Path | str | None = None, page: str = "summary.html.j2",
                         **context) -> str:
     """The class summary as a self-contained HTML page (or as `page`, like `render_report_html`)."""
     view = _summary_view(_bounded(summary))
-    return _environment(str(templates or BUNDLED_TEMPLATES)).get_template(page).render(summary=view, **context)
+    return _environment(str(templates or TEMPLATES)).get_template(page).render(summary=view, **context)
 
 
 def prepare(templates: Path | str | None = None) -> None:
     """Load the report page's template now: a pool forked after this inherits it compiled."""
-    _environment(str(templates or BUNDLED_TEMPLATES)).get_template("report.html.j2")
+    _environment(str(templates or TEMPLATES)).get_template("report.html.j2")
 
 
 def report_json(report: Report) -> str:
@@ -108,10 +113,14 @@ def _write_whole(path: Path, text: str) -> None:
 
 
 def template_environment(course_templates: str) -> jinja2.Environment:
-    """Jinja as every page of ours uses it: the course's templates before the bundled ones, every
-    value autoescaped, an undefined name an error, and the `points` filter."""
+    """Jinja as every page of ours uses it: the course's templates before the ones the package ships
+    (so a course overrides any page by its name), every value autoescaped, an undefined name an
+    error, and the `points` filter."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([course_templates, str(BUNDLED_TEMPLATES)]),
+        loader=jinja2.ChoiceLoader([
+            jinja2.FileSystemLoader([course_templates, *map(str, SHIPPED)]),
+            jinja2.PrefixLoader({name: jinja2.FileSystemLoader(str(folder)) for name, folder in PREFIXED.items()}),
+        ]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
