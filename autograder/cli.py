@@ -21,13 +21,14 @@ gc.disable()
 # would only start (a tenth of a second of CPU at numpy's import) and spin. Set before numpy loads.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from . import __version__, exports, regrade
+from . import __version__, regrade
 from .batch import default_jobs, generate_class, grade_class, preview_regrade
 from .course import Course
 from .errors import UserError
 from .gradebook import Gradebook
-from .gradescope import build_bundle
-from .nbgrader_course import record_grades, write_source
+from .integrations import exports
+from .integrations.gradescope import build_bundle
+from .integrations.nbgrader import record_grades, write_source
 from .policy import read_policy
 from .roster import read_roster
 from .sandbox import choose_sandbox

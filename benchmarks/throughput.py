@@ -119,7 +119,7 @@ def grade_command(assignment: str, submissions: Path, roster_path: Path, out: Pa
 
 def nbgrader_seconds(assignment: str, submissions: Path, ids: list[str], work: Path, course: Path) -> float:
     """`nbgrader autograde` of the same notebooks in its own course folder, timed start to exit."""
-    from autograder.nbgrader_course import write_source
+    from autograder.integrations.nbgrader import write_source
 
     course_dir = work / "nbgrader-course"
     course_dir.mkdir()

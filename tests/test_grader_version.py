@@ -12,7 +12,7 @@ import pytest
 
 from autograder import grader_version
 from autograder.course import Course
-from autograder.gradescope import build_bundle
+from autograder.integrations.gradescope import build_bundle
 from autograder.grader_version import grader_files, grader_key
 
 from conftest import ASSIGNMENTS, ROOT, SECRET
@@ -101,4 +101,5 @@ def test_the_gradescope_bundle_ships_what_grades_and_what_runs_it(course, tmp_pa
     members = set(zipfile.ZipFile(tmp_path / "bundle.zip").namelist())
     shipped = {m.split("/", 1)[1] for m in members if m.startswith(("engine/autograder/", "course/"))}
     assert shipped - {"course.key"} == set(grader_files(course, name)) | {
-        "autograder/gradescope.py", "autograder/grader_version.py"}
+        "autograder/integrations/__init__.py", "autograder/integrations/gradescope.py",
+        "autograder/grader_version.py"}

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from autograder.cli import main
-from autograder.gradescope import ROOT_ENV
+from autograder.integrations.gradescope import ROOT_ENV
 
 from conftest import ROOT, SECRET, submission_of
 

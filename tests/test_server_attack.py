@@ -21,7 +21,7 @@ import httpx2
 import pytest
 
 from autograder import csvfile
-from autograder.exports import export
+from autograder.integrations.exports import export
 from autograder.gradebook import grades_csv
 from autograder.records import Report, TaskResult
 from autograder.regrade import Change, preview_csv

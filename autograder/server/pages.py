@@ -21,8 +21,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import __version__, exports, regrade
+from .. import __version__, regrade
 from ..grader_version import grader_key
+from ..integrations import exports
 from ..render import reports
 from ..summary import class_summary
 from . import requests as rq

@@ -17,14 +17,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .course import Course
-from .errors import UserError
-from .gradebook import Gradebook
-from .notebooks import build_notebook, cell_grade_id, template_cells, write_notebook
-from .records import Submission
-from .roster import Roster
-from .intake import find_submissions
-from .variants import Variant
+from ..course import Course
+from ..errors import UserError
+from ..gradebook import Gradebook
+from ..notebooks import build_notebook, cell_grade_id, template_cells, write_notebook
+from ..records import Submission
+from ..roster import Roster
+from ..intake import find_submissions
+from ..variants import Variant
 
 SOURCE_ID = "(nbgrader source)"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from autograder.cli import main
-from autograder.nbgrader_course import SOURCE_ID
+from autograder.integrations.nbgrader import SOURCE_ID
 from autograder.notebooks import build_notebook
 from autograder.variants import Variant
 

@@ -19,14 +19,14 @@ import zipfile
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
-from . import __version__
-from .course import Course
-from .errors import UserError
-from .grader_version import grader_files
-from .grading import Unit, grade
-from .records import Report, Submission, TaskResult
-from .sandbox import choose_sandbox
-from .variants import Variant
+from .. import __version__
+from ..course import Course
+from ..errors import UserError
+from ..grader_version import grader_files
+from ..grading import Unit, grade
+from ..records import Report, Submission, TaskResult
+from ..sandbox import choose_sandbox
+from ..variants import Variant
 
 ROOT_ENV = "AUTOGRADER_GRADESCOPE_ROOT"  # a test's stand-in for /autograder
 OUTPUT_LIMIT = 8000  # characters of one test's output; Gradescope shows long text badly
@@ -57,7 +57,7 @@ set -euo pipefail
 ROOT="${{{root_env}:-/autograder}}"
 # The bundled engine first, so that the engine which grades is the one in this bundle.
 export PYTHONPATH="$ROOT/source/engine"
-exec python3 -m autograder.gradescope "$ROOT" {assignment}
+exec python3 -m autograder.integrations.gradescope "$ROOT" {assignment}
 """
 
 
@@ -73,7 +73,7 @@ def build_bundle(course: Course, name: str, secret: bytes, out: Path) -> int:
         "course/course.key": (secret + b"\n", 0o600),
     }
     # Exactly what grades (the grader key's files) and this module, which runs it in Gradescope.
-    for relative, path in grader_files(course, name, "autograder.gradescope").items():
+    for relative, path in grader_files(course, name, "autograder.integrations.gradescope").items():
         place = "engine" if relative.startswith("autograder/") else "course"
         files[f"{place}/{relative}"] = (path.read_bytes(), 0o644)
     out = Path(out)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import io
 
-from . import csvfile
-from .assignment import Assignment
-from .errors import UserError
-from .gradebook import _num, grades_csv
-from .records import Report
-from .roster import Roster
+from .. import csvfile
+from ..assignment import Assignment
+from ..errors import UserError
+from ..gradebook import _num, grades_csv
+from ..records import Report
+from ..roster import Roster
 
 FORMATS = ("csv", "canvas", "moodle")
 CANVAS_STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
