@@ -1,9 +1,9 @@
 """The build's one addition to pyproject.toml: the bundled course travels in the wheel.
 
-`assignments/`, `solutions/`, `templates/` and `course.toml` of this repository are copied,
-at build time, beside the package as `optim_autograder_course/` (see `autograder.course.BUNDLED`),
-so that an installed autograder runs `demo` and writes a new course with `init` without the
-checkout. Beside the package, not inside it: the sandbox shows student code the package's
+`assignments/`, `solutions/`, `templates/`, `course.toml` and `scaffolds/` (what `init` and
+`new` add) of this repository are copied, at build time, beside the package as
+`optim_autograder_course/` (see `autograder.course.BUNDLED`), so that an installed autograder
+runs `demo` and writes a new course with `init` without the checkout. Beside the package, not inside it: the sandbox shows student code the package's
 folder, and the solutions must never be in it. An editable install needs no copy: the
 package finds the checkout itself.
 """
@@ -16,7 +16,7 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 BUNDLE = "optim_autograder_course"  # the name autograder.course.BUNDLED looks for
-COURSE = ("assignments", "solutions", "templates", "course.toml")
+COURSE = ("assignments", "solutions", "templates", "course.toml", "scaffolds")
 
 
 class BuildWithCourse(build_py):

@@ -70,6 +70,7 @@ def test_init_writes_a_course_of_the_bundled_one_and_never_overwrites(tmp_path):
     assert term.assignment_names() == Course(ROOT).assignment_names()
     for name in term.assignment_names():
         assert term.solution_source(name) == Course(ROOT).solution_source(name)
+    assert [p.name for p in (term.root / "templates").iterdir()] == ["selfcheck.py.j2"]
     assert (term.root / "templates" / "selfcheck.py.j2").read_bytes() == (ROOT / "templates" / "selfcheck.py.j2").read_bytes()
     assert (term.root / "course.toml").is_file() and "course.key" in (term.root / "README.md").read_text()
     assert (term.root / "roster.csv").read_text().startswith("student_id,")

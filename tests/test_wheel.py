@@ -54,9 +54,11 @@ def test_the_wheel_holds_the_engine_and_the_bundled_course_and_nothing_else(whee
     names = set(zipfile.ZipFile(wheel).namelist())
     course = "optim_autograder_course"
     for name in ("autograder/cli.py", "autograder/server/static/server.css",
-                 f"{course}/course.toml", f"{course}/templates/selfcheck.py.j2", "autograder/render/templates/report.html.j2",
-                 f"{course}/templates/new_assignment/solutions/__ASSIGNMENT__.py",
-                 f"{course}/templates/new_course/README.md", f"{course}/templates/new_course/roster.csv"):
+                 "autograder/render/templates/report.html.j2", "autograder/server/templates/base.html.j2",
+                 "autograder/lti/templates/staff.html.j2", "autograder/instructor/templates/vetting.html.j2",
+                 f"{course}/course.toml", f"{course}/templates/selfcheck.py.j2",
+                 f"{course}/scaffolds/new_assignment/solutions/__ASSIGNMENT__.py",
+                 f"{course}/scaffolds/new_course/README.md", f"{course}/scaffolds/new_course/roster.csv"):
         assert name in names
     for assignment in ASSIGNMENTS:
         assert f"{course}/assignments/{assignment}/__init__.py" in names
@@ -101,6 +103,8 @@ def test_the_installed_wheel_starts_a_course_and_grades_in_it(installed, tmp_pat
     course = tmp_path / "course"
     assert sorted(p.name for p in course.iterdir()) == [
         "README.md", "assignments", "course.toml", "roster.csv", "solutions", "templates"]
+    # What notebooks include; every page ships in the package.
+    assert [p.name for p in (course / "templates").iterdir()] == ["selfcheck.py.j2"]
     listed = run(autograder, "list", cwd=course, env=env).stdout
     assert [line.split()[0] for line in listed.splitlines() if not line.startswith(" ")] == list(ASSIGNMENTS)
 
@@ -125,7 +129,7 @@ def test_the_installed_wheel_starts_a_course_and_grades_in_it(installed, tmp_pat
     assert rows["s001"]["score"] == rows["s001"]["max_score"] != "0"
     assert float(rows["s002"]["score"]) == 0.0
     assert float(rows["s003"]["score"]) == 0.0  # handed nothing in
-    assert (tmp_path / "graded" / "s001" / "report.html").is_file()
+    assert (tmp_path / "graded" / "s001" / "report.html").is_file() and (tmp_path / "graded" / "summary.html").is_file()
     if "sandbox: bwrap" in graded.stdout:  # without isolation student code reads what the grader reads
         assert rows["s004"]["score"] == rows["s004"]["max_score"], \
             json.loads((tmp_path / "graded" / "s004" / "report.json").read_text())["tasks"][0]["checks"][0]["message"]

@@ -4,7 +4,7 @@ passes as written.
 
 Both copy from the course this distribution ships (`course.BUNDLED`). A new course gets its
 assignments, solutions, templates and course.toml, plus the README and sample roster of
-``templates/new_course/``. The assignment skeleton lives in ``templates/new_assignment/``;
+``scaffolds/new_course/``. The assignment skeleton lives in ``scaffolds/new_assignment/``;
 ``__ASSIGNMENT__`` in its paths and files becomes the new assignment's name, ``__TITLE__`` a
 first title.
 """
@@ -18,8 +18,10 @@ from pathlib import Path
 from ..course import BUNDLED
 from ..errors import UserError
 
-SKELETON = BUNDLED / "templates" / "new_assignment"
-COURSE_EXTRAS = BUNDLED / "templates" / "new_course"  # the README and roster of a new course
+# Beside the bundled course, never in the package: the skeleton holds a reference solution, and the
+# sandbox shows student code the package's folder.
+SKELETON = BUNDLED / "scaffolds" / "new_assignment"
+COURSE_EXTRAS = BUNDLED / "scaffolds" / "new_course"  # the README and roster of a new course
 SELF_CHECK = BUNDLED / "templates" / "selfcheck.py.j2"  # SelfCheck, which every notebook includes
 NAME = re.compile(r"[a-z][a-z0-9_]{0,59}\Z")
 
@@ -35,7 +37,7 @@ def init_course(root: Path) -> list[Path]:
     if existing:
         raise UserError(f"{root} already holds {', '.join(existing)}; `init` never overwrites a course")
     root.mkdir(parents=True, exist_ok=True)
-    skip = shutil.ignore_patterns("__pycache__", "*.pyc", COURSE_EXTRAS.name)
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name, source in sources.items():
         if source.is_dir():
             shutil.copytree(source, root / name, ignore=skip)
