@@ -1,6 +1,6 @@
 """The picture of a run on the student's own quadratic: paths on the contour plot, loss on a log scale.
 
-Only plain data (lists of floats): `autograder.plots` draws it and clips what blew up.
+Only plain data (lists of floats): `autograder.render.plots` draws it and clips what blew up.
 """
 
 from __future__ import annotations
