@@ -320,3 +320,37 @@ def test_a_value_that_two_mistakes_give_is_named_neither(course):
     assert judges.named(value, [("no shuffling", value), ("the legacy generator", value.copy())]) is None
     assert judges.named(value, [("no shuffling", value), ("no shuffling", value.copy()), ("other", value + 1)]) \
         == "no shuffling"
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_an_unnamed_minibatch_sgd_says_which_convention_its_first_wrong_update_follows(course, student):
+    """Where no known mistake fits the whole history, the first wrong update is held against the
+    likely conventions on the reference's own batch: named when it is one of them, else listed."""
+    assignment = course.assignment(NAME)
+    params = assignment.parameters(Variant.derive(SECRET, NAME, student))
+    checks = assignment.checks(GradingContext(Variant.derive(SECRET, NAME, student), params,
+                                              course.reference(NAME, params)))
+    check = next(c for c in checks if c.task == "minibatch_sgd")
+    step = "w = w - lr * (2.0 / len(batch))"
+
+    def with_step(changed: str):
+        source = course.solution_source(NAME)
+        assert step in source
+        namespace = {"np": np, **params}
+        exec(source.replace(step, changed), namespace)
+        return run_judge(check, [answer(namespace, check.calls[0])])
+
+    verdict = with_step("w = w + lr * (2.0 / len(batch))")
+    assert not verdict.passed and verdict.mistake is None
+    assert "Your row 1 is one update with the gradient's sign flipped from the reference's row 0." in verdict.message
+
+    # In a later epoch: the batch there is the reference's, from its generator's later permutations.
+    later = len(check.calls[0].args[1]) // check.calls[0].args[4] + 2
+    verdict = with_step(f"w = w - (-1.0 if len(path) == {later} else 1.0) * lr * (2.0 / len(batch))")
+    assert f"Your row {later} is one update with the gradient's sign flipped from the reference's row {later - 1}." \
+        in verdict.message
+
+    verdict = with_step("w = w - 1.5 * lr * (2.0 / len(batch))")
+    assert not verdict.passed and verdict.mistake is None
+    assert "One update from the reference's row 0 gives, with the gradient's sign flipped: [" in verdict.message
+    assert "the whole data set (no minibatch): [" in verdict.message and verdict.message.count("none is yours") == 1

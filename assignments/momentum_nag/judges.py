@@ -65,6 +65,19 @@ def _prefix(got, expected: np.ndarray) -> Mistakes:
     return ()
 
 
+def one_step_from(t: int, row: np.ndarray, right: np.ndarray, others: dict[str, np.ndarray],
+                  step: str = "step") -> str:
+    """Row t as one `step` from the reference's row t−1 under other likely conventions (`others`,
+    by label; `right` is the reference's own step): which one the student's row is, or their
+    values when it is none of them."""
+    others = {label: value for label, value in others.items() if not matches(value[None], right[None])}
+    mine = [label for label, value in others.items() if matches(row[None], value[None])]
+    if len(mine) == 1:
+        return f" Your row {t} is one {step} with {mine[0]} from the reference's row {t - 1}."
+    listed = "; ".join(f"{label}: {show(value)}" for label, value in others.items())
+    return f" One {step} from the reference's row {t - 1} gives, with {listed}: none is yours." if listed and not mine else ""
+
+
 def mistake_verdict(name: str, shows: str, what: str, details: dict) -> Verdict:
     return Verdict(False, f"For {shows}: {what} shows a known mistake, {name}. {known.ADVICE[name]}",
                    mistake=name, details=details)

@@ -48,12 +48,41 @@ class SgdCase:
             (known.ARRAY_SPLIT, minibatch(*args, chunks="ceil")),
         ]
 
+    def explain(self, t: int, row: np.ndarray) -> str:
+        """Update t under the likely conventions, each from the reference's row t−1 on the batch the
+        reference uses there: which one the student's row is, or their values when it is none of them."""
+        X, y, _, lr, batch_size, _, seed = self.args
+        X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+        n = len(y)
+        rng = np.random.default_rng(seed)
+        per_epoch = -(-n // batch_size)
+        epoch, within = divmod(t - 1, per_epoch)
+        for _ in range(epoch):
+            rng.permutation(n)
+        start = within * batch_size
+        batch = rng.permutation(n)[start : start + batch_size]
+        w = self.expected[t - 1]
+
+        def update(rows, scale: float, sign: float = 1.0) -> np.ndarray:
+            return w - sign * lr * scale * (X[rows].T @ (X[rows] @ w - y[rows]))
+
+        with np.errstate(all="ignore"):
+            others = {
+                "the gradient's sign flipped": update(batch, 2.0 / len(batch), sign=-1.0),
+                "the batch's squared errors summed, not averaged": update(batch, 2.0),
+                "the gradient without its factor 2": update(batch, 1.0 / len(batch)),
+                "the unshuffled rows order[i] = i": update(np.arange(n)[start : start + batch_size], 2.0 / len(batch)),
+                "the whole data set (no minibatch)": update(np.arange(n), 2.0 / n),
+            }
+        return judges.one_step_from(t, row, update(batch, 2.0 / len(batch)), others, step="update")
+
     def call(self) -> Call:
         return Call("minibatch_sgd", self.args, "array", self.shows)
 
     def judge(self, outcome: Outcome, passed_details: bool = True) -> tuple[Verdict, str]:
         verdict = judges.trajectory(outcome, self.expected, self.shows, lambda: self.mistakes,
-                                    what="your iterate history", rows_name="updates", passed_details=passed_details)
+                                    what="your iterate history", rows_name="updates", passed_details=passed_details,
+                                    explain=self.explain)
         return (verdict if verdict.passed else judges.with_details(verdict, details={"reproduce": self.reproduce})), ""
 
 

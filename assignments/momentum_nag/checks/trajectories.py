@@ -110,12 +110,7 @@ class OptimiserCase:
                     "the gradient at the look-ahead θ_{t−1} + β·m_{t−1}": self._step(theta, m, beta=beta, look=1.0),
                     "no momentum term": self._step(theta, m, beta=0.0),
                 })
-        others = {label: value for label, value in others.items() if not judges.matches(value[None], right[None])}
-        mine = [label for label, value in others.items() if judges.matches(row[None], value[None])]
-        if len(mine) == 1:
-            return f" Your row {t} is one step with {mine[0]} from the reference's row {t - 1}."
-        listed = "; ".join(f"{label}: {show(value)}" for label, value in others.items())
-        return f" One step from the reference's row {t - 1} gives, with {listed}: none is yours." if listed and not mine else ""
+        return judges.one_step_from(t, row, right, others)
 
     def _step(self, theta, m, *, beta: float, look: float = 0.0, sign: float = 1.0) -> np.ndarray:
         g = np.asarray(self.grad(theta + look * beta * m), dtype=float)
