@@ -21,6 +21,14 @@ gc.disable()
 # would only start (a tenth of a second of CPU at numpy's import) and spin. Set before numpy loads.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+from .sandbox.bwrap import probe_early
+
+# A command that runs student code first finds out whether this machine can isolate it (a sandbox
+# started and taken apart: 60 ms); it does so beside the imports below rather than after them. The
+# thread has ended before any process is forked (`choose_sandbox` waits for its answer).
+if len(sys.argv) > 1 and sys.argv[1] in ("grade", "serve", "vet", "demo"):
+    probe_early()
+
 from . import __version__, regrade
 from .batch import default_jobs, generate_class, grade_class, preview_regrade
 from .course import Course
