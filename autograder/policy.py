@@ -190,10 +190,28 @@ class CoursePolicy:
 
 def read_policy(course_root: Path | str, assignment_names: list[str]) -> CoursePolicy:
     """The course's rules; without a course.toml, the defaults for every assignment."""
+    return policy_of(read_course_file(course_root), course_root, assignment_names)
+
+
+def read_course_file(course_root: Path | str) -> dict | None:
+    """course.toml's tables (None without the file): read once for both the rules (`policy_of`) and
+    the learning platform's registration (`autograder.lti.registration.registration_of`)."""
     path = Path(course_root) / FILE
     if not path.exists():
+        return None
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path} is not valid TOML: {exc}") from None
+
+
+def policy_of(data: dict | None, course_root: Path | str, assignment_names: list[str]) -> CoursePolicy:
+    """The rules of course.toml's tables, as `read_course_file` gives them."""
+    path = Path(course_root) / FILE
+    if data is None:
         return CoursePolicy(path, Policy(), {})
-    data = load_toml(path)
     # [lti] is the learning platform's registration, read by autograder.lti.registration.
     _only(data, ("timezone", "defaults", "assignments", "lti"), path.name)
     zone = _zone(data.get("timezone", "UTC"), path)
@@ -209,15 +227,6 @@ def read_policy(course_root: Path | str, assignment_names: list[str]) -> CourseP
 
 
 # --- reading the file -------------------------------------------------------------------
-
-def load_toml(path: Path) -> dict:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {path}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path} is not valid TOML: {exc}") from None
-
 
 def _policy(base: Policy, table: dict, zone: dt.tzinfo, where: str) -> Policy:
     _only(table, KEYS, where)

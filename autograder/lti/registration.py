@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import UserError
-from ..policy import FILE, load_toml
+from ..policy import FILE, read_course_file
 
 KEYS = ("issuer", "client_id", "deployment_ids", "auth_url", "token_url", "key_set_url")
 
@@ -41,15 +41,17 @@ class Registration:
 
 def read_registration(course_root: Path | str) -> Registration | None:
     """The `[lti]` table of the course's course.toml; None when there is none (LTI is off)."""
-    path = Path(course_root) / FILE
-    if not path.exists():
-        return None
-    table = load_toml(path).get("lti")
+    return registration_of(read_course_file(course_root))
+
+
+def registration_of(data: dict | None) -> Registration | None:
+    """The registration in course.toml's tables, as `read_course_file` gives them."""
+    table = None if data is None else data.get("lti")
     if table is None:
         return None
-    where = f"{path.name} [lti]"
+    where = f"{FILE} [lti]"
     if not isinstance(table, dict):
-        raise UserError(f"{path.name}: lti must be a table ([lti])")
+        raise UserError(f"{FILE}: lti must be a table ([lti])")
     unknown = sorted(set(table) - set(KEYS))
     if unknown:
         raise UserError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(KEYS)})")
