@@ -445,7 +445,7 @@ def serve(roster: Path | None, staff_file: Path | None, data: Path | None, host:
     from .policy import parse_size
     from .server.people import read_staff
     from .server.run import prepare_demo, serve as run_server
-    from .server.service import Settings
+    from .server.settings import Settings
 
     if demo:
         course = bundled_course()

@@ -46,7 +46,7 @@ from autograder.server import pages  # noqa: E402
 from autograder.server.app import create_app  # noqa: E402
 from autograder.server.auth import issue  # noqa: E402
 from autograder.server.blobs import Blobs  # noqa: E402
-from autograder.server.service import Settings  # noqa: E402
+from autograder.server.settings import Settings  # noqa: E402
 from autograder.server.store import Extension, ReviewRequest, Store  # noqa: E402
 from autograder.variants import Variant  # noqa: E402
 
@@ -105,7 +105,7 @@ def _profile(app, token: str) -> None:
              "server": ("bench", 80)}
     profile = cProfile.Profile()
     profile.runcall(pages.class_page, Request(scope))
-    pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+    pstats.Stats(profile).sort_stats("tottime").print_stats(25)
 
 
 def _course_copy(folder: Path) -> Path:
@@ -144,7 +144,7 @@ def _fill(data: Path, course: Path, students: list[str], kinds) -> int:
             kind = (number + attempt) % len(kinds)
             late = number % 10 == 3 and attempt == tries - 1
             received = f"{'2026-12-06' if late else DUE_DAY}T{10 + attempt:02d}:{number % 60:02d}:00.000000Z"
-            report = replace(kinds[kind][1], student_id=sid)
+            report = replace(kinds[kind][1], student_id=sid, submitted_at=received)
             submission_id = f"{sid}-{attempt}"
             store.add_submission(submission_id, ASSIGNMENT, sid, shas[kind], f"{sid}.ipynb", len(kinds[kind][0]),
                                  received, 10, 0.0, 2**40)

@@ -18,7 +18,7 @@ from pathlib import Path
 from autograder.policy import CoursePolicy, Policy
 from autograder.roster import Roster
 from autograder.server.executors import LocalPool
-from autograder.server.service import Settings
+from autograder.server.settings import Settings
 
 from conftest import ROOT, SECRET
 

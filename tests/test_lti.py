@@ -29,7 +29,7 @@ from autograder.roster import read_roster
 from autograder.server.app import create_app
 from autograder.server.auth import COOKIE, issue
 from autograder.server.executors import LocalPool
-from autograder.server.service import Settings
+from autograder.server.settings import Settings
 
 PROF = "prof@uni.edu"
 ROSTER = ("student_id,name,email,lis_person_sourcedid\n"

@@ -124,3 +124,20 @@ def test_regrade_previews_whose_score_changes_and_applies_it_keeping_overrides(s
     after = client.get(f"/api/submissions/{first['id']}", headers=bearer(tokens["a1"])).json()
     assert after["score"] == 3.5 and after["report"]["tasks"][1]["override"]["comment"] == "late fix"
     assert "was applied" in client.get("/staff/toy/regrade").text
+
+
+def test_staff_hand_in_for_a_student_on_their_page_and_the_start_page_counts_it(site, toy):
+    client, tokens = site
+    csrf = sign_in(client, tokens["ta"])
+    assert 'action="/staff/toy/students/b2/submissions"' in client.get("/staff/toy/students/b2").text
+    answer = client.post("/staff/toy/students/b2/submissions", data={"csrf": csrf},
+                         files={"notebook": ("b2.ipynb", submission_of(toy, "toy", "b2"))}, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/submissions/")
+    assert wait_done(client, answer.headers["location"].rsplit("/", 1)[1])["handed_in_by"] == "ta"
+    refused = client.post("/staff/toy/students/b2/submissions", data={"csrf": csrf},
+                          files={"notebook": ("big.ipynb", b"{" + b" " * 300_000)})
+    assert refused.status_code == 413 and "Clear the notebook" in refused.text and "Hand in for b2" in refused.text
+    home = client.get("/").text
+    assert "Grading queue: 0 waiting, 0 being graded." in home
+    row = re.search(r'<a href="/staff/toy">.*?</tr>', home, re.S).group(0)
+    assert re.findall(r'<td class="num">(\d+)</td>', row) == ["4", "1", "1", "0"]

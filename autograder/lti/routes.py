@@ -43,7 +43,7 @@ from .ltistore import Context, LtiStore
 from .passback import Gradebook, line_item_json
 from .people import Identity, match, our_role
 from .platform import Platform, PlatformError
-from .registration import Registration, read_registration
+from .registration import Registration, registration_of
 
 CODE_LIFETIME = 120  # seconds to follow the link a launch gives
 PICKER_LIFETIME = 3600
@@ -60,23 +60,22 @@ class Lti:
         self.keys = KeyRing(data / "lti-keys.json")
         self.store = LtiStore(data / "lti.sqlite")
         self.state_key = hmac.new(service.auth.form_key, b"lti state", hashlib.sha256).digest()
-        self._registration: tuple[float, Registration | None, Platform | None] | None = None
+        self._registration: tuple[dict | None, Registration | None, Platform | None] | None = None
         self.gradebook = Gradebook(service, self.store, None)
         self.wake = asyncio.Event()
         self._posting = threading.Lock()  # one round at a time, or a score could go out twice
 
     def registration(self) -> tuple[Registration, Platform]:
         """The registration in force; HTTPException 404 when course.toml has no [lti]."""
-        path = Path(self.service.settings.course_root) / "course.toml"
-        stamp = path.stat().st_mtime if path.exists() else 0.0
-        if self._registration is None or self._registration[0] != stamp:
-            try:
-                registration = read_registration(self.service.settings.course_root)
-            except UserError as exc:
-                raise HTTPException(503, f"the course's LTI registration is broken: {exc}") from None
-            platform = Platform(registration, self.keys) if registration else None
-            self._registration = (stamp, registration, platform)
-            self.gradebook.platform = platform
+        try:
+            tables = self.service.course_file
+            if self._registration is None or self._registration[0] is not tables:
+                registration = registration_of(tables)
+                platform = Platform(registration, self.keys) if registration else None
+                self._registration = (tables, registration, platform)
+                self.gradebook.platform = platform
+        except UserError as exc:
+            raise HTTPException(503, f"the course's LTI registration is broken: {exc}") from None
         _, registration, platform = self._registration
         if registration is None:
             raise HTTPException(404, "this course is not registered with a learning platform ([lti] in course.toml)")
@@ -214,7 +213,7 @@ def session(request: Request) -> Response:
     person, role, target = held
     if tool.service.auth.people.get(person) != role:
         raise HTTPException(403, f"{person} is no longer on this course's list")
-    if not tool.service.store.admit(person, role):
+    if not tool.service.auth.admit(person, role):
         raise HTTPException(403, "your access to this course was ended by the course staff; please talk to them")
     value, lifetime = tool.service.auth.open_session(Person(person, role))
     response = RedirectResponse(target, status_code=303)

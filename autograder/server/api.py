@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import changes, handin, views
 from . import requests as rq
 from .service import Refused
 
@@ -63,7 +64,7 @@ async def _submit(request: Request, who, student: str | None) -> JSONResponse:
     svc = rq.service(request)
     try:
         async with rq.notebook(request, who, name, student) as (filename, data, _):
-            submission_id = await run_in_threadpool(svc.hand_in, who, name, filename, data, student)
+            submission_id = await run_in_threadpool(handin.hand_in, svc, who, name, filename, data, student)
     except Refused as exc:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         raise HTTPException(exc.status, exc.message, headers=headers) from None
@@ -74,17 +75,17 @@ async def _submit(request: Request, who, student: str | None) -> JSONResponse:
 def submission(request: Request) -> JSONResponse:
     who = rq.signed_in(request)
     svc = rq.service(request)
-    attempt = svc.store.attempt(request.path_params["id"])
-    if attempt is None or (not who.staff and attempt.student_id != who.id):
+    attempt = svc.attempt(request.path_params["id"], who)
+    if attempt is None:
         raise HTTPException(404, "no such submission")
-    return JSONResponse(svc.submission_json(attempt, who))
+    return JSONResponse(views.submission(svc, attempt, who))
 
 
 def grades(request: Request) -> JSONResponse:
     rq.staff(request)
     name = _assignment(request)
     svc = rq.service(request)
-    return JSONResponse([svc.grade_row(row) for row in svc.class_table(name, checks=False)])
+    return JSONResponse(views.grades(svc, name))
 
 
 async def set_override(request: Request) -> JSONResponse:
@@ -98,8 +99,8 @@ async def set_override(request: Request) -> JSONResponse:
     if not isinstance(body, dict) or "task" not in body or "score" not in body:
         raise HTTPException(400, 'send JSON with "task" and "score" (and a "comment" for the student)')
     svc = rq.service(request)
-    result = await run_in_threadpool(_refusing, svc.set_override, who, name, sid, str(body["task"]), body["score"],
-                                     body.get("comment", ""))
+    result = await run_in_threadpool(_refusing, changes.set_override, svc, who, name, sid, str(body["task"]),
+                                     body["score"], body.get("comment", ""))
     return JSONResponse(result)
 
 
@@ -118,7 +119,7 @@ async def counting(request: Request) -> JSONResponse:
             raise HTTPException(400, 'send JSON {"submission": "<attempt id>"}')
         chosen = body["submission"]
     svc = rq.service(request)
-    return JSONResponse(await run_in_threadpool(_refusing, svc.choose, who, name, sid, chosen))
+    return JSONResponse(await run_in_threadpool(_refusing, changes.choose, svc, who, name, sid, chosen))
 
 
 async def extension(request: Request) -> JSONResponse:
@@ -128,11 +129,11 @@ async def extension(request: Request) -> JSONResponse:
     _same_site(request)
     svc = rq.service(request)
     if request.method == "DELETE":
-        return JSONResponse(await run_in_threadpool(_refusing, svc.delete_extension, who, name, sid))
+        return JSONResponse(await run_in_threadpool(_refusing, changes.delete_extension, svc, who, name, sid))
     body = await _json(request, '{"due": "2026-12-10T23:59:00+01:00", "cutoff": null, "comment": "..."}')
     if "due" not in body:
         raise HTTPException(400, 'send JSON with "due" (and "cutoff", "comment")')
-    return JSONResponse(await run_in_threadpool(_refusing, svc.set_extension, who, name, sid, body["due"],
+    return JSONResponse(await run_in_threadpool(_refusing, changes.set_extension, svc, who, name, sid, body["due"],
                                                 body.get("cutoff"), body.get("comment", "")))
 
 
@@ -140,11 +141,12 @@ async def ask_review(request: Request) -> JSONResponse:
     who = await run_in_threadpool(rq.student, request)
     _same_site(request)
     svc = rq.service(request)
-    attempt = svc.store.attempt(request.path_params["id"])
-    if attempt is None or attempt.student_id != who.id:
+    attempt = svc.attempt(request.path_params["id"], who)
+    if attempt is None:
         raise HTTPException(404, "no such submission")
     body = await _json(request, '{"task": "<function name>", "message": "..."}')
-    answer = await run_in_threadpool(_refusing, svc.request_review, who, attempt, body.get("task"), body.get("message"))
+    answer = await run_in_threadpool(_refusing, changes.request_review, svc, who, attempt, body.get("task"),
+                                     body.get("message"))
     return JSONResponse(answer, status_code=201)
 
 
@@ -153,7 +155,7 @@ def review_queue(request: Request) -> JSONResponse:
     rq.staff(request)
     name = _assignment(request)
     everything = request.query_params.get("state") == "all"
-    return JSONResponse([r.to_json() for r in rq.service(request).store.requests(name, open_only=not everything)])
+    return JSONResponse(views.review_queue(rq.service(request), name, answered_too=everything))
 
 
 async def answer_review(request: Request) -> JSONResponse:
@@ -161,7 +163,7 @@ async def answer_review(request: Request) -> JSONResponse:
     _same_site(request)
     body = await _json(request, '{"comment": "...", "score": <optional number>}')
     svc = rq.service(request)
-    return JSONResponse(await run_in_threadpool(_refusing, svc.answer_review, who, request.path_params["rid"],
+    return JSONResponse(await run_in_threadpool(_refusing, changes.answer_review, svc, who, request.path_params["rid"],
                                                 body.get("comment"), body.get("score")))
 
 
@@ -179,7 +181,8 @@ def delete_override(request: Request) -> JSONResponse:
     who = rq.staff(request)
     name, sid = _assignment(request), _student(request)
     _same_site(request)
-    return JSONResponse(_refusing(rq.service(request).delete_override, who, name, sid, request.path_params["task"]))
+    return JSONResponse(_refusing(changes.delete_override, rq.service(request), who, name, sid,
+                                  request.path_params["task"]))
 
 
 def _refusing(operation, *args):

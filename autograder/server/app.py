@@ -24,7 +24,8 @@ from ..lti.routes import Lti, routes as lti_routes
 from . import api, pages
 from .connections import BodyTimeouts
 from .executors import Executor
-from .service import Service, Settings
+from .service import Service
+from .settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "

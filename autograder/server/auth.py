@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import os
 import secrets
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 
 from .store import Store
 
@@ -104,6 +106,11 @@ class Auth:
             return None
         return self._current(row)
 
+    def admit(self, person: str, role: str) -> bool:
+        """Someone the learning platform signs in, who may hold no token of ours; False when the course
+        staff ended their access."""
+        return self.store.admit(person, role)
+
     def open_session(self, person: Person) -> tuple[str, int]:
         """A new session cookie's value and lifetime in seconds."""
         value = new_secret()
@@ -121,6 +128,20 @@ class Auth:
 
     def form_token_ok(self, session_value: str | None, given: str | None) -> bool:
         return bool(session_value and given) and hmac.compare_digest(self.form_token(session_value), given)
+
+
+def form_key(data: Path) -> bytes:
+    """The key of the cross-site form tokens, made once per data folder and readable by us alone."""
+    path = data / "server.key"
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as out:
+                out.write(secrets.token_bytes(32))
+    return path.read_bytes()
 
 
 class Throttled(Exception):

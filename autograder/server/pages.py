@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import replace
+from dataclasses import dataclass
+from typing import Callable
 
 import jinja2
 from markupsafe import Markup
@@ -21,24 +22,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import __version__, regrade
-from ..grader_version import grader_key
-from ..integrations import exports
+from .. import __version__
 from ..render import reports
-from ..summary import class_summary
+from . import changes, handin, regrades, views
 from . import requests as rq
 from .auth import COOKIE, Person
-from .service import Refused, Service
+from .service import Refused
 
-SORTS = {
-    "student": lambda r: r.student_id,
-    "score": lambda r: r.report.score,
-    "attempts": lambda r: r.attempts,
-    "late": lambda r: r.late,
-    "flags": lambda r: len(r.flags),
-    "overrides": lambda r: len(r.overrides),
-    "last": lambda r: r.counting.received_at if r.counting else "",
-}
 EXPORTS = {"csv": ("grades.csv", "text/csv"), "canvas": ("canvas.csv", "text/csv"), "moodle": ("moodle.csv", "text/csv")}
 
 
@@ -130,21 +120,8 @@ def home(request: Request) -> Response:
         return _page(request, "server/signin.html.j2", status=200, error=None)
     svc = rq.service(request)
     if who.staff:
-        counts = {name: _counts(svc, name) for name in svc.assignments}
-        waiting, running = svc.store.queue_length()
-        return _page(request, "server/staff_home.html.j2", counts=counts, waiting=waiting, running=running,
-                     policies={name: svc.policy(name) for name in svc.assignments})
-    rows = []
-    for name, assignment in svc.assignments.items():
-        standing = svc.standing(name, who.id)  # with the student's own dates
-        rows.append({"name": name, "title": assignment.title, "policy": standing.rules.policy, "standing": standing})
-    return _page(request, "server/student_home.html.j2", rows=rows)
-
-
-def _counts(svc: Service, name: str) -> dict:
-    attempts = svc.store.attempts(name)
-    return {"attempts": len(attempts), "students": len({a.student_id for a in attempts}),
-            "waiting": sum(a.status in ("queued", "running") for a in attempts)}
+        return _page(request, "server/staff_home.html.j2", **views.fields(views.staff_home(svc)))
+    return _page(request, "server/student_home.html.j2", rows=views.student_home(svc, who.id))
 
 
 def sign_in_link(request: Request) -> Response:
@@ -203,22 +180,24 @@ async def sign_out(request: Request) -> Response:
 
 # --- students ----------------------------------------------------------------------------
 
-def assignment_page(request: Request, error: str | None = None, status: int = 200) -> Response:
+@dataclass(frozen=True)
+class Again:
+    """A form refused, for the page it came from: why (shown on top), with what status, and what was
+    typed (shown again to correct)."""
+
+    error: str
+    status: int
+    typed: dict
+
+
+def assignment_page(request: Request, again: Again | None = None) -> Response:
     who = _who(request, "student")
     svc = rq.service(request)
     name = _assignment(request)
-    attempts = svc.store.attempts(name, who.id)
-    rules = svc.rules(name, who.id)
-    standing = svc.standing(name, who.id, attempts, rules)
-    finals = {a.id: svc.final(a, who, rules) for a in attempts}
-    return _page(request, "server/assignment.html.j2", status=status, name=name, assignment=svc.assignments[name],
-                 policy=rules.policy, attempts=list(reversed(attempts)), finals=finals, standing=standing,
-                 error=error, requests=svc.store.requests(name, who.id), may_choose=_may_choose(rules.policy))
-
-
-def _may_choose(policy) -> bool:
-    """Whether a student may still choose the attempt that counts (before their due date)."""
-    return policy.due is None or dt.datetime.now(dt.timezone.utc) <= policy.due
+    work = views.work(svc, name, who.id, who)
+    return _page(request, "server/assignment.html.j2", status=again.status if again else 200, name=name,
+                 assignment=svc.assignments[name], policy=work.standing.rules.policy,
+                 error=again.error if again else None, **views.fields(work))
 
 
 def upload_again(request: Request) -> Response:
@@ -226,72 +205,43 @@ def upload_again(request: Request) -> Response:
     return RedirectResponse(f"/assignments/{_assignment(request)}", status_code=303)
 
 
-async def choose_form(request: Request) -> Response:
+def choose(request: Request, who: Person, fields: dict) -> str:
     """The attempt that counts, chosen on a page: a student's own (before their due date), or staff's."""
-    staff = "sid" in request.path_params
-    who = await run_in_threadpool(_who, request, "staff" if staff else "student")
     name = _assignment(request)
+    staff = "sid" in request.path_params
     sid = _student(request) if staff else who.id
-    fields = await _form(request)
-    svc = rq.service(request)
-    try:
-        await run_in_threadpool(svc.choose, who, name, sid, fields.get("submission") or None)
-    except Refused as exc:
-        page = student_page if staff else assignment_page
-        return await run_in_threadpool(page, request, exc.message, exc.status)
-    return RedirectResponse(f"/staff/{name}/students/{sid}" if staff else f"/assignments/{name}", status_code=303)
+    changes.choose(rq.service(request), who, name, sid, fields.get("submission") or None)
+    return f"/staff/{name}/students/{sid}" if staff else f"/assignments/{name}"
 
 
-async def review_form(request: Request) -> Response:
+def ask(request: Request, who: Person, fields: dict) -> str:
     """A student asks the staff to look at one task of an attempt."""
-    who = await run_in_threadpool(_who, request, "student")
-    attempt = await run_in_threadpool(_attempt, request)
-    fields = await _form(request)
-    svc = rq.service(request)
-    try:
-        await run_in_threadpool(svc.request_review, who, attempt, fields.get("task"), fields.get("message", ""))
-    except Refused as exc:
-        raise HTTPException(exc.status, exc.message) from None
-    return RedirectResponse(f"/submissions/{attempt.id}", status_code=303)
+    attempt = _attempt(request)
+    changes.request_review(rq.service(request), who, attempt, fields.get("task"), fields.get("message", ""))
+    return f"/submissions/{attempt.id}"
 
 
 async def upload(request: Request) -> Response:
     who = await run_in_threadpool(_who, request, "student")
-    svc = rq.service(request)
-    name = _assignment(request)
-    try:
-        async with rq.notebook(request, who, name) as (filename, data, fields):
-            _check_form(request, fields.get("csrf"))
-            submission_id = await run_in_threadpool(svc.hand_in, who, name, filename, data)
-    except Refused as exc:
-        return await run_in_threadpool(assignment_page, request, exc.message, exc.status)
-    except HTTPException as exc:
-        if exc.status_code in (400, 413):
-            return await run_in_threadpool(assignment_page, request, exc.detail, exc.status_code)
-        raise
-    return RedirectResponse(f"/submissions/{submission_id}", status_code=303)
+    return await _hand_in(request, who, _assignment(request), None, assignment_page)
 
 
 def attempt_page(request: Request) -> Response:
     svc = rq.service(request)
-    attempt = _attempt(request)
-    who = request.state.person
-    info = svc.submission_json(attempt, who)
-    context = {"attempt": attempt, "info": _plain(info), "assignment": svc.assignments[attempt.assignment],
-               "counting": svc.standing(attempt.assignment, attempt.student_id).counting}
-    report = svc.final(attempt, who)
-    if report is None:
+    found = _attempt(request)
+    shown = views.attempt(svc, found, request.state.person)
+    context = {"attempt": found, "info": _plain(shown.info), "assignment": svc.assignments[found.assignment],
+               "counting": shown.counting}
+    if shown.report is None:
         return _page(request, "server/waiting.html.j2", **context)
-    html = reports.render_report_html(report, svc.course.root / "templates", page="server/report.html.j2",
+    html = reports.render_report_html(shown.report, svc.course.root / "templates", page="server/report.html.j2",
                                       **_common(request), **context)
     return HTMLResponse(html)
 
 
 def submitted_file(request: Request) -> Response:
-    svc = rq.service(request)
-    attempt = _attempt(request)
-    name = f"{attempt.student_id}-{attempt.assignment}-{attempt.id}.ipynb"
-    return Response(svc.blobs.get(attempt.sha256), media_type="application/octet-stream",
+    name, data = views.handed_in(rq.service(request), _attempt(request))
+    return Response(data, media_type="application/octet-stream",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -301,73 +251,56 @@ def class_page(request: Request) -> Response:
     _who(request, "staff")
     svc = rq.service(request)
     name = _assignment(request)
-    rows = svc.class_table(name, checks=False)
-    names = svc.names()
     query = request.query_params.get("q", "").strip()
-    if query:
-        rows = [r for r in rows if query.casefold() in f"{r.student_id} {names.get(r.student_id, '')}".casefold()]
     sort = request.query_params.get("sort", "student")
     descending = request.query_params.get("order") == "desc"
-    if sort in SORTS:
-        rows.sort(key=lambda r: (SORTS[sort](r), r.student_id), reverse=descending)
-    scores = [r.report.score for r in rows if r.counting]
-    return _page(request, "server/class.html.j2", name=name, assignment=svc.assignments[name], rows=rows,
-                 sort=sort, descending=descending, policy=svc.policy(name), names=names, query=query,
-                 requests=svc.store.requests(name, open_only=True),
-                 mean=sum(scores) / len(scores) if scores else None, regrade_run=svc.store.latest_regrade(name))
+    table = views.class_view(svc, name, query, sort, descending)
+    return _page(request, "server/class.html.j2", name=name, assignment=svc.assignments[name], sort=sort,
+                 descending=descending, query=query, **views.fields(table))
 
 
-def student_page(request: Request, error: str | None = None, status: int = 200, typed: dict | None = None) -> Response:
-    """`typed`: what staff typed into a form that was refused, shown again to correct."""
-    _who(request, "staff")
+def student_page(request: Request, again: Again | None = None) -> Response:
+    who = _who(request, "staff")
     svc = rq.service(request)
     name, sid = _assignment(request), _student(request)
-    attempts = svc.store.attempts(name, sid)
-    rules = svc.rules(name, sid)
-    standing = svc.standing(name, sid, attempts, rules)
-    finals = {a.id: svc.final(a, rules=rules) for a in attempts}
-    return _page(request, "server/student.html.j2", status=status, name=name, assignment=svc.assignments[name],
-                 sid=sid, attempts=list(reversed(attempts)), finals=finals, standing=standing, error=error,
-                 typed=typed or {}, student_name=svc.names().get(sid, ""), requests=svc.store.requests(name, sid),
-                 audit=svc.store.history(name, sid), zone=svc.settings.policy.zone)
+    work = views.work(svc, name, sid, who)
+    return _page(request, "server/student.html.j2", status=again.status if again else 200, name=name,
+                 assignment=svc.assignments[name], sid=sid, error=again.error if again else None,
+                 typed=again.typed if again else {}, student_name=svc.names().get(sid, ""),
+                 zone=svc.settings.policy.zone, **views.fields(work))
 
 
-async def override_form(request: Request) -> Response:
-    who = await run_in_threadpool(_who, request, "staff")
+def override(request: Request, who: Person, fields: dict) -> str:
     name, sid = _assignment(request), _student(request)
-    fields = await _form(request)
-    svc = rq.service(request)
-    back = f"/staff/{name}/students/{sid}"
     try:
         score = float(fields.get("score", ""))
     except ValueError:
-        return await run_in_threadpool(student_page, request, "The score must be a number.", 400, fields)
-    try:
-        await run_in_threadpool(svc.set_override, who, name, sid, fields.get("task", ""), score,
-                                fields.get("comment", ""))
-    except Refused as exc:
-        return await run_in_threadpool(student_page, request, exc.message, exc.status, fields)
-    return RedirectResponse(back, status_code=303)
+        raise Refused(400, "The score must be a number.") from None
+    changes.set_override(rq.service(request), who, name, sid, fields.get("task", ""), score, fields.get("comment", ""))
+    return f"/staff/{name}/students/{sid}"
 
 
-async def extension_form(request: Request) -> Response:
-    """Staff set (or with action=delete, remove) a student's own due date and cut-off, given in the course's zone."""
-    who = await run_in_threadpool(_who, request, "staff")
+def delete_override(request: Request, who: Person, fields: dict) -> str:
     name, sid = _assignment(request), _student(request)
-    fields = await _form(request)
-    svc = rq.service(request)
-    zone = svc.settings.policy.zone
     try:
-        if fields.get("action") == "delete":
-            await run_in_threadpool(svc.delete_extension, who, name, sid)
-        else:
-            due, cutoff = (_local(fields.get(key, ""), zone) for key in ("due", "cutoff"))
-            if due is None:
-                raise Refused(400, "Give the new due date.")
-            await run_in_threadpool(svc.set_extension, who, name, sid, due, cutoff, fields.get("comment", ""))
-    except Refused as exc:
-        return await run_in_threadpool(student_page, request, exc.message, exc.status, fields)
-    return RedirectResponse(f"/staff/{name}/students/{sid}", status_code=303)
+        changes.delete_override(rq.service(request), who, name, sid, request.path_params["task"])
+    except Refused:
+        pass  # already gone: the page shows the state as it is
+    return f"/staff/{name}/students/{sid}"
+
+
+def extend(request: Request, who: Person, fields: dict) -> str:
+    """Staff set (or with action=delete, remove) a student's own due date and cut-off, given in the course's zone."""
+    name, sid = _assignment(request), _student(request)
+    svc = rq.service(request)
+    if fields.get("action") == "delete":
+        changes.delete_extension(svc, who, name, sid)
+    else:
+        due, cutoff = (_local(fields.get(key, ""), svc.settings.policy.zone) for key in ("due", "cutoff"))
+        if due is None:
+            raise Refused(400, "Give the new due date.")
+        changes.set_extension(svc, who, name, sid, due, cutoff, fields.get("comment", ""))
+    return f"/staff/{name}/students/{sid}"
 
 
 def _local(text: str, zone) -> str | None:
@@ -381,64 +314,33 @@ def _local(text: str, zone) -> str | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).isoformat()
 
 
-async def hand_in_form(request: Request) -> Response:
+async def hand_in_for(request: Request) -> Response:
     """Staff hand in a notebook for a student (after the cut-off too)."""
     who = await run_in_threadpool(_who, request, "staff")
-    name, sid = _assignment(request), _student(request)
-    svc = rq.service(request)
-    try:
-        filename, data, fields = await rq.read_notebook(request, svc.policy(name).max_upload)
-        _check_form(request, fields.get("csrf"))
-        submission_id = await run_in_threadpool(svc.hand_in, who, name, filename, data, sid)
-    except Refused as exc:
-        return await run_in_threadpool(student_page, request, exc.message, exc.status)
-    except HTTPException as exc:
-        if exc.status_code in (400, 413):
-            return await run_in_threadpool(student_page, request, exc.detail, exc.status_code)
-        raise
-    return RedirectResponse(f"/submissions/{submission_id}", status_code=303)
+    return await _hand_in(request, who, _assignment(request), _student(request), student_page)
 
 
-async def answer_form(request: Request) -> Response:
+def answer(request: Request, who: Person, fields: dict) -> str:
     """Staff answer a review request; a score given sets the task's override."""
-    who = await run_in_threadpool(_who, request, "staff")
     name, sid = _assignment(request), _student(request)
-    fields = await _form(request)
     svc = rq.service(request)
-    asked = svc.store.request(request.path_params["rid"])
+    asked = svc.review_request(request.path_params["rid"])
     if asked is None or asked.assignment != name or asked.student_id != sid:
         raise HTTPException(404, "There is no such review request.")
     try:
         score = float(fields["score"]) if fields.get("score", "").strip() else None
     except ValueError:
-        score = "not a number"
-    try:
-        await run_in_threadpool(svc.answer_review, who, asked.id, fields.get("comment", ""), score)
-    except Refused as exc:
-        return await run_in_threadpool(student_page, request, exc.message, exc.status, fields)
-    return RedirectResponse(f"/staff/{name}/students/{sid}#requests", status_code=303)
-
-
-async def delete_override_form(request: Request) -> Response:
-    who = await run_in_threadpool(_who, request, "staff")
-    name, sid = _assignment(request), _student(request)
-    await _form(request)
-    try:
-        await run_in_threadpool(rq.service(request).delete_override, who, name, sid, request.path_params["task"])
-    except Refused:
-        pass  # already gone: the page shows the state as it is
-    return RedirectResponse(f"/staff/{name}/students/{sid}", status_code=303)
+        score = "not a number"  # refused with the range a score must be in
+    changes.answer_review(svc, who, asked.id, fields.get("comment", ""), score)
+    return f"/staff/{name}/students/{sid}#requests"
 
 
 def summary_page(request: Request) -> Response:
     _who(request, "staff")
     svc = rq.service(request)
     name = _assignment(request)
-    rows = svc.class_table(name)
-    summary = class_summary(svc.assignments[name], [row.report for row in rows], svc.settings.sandbox, __version__,
-                            similarity=svc.copied_work(name))
-    html = reports.render_summary_html(summary, svc.course.root / "templates", page="server/summary.html.j2",
-                                       **_common(request), name=name)
+    html = reports.render_summary_html(views.summary(svc, name), svc.course.root / "templates",
+                                       page="server/summary.html.j2", **_common(request), name=name)
     return HTMLResponse(html)
 
 
@@ -449,9 +351,7 @@ def export(request: Request) -> Response:
     fmt = request.path_params["fmt"]
     if fmt not in EXPORTS:
         raise HTTPException(404, f"There is no such export (there are: {', '.join(EXPORTS)}).")
-    finals = [row.report for row in svc.class_table(name, checks=False)]
-    text = exports.export(fmt, svc.assignments[name], finals, svc.settings.roster,
-                          request.query_params.get("canvas_assignment_id") or None)
+    text = views.export(svc, name, fmt, request.query_params.get("canvas_assignment_id") or None)
     filename, media = EXPORTS[fmt]
     return Response(text, media_type=f"{media}; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}-{filename}"'})
@@ -461,61 +361,80 @@ def regrade_page(request: Request) -> Response:
     _who(request, "staff")
     svc = rq.service(request)
     name = _assignment(request)
-    run = svc.store.latest_regrade(name)
-    changes, unchanged = [], 0
-    if run is not None and run.state == "running" and run.done == run.total:
-        changes, unchanged = _preview(svc, name, run.id)
-    current = grader_key(svc.course, name)
-    attempts = [a for a in svc.store.attempts(name) if a.grader_key is not None]
-    stale = sum(a.grader_key != current for a in attempts)
-    return _page(request, "server/regrade.html.j2", name=name, assignment=svc.assignments[name], run=run,
-                 changes=changes, unchanged=unchanged, stale=stale, graded=len(attempts), names=svc.names())
+    return _page(request, "server/regrade.html.j2", name=name, assignment=svc.assignments[name],
+                 **views.fields(regrades.view(svc, name)))
 
 
-def _preview(svc: Service, name: str, run: int) -> tuple[list[regrade.Change], int]:
-    """Each student's standing now against their standing with every attempt's new report,
-    the largest losses first."""
-    new_reports = svc.store.regrade_reports(run)
-    old, new = [], []
-    for sid, attempts, rules in svc.class_rules(name):
-        if not attempts:
-            continue
-        old.append(svc.standing(name, sid, attempts, rules).report)
-        regraded = [_replaced(a, new_reports.get(a.id)) for a in attempts]
-        new.append(svc.standing(name, sid, regraded, rules).report)
-    changes = sorted(regrade.compare(old, new), key=lambda c: (c.new_score - (c.old_score or 0.0), c.student_id))
-    return changes, len(new) - len(changes)
-
-
-def _replaced(attempt, report):
-    return attempt if report is None else replace(attempt, report=report, status=report.status)
-
-
-async def regrade_start(request: Request) -> Response:
-    who = await run_in_threadpool(_who, request, "staff")
+def start_regrade(request: Request, who: Person, fields: dict) -> str:
     name = _assignment(request)
-    await _form(request)
-    await run_in_threadpool(rq.service(request).start_regrade, who, name)
-    return RedirectResponse(f"/staff/{name}/regrade", status_code=303)
+    regrades.start(rq.service(request), who, name)
+    return f"/staff/{name}/regrade"
 
 
-async def regrade_close(request: Request) -> Response:
-    who = await run_in_threadpool(_who, request, "staff")
+def close_regrade(request: Request, who: Person, fields: dict) -> str:
     name = _assignment(request)
-    fields = await _form(request)
+    regrades.close(rq.service(request), who, request.path_params["run"], fields.get("action") == "apply")
+    return f"/staff/{name}/regrade"
+
+
+# --- forms and what paths name -----------------------------------------------------------
+
+def posted(role: str, act: Callable[[Request, Person, dict], str],
+           again: Callable[[Request, Again], Response] | None = None):
+    """The route of a form of our pages: who sent it and what its path names are checked (401, 403,
+    404), then its fields with their cross-site token; `act(request, who, fields)` runs in a thread and
+    says where to go next (303). Refused: the page `again`, with why and what was typed (without
+    `again`, an error page)."""
+    async def endpoint(request: Request) -> Response:
+        who = await run_in_threadpool(_who, request, role)
+        await run_in_threadpool(_named, request)
+        fields = await _form(request)
+        try:
+            where = await run_in_threadpool(act, request, who, fields)
+        except Refused as exc:
+            if again is None:
+                raise HTTPException(exc.status, exc.message) from None
+            return await run_in_threadpool(again, request, Again(exc.message, exc.status, fields))
+        return RedirectResponse(where, status_code=303)
+    return endpoint
+
+
+async def _hand_in(request: Request, who: Person, name: str, student: str | None,
+                   again: Callable[[Request, Again], Response]) -> Response:
+    """The notebook uploaded with a form (`student`: staff's, for that student) handed in; the page
+    `again` says why not."""
     svc = rq.service(request)
-    run = int(request.path_params["run"])
-    await run_in_threadpool(svc.close_regrade, who, run, fields.get("action") == "apply")
-    return RedirectResponse(f"/staff/{name}/regrade", status_code=303)
+    try:
+        async with rq.notebook(request, who, name, student) as (filename, data, fields):
+            _check_form(request, fields.get("csrf"))
+            submission_id = await run_in_threadpool(handin.hand_in, svc, who, name, filename, data, student)
+    except Refused as exc:
+        return await run_in_threadpool(again, request, Again(exc.message, exc.status, {}))
+    except HTTPException as exc:
+        if exc.status_code in (400, 413):
+            return await run_in_threadpool(again, request, Again(exc.detail, exc.status_code, {}))
+        raise
+    return RedirectResponse(f"/submissions/{submission_id}", status_code=303)
+
+
+def _named(request: Request) -> None:
+    """404 for an assignment, student or attempt the path names that is not there (or not the signed-in
+    person's to see)."""
+    params = request.path_params
+    if "a" in params:
+        _assignment(request)
+    if "sid" in params:
+        _student(request)
+    if "id" in params:
+        _attempt(request)
 
 
 def _attempt(request: Request):
     """The attempt named in the path, if the signed-in person may see it (else 404, as if there were none)."""
-    who = _who(request)
-    attempt = rq.service(request).store.attempt(request.path_params["id"])
-    if attempt is None or (not who.staff and attempt.student_id != who.id):
+    found = rq.service(request).attempt(request.path_params["id"], _who(request))
+    if found is None:
         raise HTTPException(404, "There is no such submission.")
-    return attempt
+    return found
 
 
 def _assignment(request: Request) -> str:
@@ -540,21 +459,21 @@ routes = [
     Route("/assignments/{a}", assignment_page),
     Route("/assignments/{a}/upload", upload, methods=["POST"]),
     Route("/assignments/{a}/upload", upload_again, methods=["GET"]),
-    Route("/assignments/{a}/counting", choose_form, methods=["POST"]),
-    Route("/submissions/{id}/requests", review_form, methods=["POST"]),
+    Route("/assignments/{a}/counting", posted("student", choose, assignment_page), methods=["POST"]),
+    Route("/submissions/{id}/requests", posted("student", ask), methods=["POST"]),
     Route("/submissions/{id}", attempt_page),
     Route("/submissions/{id}/file", submitted_file),
     Route("/staff/{a}", class_page),
     Route("/staff/{a}/students/{sid}", student_page),
-    Route("/staff/{a}/students/{sid}/overrides", override_form, methods=["POST"]),
-    Route("/staff/{a}/students/{sid}/overrides/{task}/delete", delete_override_form, methods=["POST"]),
-    Route("/staff/{a}/students/{sid}/counting", choose_form, methods=["POST"]),
-    Route("/staff/{a}/students/{sid}/extension", extension_form, methods=["POST"]),
-    Route("/staff/{a}/students/{sid}/submissions", hand_in_form, methods=["POST"]),
-    Route("/staff/{a}/students/{sid}/requests/{rid}/answer", answer_form, methods=["POST"]),
+    Route("/staff/{a}/students/{sid}/overrides", posted("staff", override, student_page), methods=["POST"]),
+    Route("/staff/{a}/students/{sid}/overrides/{task}/delete", posted("staff", delete_override), methods=["POST"]),
+    Route("/staff/{a}/students/{sid}/counting", posted("staff", choose, student_page), methods=["POST"]),
+    Route("/staff/{a}/students/{sid}/extension", posted("staff", extend, student_page), methods=["POST"]),
+    Route("/staff/{a}/students/{sid}/submissions", hand_in_for, methods=["POST"]),
+    Route("/staff/{a}/students/{sid}/requests/{rid}/answer", posted("staff", answer, student_page), methods=["POST"]),
     Route("/staff/{a}/summary", summary_page),
     Route("/staff/{a}/export/{fmt}", export),
     Route("/staff/{a}/regrade", regrade_page, methods=["GET"]),
-    Route("/staff/{a}/regrade", regrade_start, methods=["POST"]),
-    Route("/staff/{a}/regrade/{run:int}", regrade_close, methods=["POST"]),
+    Route("/staff/{a}/regrade", posted("staff", start_regrade), methods=["POST"]),
+    Route("/staff/{a}/regrade/{run:int}", posted("staff", close_regrade), methods=["POST"]),
 ]

@@ -14,7 +14,8 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
 from .auth import COOKIE, Person, Throttled
-from .service import Refused, Service, too_large
+from .handin import admit, too_large
+from .service import Refused, Service
 
 # Room for the multipart headers and the other small fields around the notebook itself.
 ENVELOPE = 64 * 1024
@@ -100,7 +101,7 @@ async def notebook(request: Request, who: Person, assignment: str, student: str 
     declared = request.headers.get("content-length", "")
     size = max(0, int(declared) - ENVELOPE) if declared.isdigit() else 0
     try:
-        await run_in_threadpool(svc.admit, who, assignment, size, student)
+        await run_in_threadpool(admit, svc, who, assignment, size, student)
     except Refused:
         # A client that waits for our "100 Continue" before it sends the body (curl does, for large
         # files) has sent nothing and hears the answer at once; a browser is sending anyway.

@@ -403,6 +403,18 @@ class Store:
             rows = self._all(f"{sql} WHERE s.assignment = ? AND s.student_id = ? ORDER BY s.seq", assignment, student)
         return [_attempt(row) for row in rows]
 
+    def tally(self, assignment: str) -> dict[str, int]:
+        """How many attempts there are, how many students handed in, and how many attempts wait (queued or
+        running)."""
+        row = self._one("SELECT COUNT(*), COUNT(DISTINCT student_id), SUM(status IN ('queued', 'running')) "
+                        "FROM submissions WHERE assignment = ?", assignment)
+        return {"attempts": row[0], "students": row[1], "waiting": int(row[2] or 0)}
+
+    def grader_keys(self, assignment: str) -> list[str]:
+        """The grader version of each attempt's standing grade (attempts with a grade only)."""
+        return [key for (key,) in self._all("SELECT r.grader_key FROM submissions s JOIN results r "
+                                            "ON r.job_id = s.result_job WHERE s.assignment = ?", assignment)]
+
     def queue_position(self, submission_id: str) -> int | None:
         """1 for the next job to start; None when the attempt's grading job is not waiting."""
         row = self._one(f"WITH q AS ({_FAIR}) SELECT priority, turn, id FROM q WHERE submission_id = ? "
