@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..errors import UserError
-from ..server import requests as rq
+from ..server import incoming
 from ..server.auth import COOKIE, Person, digest
 from ..server.pages import _form, _who
 from ..server.pages import _page as page
@@ -298,14 +298,14 @@ def _roster_change(tool: Lti) -> tuple[roster_sync.Change, Context]:
 
 
 def roster_preview(request: Request) -> JSONResponse:
-    rq.staff(request)
+    incoming.staff(request)
     change, _ = _roster_change(lti(request))
     return JSONResponse(change.to_json())
 
 
 def roster_apply(request: Request) -> JSONResponse:
-    who = rq.staff(request)
-    if not rq.same_site(request):
+    who = incoming.staff(request)
+    if not incoming.same_site(request):
         raise HTTPException(403, "a request from another site was refused")
     return JSONResponse(_apply(lti(request), who))
 

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import changes, handin, views
-from . import requests as rq
+from . import incoming
 from .service import Refused
 
 
@@ -24,14 +24,14 @@ def health(request: Request) -> JSONResponse:
 
 
 def me(request: Request) -> JSONResponse:
-    who = rq.signed_in(request)
+    who = incoming.signed_in(request)
     return JSONResponse({"id": who.id, "role": who.role})
 
 
 def assignments(request: Request) -> JSONResponse:
     """A student sees their own due date (an extension's, if they have one)."""
-    who = rq.signed_in(request)
-    svc = rq.service(request)
+    who = incoming.signed_in(request)
+    svc = incoming.service(request)
     return JSONResponse([
         {"name": name, "title": a.title, "max_score": a.max_score,
          "due": _iso((svc.policy(name) if who.staff else svc.rules(name, who.id, [], None).policy).due)}
@@ -40,30 +40,30 @@ def assignments(request: Request) -> JSONResponse:
 
 
 def notebook(request: Request) -> Response:
-    who = rq.student(request)
+    who = incoming.student(request)
     name = _assignment(request)
-    data = rq.service(request).notebook(name, who.id)
+    data = incoming.service(request).notebook(name, who.id)
     return Response(data, media_type="application/x-ipynb+json",
                     headers={"Content-Disposition": f'attachment; filename="{name}.ipynb"'})
 
 
 async def submit(request: Request) -> JSONResponse:
-    who = await run_in_threadpool(rq.student, request)
+    who = await run_in_threadpool(incoming.student, request)
     return await _submit(request, who, None)
 
 
 async def submit_for(request: Request) -> JSONResponse:
     """Staff hand in for a student: accepted after the cut-off too, marked as handed in by them."""
-    who = await run_in_threadpool(rq.staff, request)
+    who = await run_in_threadpool(incoming.staff, request)
     return await _submit(request, who, _student(request))
 
 
 async def _submit(request: Request, who, student: str | None) -> JSONResponse:
     name = _assignment(request)
     _same_site(request)
-    svc = rq.service(request)
+    svc = incoming.service(request)
     try:
-        async with rq.notebook(request, who, name, student) as (filename, data, _):
+        async with incoming.notebook(request, who, name, student) as (filename, data, _):
             submission_id = await run_in_threadpool(handin.hand_in, svc, who, name, filename, data, student)
     except Refused as exc:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
@@ -73,8 +73,8 @@ async def _submit(request: Request, who, student: str | None) -> JSONResponse:
 
 
 def submission(request: Request) -> JSONResponse:
-    who = rq.signed_in(request)
-    svc = rq.service(request)
+    who = incoming.signed_in(request)
+    svc = incoming.service(request)
     attempt = svc.attempt(request.path_params["id"], who)
     if attempt is None:
         raise HTTPException(404, "no such submission")
@@ -82,14 +82,14 @@ def submission(request: Request) -> JSONResponse:
 
 
 def grades(request: Request) -> JSONResponse:
-    rq.staff(request)
+    incoming.staff(request)
     name = _assignment(request)
-    svc = rq.service(request)
+    svc = incoming.service(request)
     return JSONResponse(views.grades(svc, name))
 
 
 async def set_override(request: Request) -> JSONResponse:
-    who = await run_in_threadpool(rq.staff, request)
+    who = await run_in_threadpool(incoming.staff, request)
     name, sid = _assignment(request), _student(request)
     _same_site(request)
     try:
@@ -98,7 +98,7 @@ async def set_override(request: Request) -> JSONResponse:
         raise HTTPException(400, 'send JSON: {"task": ..., "score": ..., "comment": ...}') from None
     if not isinstance(body, dict) or "task" not in body or "score" not in body:
         raise HTTPException(400, 'send JSON with "task" and "score" (and a "comment" for the student)')
-    svc = rq.service(request)
+    svc = incoming.service(request)
     result = await run_in_threadpool(_refusing, changes.set_override, svc, who, name, sid, str(body["task"]),
                                      body["score"], body.get("comment", ""))
     return JSONResponse(result)
@@ -107,7 +107,7 @@ async def set_override(request: Request) -> JSONResponse:
 async def counting(request: Request) -> JSONResponse:
     """PUT {"submission": ID}: that attempt counts (the student before their due date, staff any time);
     DELETE: the policy decides again."""
-    who = await run_in_threadpool(rq.signed_in, request)
+    who = await run_in_threadpool(incoming.signed_in, request)
     name, sid = _assignment(request), _student(request)
     _same_site(request)
     if not who.staff and who.id != sid:
@@ -118,16 +118,16 @@ async def counting(request: Request) -> JSONResponse:
         if not isinstance(body.get("submission"), str):
             raise HTTPException(400, 'send JSON {"submission": "<attempt id>"}')
         chosen = body["submission"]
-    svc = rq.service(request)
+    svc = incoming.service(request)
     return JSONResponse(await run_in_threadpool(_refusing, changes.choose, svc, who, name, sid, chosen))
 
 
 async def extension(request: Request) -> JSONResponse:
     """PUT {"due", "cutoff", "comment"} (ISO 8601 with offset; cutoff may be null); DELETE."""
-    who = await run_in_threadpool(rq.staff, request)
+    who = await run_in_threadpool(incoming.staff, request)
     name, sid = _assignment(request), _student(request)
     _same_site(request)
-    svc = rq.service(request)
+    svc = incoming.service(request)
     if request.method == "DELETE":
         return JSONResponse(await run_in_threadpool(_refusing, changes.delete_extension, svc, who, name, sid))
     body = await _json(request, '{"due": "2026-12-10T23:59:00+01:00", "cutoff": null, "comment": "..."}')
@@ -138,9 +138,9 @@ async def extension(request: Request) -> JSONResponse:
 
 
 async def ask_review(request: Request) -> JSONResponse:
-    who = await run_in_threadpool(rq.student, request)
+    who = await run_in_threadpool(incoming.student, request)
     _same_site(request)
-    svc = rq.service(request)
+    svc = incoming.service(request)
     attempt = svc.attempt(request.path_params["id"], who)
     if attempt is None:
         raise HTTPException(404, "no such submission")
@@ -152,17 +152,17 @@ async def ask_review(request: Request) -> JSONResponse:
 
 def review_queue(request: Request) -> JSONResponse:
     """The open review requests of an assignment, oldest first (?state=all: answered ones too)."""
-    rq.staff(request)
+    incoming.staff(request)
     name = _assignment(request)
     everything = request.query_params.get("state") == "all"
-    return JSONResponse(views.review_queue(rq.service(request), name, answered_too=everything))
+    return JSONResponse(views.review_queue(incoming.service(request), name, answered_too=everything))
 
 
 async def answer_review(request: Request) -> JSONResponse:
-    who = await run_in_threadpool(rq.staff, request)
+    who = await run_in_threadpool(incoming.staff, request)
     _same_site(request)
     body = await _json(request, '{"comment": "...", "score": <optional number>}')
-    svc = rq.service(request)
+    svc = incoming.service(request)
     return JSONResponse(await run_in_threadpool(_refusing, changes.answer_review, svc, who, request.path_params["rid"],
                                                 body.get("comment"), body.get("score")))
 
@@ -178,10 +178,10 @@ async def _json(request: Request, shape: str) -> dict:
 
 
 def delete_override(request: Request) -> JSONResponse:
-    who = rq.staff(request)
+    who = incoming.staff(request)
     name, sid = _assignment(request), _student(request)
     _same_site(request)
-    return JSONResponse(_refusing(changes.delete_override, rq.service(request), who, name, sid,
+    return JSONResponse(_refusing(changes.delete_override, incoming.service(request), who, name, sid,
                                   request.path_params["task"]))
 
 
@@ -194,20 +194,20 @@ def _refusing(operation, *args):
 
 def _assignment(request: Request) -> str:
     name = request.path_params["a"]
-    if rq.service(request).assignment(name) is None:
+    if incoming.service(request).assignment(name) is None:
         raise HTTPException(404, f"no assignment {name[:100]!r}")
     return name
 
 
 def _student(request: Request) -> str:
     sid = request.path_params["sid"]
-    if not rq.service(request).is_student(sid):
+    if not incoming.service(request).is_student(sid):
         raise HTTPException(404, f"no student {sid[:100]!r} on the roster")
     return sid
 
 
 def _same_site(request: Request) -> None:
-    if not rq.same_site(request):
+    if not incoming.same_site(request):
         raise HTTPException(403, "a request from another site was refused")
 
 

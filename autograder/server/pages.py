@@ -25,7 +25,7 @@ from starlette.routing import Route
 from .. import __version__
 from ..render import reports
 from . import changes, handin, regrades, views
-from . import requests as rq
+from . import incoming
 from .auth import COOKIE, Person
 from .service import Refused
 
@@ -66,7 +66,7 @@ def size(count: int) -> str:
 
 
 def _page(request: Request, template: str, status: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
-    svc = rq.service(request)
+    svc = incoming.service(request)
     html = _environment(str(svc.course.root / "templates")).get_template(template).render(
         **_common(request), **context)
     return HTMLResponse(html, status_code=status, headers=headers)
@@ -75,7 +75,7 @@ def _page(request: Request, template: str, status: int = 200, headers: dict | No
 def _common(request: Request) -> dict:
     who = getattr(request.state, "person", None)
     session = request.cookies.get(COOKIE)
-    svc = rq.service(request)
+    svc = incoming.service(request)
     return {"me": who, "csrf": svc.auth.form_token(session) if session else "", "version": __version__,
             "assignments": svc.assignments, "when": svc.when}
 
@@ -92,7 +92,7 @@ def error_page(request: Request, status: int, message: str, headers: dict) -> HT
 
 
 def _who(request: Request, role: str | None = None) -> Person:
-    found = {"staff": rq.staff, "student": rq.student}.get(role, rq.signed_in)(request)
+    found = {"staff": incoming.staff, "student": incoming.student}.get(role, incoming.signed_in)(request)
     request.state.person = found
     return found
 
@@ -106,7 +106,7 @@ async def _form(request: Request) -> dict:
 
 
 def _check_form(request: Request, token: str | None) -> None:
-    if not rq.same_site(request) or not rq.service(request).auth.form_token_ok(request.cookies.get(COOKIE), token):
+    if not incoming.same_site(request) or not incoming.service(request).auth.form_token_ok(request.cookies.get(COOKIE), token):
         raise HTTPException(403, "this form was not sent from this site's own page (or your session changed); "
                                  "reload the page and try again")
 
@@ -114,11 +114,11 @@ def _check_form(request: Request, token: str | None) -> None:
 # --- signing in and out ------------------------------------------------------------------
 
 def home(request: Request) -> Response:
-    who = rq.person(request)
+    who = incoming.person(request)
     request.state.person = who
     if who is None:
         return _page(request, "server/signin.html.j2", status=200, error=None)
-    svc = rq.service(request)
+    svc = incoming.service(request)
     if who.staff:
         return _page(request, "server/staff_home.html.j2", **views.fields(views.staff_home(svc)))
     return _page(request, "server/student_home.html.j2", rows=views.student_home(svc, who.id))
@@ -130,7 +130,7 @@ def sign_in_link(request: Request) -> Response:
 
 async def sign_in_form(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=5)
-    if not rq.same_site(request):
+    if not incoming.same_site(request):
         raise HTTPException(403, "a sign-in from another site was refused")
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     return await run_in_threadpool(_sign_in, request, fields.get("token", ""), fields.get("csrf"),
@@ -146,14 +146,14 @@ def _sign_in(request: Request, token: str, csrf: str | None = None, then: str = 
     """Trade a token for a session. Signed in already as that person: the session stays (forms open
     in other tabs keep working). Signed in as someone else: a link (which another site may have
     planted) only asks; the switch is a form of this session's own page (`csrf`)."""
-    svc = rq.service(request)
-    found = rq.by_token(request, token.strip()) if token.strip() else None
+    svc = incoming.service(request)
+    found = incoming.by_token(request, token.strip()) if token.strip() else None
     if found is None:
         request.state.person = None
         return _page(request, "server/signin.html.j2", status=401,
                      error="This sign-in link is not valid (any more). Use the newest link your course sent you, "
                            "or ask your course staff for a new one.")
-    current = rq.session_person(request)
+    current = incoming.session_person(request)
     if current == found:
         return RedirectResponse(then, status_code=303)
     if current is not None and not svc.auth.form_token_ok(request.cookies.get(COOKIE), csrf):
@@ -172,7 +172,7 @@ async def sign_out(request: Request) -> Response:
     await _form(request)
     session = request.cookies.get(COOKIE)
     if session:
-        await run_in_threadpool(rq.service(request).auth.close_session, session)
+        await run_in_threadpool(incoming.service(request).auth.close_session, session)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
@@ -192,7 +192,7 @@ class Again:
 
 def assignment_page(request: Request, again: Again | None = None) -> Response:
     who = _who(request, "student")
-    svc = rq.service(request)
+    svc = incoming.service(request)
     name = _assignment(request)
     work = views.work(svc, name, who.id, who)
     return _page(request, "server/assignment.html.j2", status=again.status if again else 200, name=name,
@@ -210,14 +210,14 @@ def choose(request: Request, who: Person, fields: dict) -> str:
     name = _assignment(request)
     staff = "sid" in request.path_params
     sid = _student(request) if staff else who.id
-    changes.choose(rq.service(request), who, name, sid, fields.get("submission") or None)
+    changes.choose(incoming.service(request), who, name, sid, fields.get("submission") or None)
     return f"/staff/{name}/students/{sid}" if staff else f"/assignments/{name}"
 
 
 def ask(request: Request, who: Person, fields: dict) -> str:
     """A student asks the staff to look at one task of an attempt."""
     attempt = _attempt(request)
-    changes.request_review(rq.service(request), who, attempt, fields.get("task"), fields.get("message", ""))
+    changes.request_review(incoming.service(request), who, attempt, fields.get("task"), fields.get("message", ""))
     return f"/submissions/{attempt.id}"
 
 
@@ -227,7 +227,7 @@ async def upload(request: Request) -> Response:
 
 
 def attempt_page(request: Request) -> Response:
-    svc = rq.service(request)
+    svc = incoming.service(request)
     found = _attempt(request)
     shown = views.attempt(svc, found, request.state.person)
     context = {"attempt": found, "info": _plain(shown.info), "assignment": svc.assignments[found.assignment],
@@ -240,7 +240,7 @@ def attempt_page(request: Request) -> Response:
 
 
 def submitted_file(request: Request) -> Response:
-    name, data = views.handed_in(rq.service(request), _attempt(request))
+    name, data = views.handed_in(incoming.service(request), _attempt(request))
     return Response(data, media_type="application/octet-stream",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -249,7 +249,7 @@ def submitted_file(request: Request) -> Response:
 
 def class_page(request: Request) -> Response:
     _who(request, "staff")
-    svc = rq.service(request)
+    svc = incoming.service(request)
     name = _assignment(request)
     query = request.query_params.get("q", "").strip()
     sort = request.query_params.get("sort", "student")
@@ -261,7 +261,7 @@ def class_page(request: Request) -> Response:
 
 def student_page(request: Request, again: Again | None = None) -> Response:
     who = _who(request, "staff")
-    svc = rq.service(request)
+    svc = incoming.service(request)
     name, sid = _assignment(request), _student(request)
     work = views.work(svc, name, sid, who)
     return _page(request, "server/student.html.j2", status=again.status if again else 200, name=name,
@@ -276,14 +276,14 @@ def override(request: Request, who: Person, fields: dict) -> str:
         score = float(fields.get("score", ""))
     except ValueError:
         raise Refused(400, "The score must be a number.") from None
-    changes.set_override(rq.service(request), who, name, sid, fields.get("task", ""), score, fields.get("comment", ""))
+    changes.set_override(incoming.service(request), who, name, sid, fields.get("task", ""), score, fields.get("comment", ""))
     return f"/staff/{name}/students/{sid}"
 
 
 def delete_override(request: Request, who: Person, fields: dict) -> str:
     name, sid = _assignment(request), _student(request)
     try:
-        changes.delete_override(rq.service(request), who, name, sid, request.path_params["task"])
+        changes.delete_override(incoming.service(request), who, name, sid, request.path_params["task"])
     except Refused:
         pass  # already gone: the page shows the state as it is
     return f"/staff/{name}/students/{sid}"
@@ -292,7 +292,7 @@ def delete_override(request: Request, who: Person, fields: dict) -> str:
 def extend(request: Request, who: Person, fields: dict) -> str:
     """Staff set (or with action=delete, remove) a student's own due date and cut-off, given in the course's zone."""
     name, sid = _assignment(request), _student(request)
-    svc = rq.service(request)
+    svc = incoming.service(request)
     if fields.get("action") == "delete":
         changes.delete_extension(svc, who, name, sid)
     else:
@@ -323,7 +323,7 @@ async def hand_in_for(request: Request) -> Response:
 def answer(request: Request, who: Person, fields: dict) -> str:
     """Staff answer a review request; a score given sets the task's override."""
     name, sid = _assignment(request), _student(request)
-    svc = rq.service(request)
+    svc = incoming.service(request)
     asked = svc.review_request(request.path_params["rid"])
     if asked is None or asked.assignment != name or asked.student_id != sid:
         raise HTTPException(404, "There is no such review request.")
@@ -337,7 +337,7 @@ def answer(request: Request, who: Person, fields: dict) -> str:
 
 def summary_page(request: Request) -> Response:
     _who(request, "staff")
-    svc = rq.service(request)
+    svc = incoming.service(request)
     name = _assignment(request)
     html = reports.render_summary_html(views.summary(svc, name), svc.course.root / "templates",
                                        page="server/summary.html.j2", **_common(request), name=name)
@@ -346,7 +346,7 @@ def summary_page(request: Request) -> Response:
 
 def export(request: Request) -> Response:
     _who(request, "staff")
-    svc = rq.service(request)
+    svc = incoming.service(request)
     name = _assignment(request)
     fmt = request.path_params["fmt"]
     if fmt not in EXPORTS:
@@ -359,7 +359,7 @@ def export(request: Request) -> Response:
 
 def regrade_page(request: Request) -> Response:
     _who(request, "staff")
-    svc = rq.service(request)
+    svc = incoming.service(request)
     name = _assignment(request)
     return _page(request, "server/regrade.html.j2", name=name, assignment=svc.assignments[name],
                  **views.fields(regrades.view(svc, name)))
@@ -367,13 +367,13 @@ def regrade_page(request: Request) -> Response:
 
 def start_regrade(request: Request, who: Person, fields: dict) -> str:
     name = _assignment(request)
-    regrades.start(rq.service(request), who, name)
+    regrades.start(incoming.service(request), who, name)
     return f"/staff/{name}/regrade"
 
 
 def close_regrade(request: Request, who: Person, fields: dict) -> str:
     name = _assignment(request)
-    regrades.close(rq.service(request), who, request.path_params["run"], fields.get("action") == "apply")
+    regrades.close(incoming.service(request), who, request.path_params["run"], fields.get("action") == "apply")
     return f"/staff/{name}/regrade"
 
 
@@ -403,9 +403,9 @@ async def _hand_in(request: Request, who: Person, name: str, student: str | None
                    again: Callable[[Request, Again], Response]) -> Response:
     """The notebook uploaded with a form (`student`: staff's, for that student) handed in; the page
     `again` says why not."""
-    svc = rq.service(request)
+    svc = incoming.service(request)
     try:
-        async with rq.notebook(request, who, name, student) as (filename, data, fields):
+        async with incoming.notebook(request, who, name, student) as (filename, data, fields):
             _check_form(request, fields.get("csrf"))
             submission_id = await run_in_threadpool(handin.hand_in, svc, who, name, filename, data, student)
     except Refused as exc:
@@ -431,7 +431,7 @@ def _named(request: Request) -> None:
 
 def _attempt(request: Request):
     """The attempt named in the path, if the signed-in person may see it (else 404, as if there were none)."""
-    found = rq.service(request).attempt(request.path_params["id"], _who(request))
+    found = incoming.service(request).attempt(request.path_params["id"], _who(request))
     if found is None:
         raise HTTPException(404, "There is no such submission.")
     return found
@@ -439,14 +439,14 @@ def _attempt(request: Request):
 
 def _assignment(request: Request) -> str:
     name = request.path_params["a"]
-    if rq.service(request).assignment(name) is None:
+    if incoming.service(request).assignment(name) is None:
         raise HTTPException(404, "There is no such assignment.")
     return name
 
 
 def _student(request: Request) -> str:
     sid = request.path_params["sid"]
-    if not rq.service(request).is_student(sid):
+    if not incoming.service(request).is_student(sid):
         raise HTTPException(404, "There is no such student on the roster.")
     return sid
 
