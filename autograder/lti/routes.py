@@ -47,7 +47,8 @@ from .registration import Registration, registration_of
 
 CODE_LIFETIME = 120  # seconds to follow the link a launch gives
 PICKER_LIFETIME = 3600
-PASSBACK_EVERY = 10.0  # seconds between looks for scores to post
+PASSBACK_EVERY = 10.0  # seconds between looks for scores to post (a due date passing); a change posts at once
+PASSBACK_GAP = 1.0  # seconds at least between two rounds: a burst of grades is posted in one
 log = logging.getLogger("autograder.lti")
 
 
@@ -82,7 +83,16 @@ class Lti:
         return registration, platform
 
     async def run_passback(self) -> None:
-        """Record and post scores every PASSBACK_EVERY seconds, or at once when woken."""
+        """Record and post scores when what stands changes (the service says so: a grade stored, an
+        override, an extension, ...) or staff ask, and every PASSBACK_EVERY seconds for what time
+        changes (a due date passing, a retry falling due)."""
+        loop = asyncio.get_running_loop()
+
+        def changed() -> None:  # in whichever thread made the change
+            with contextlib.suppress(RuntimeError):  # the loop has closed: the server is stopping
+                loop.call_soon_threadsafe(self.wake.set)
+
+        self.service.on_change(changed)
         while True:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=PASSBACK_EVERY)
@@ -91,6 +101,7 @@ class Lti:
                 await run_in_threadpool(self.passback_once)
             except Exception:  # a bug of ours must not end the passback for the rest of the term
                 log.exception("the passback failed this round")
+            await asyncio.sleep(PASSBACK_GAP)
 
     def passback_once(self) -> tuple[int, int]:
         """One round: record what should stand, post what changed; (posted, failed)."""

@@ -83,6 +83,11 @@ class Service:
         if self.dispatcher is not None and self._loop is not None:
             self._loop.call_soon_threadsafe(method, self.dispatcher, *args)
 
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """`listener()` whenever what stands changes (a grade, an override, an extension, ...): see
+        `Store.on_change`."""
+        self.store.on_change(listener)
+
     def unit_for(self, job: Claim) -> Unit:
         attempt = self.store.attempt(job.submission_id)
         data = self.blobs.get(attempt.sha256)

@@ -18,12 +18,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from ..records import Override, Report
+
+log = logging.getLogger("autograder.server")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS people (
@@ -258,6 +262,7 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        self._listeners: list[Callable[[], None]] = []
         db = self._db()
         db.executescript(SCHEMA)
         for table, column, kind, filled in ADDED_COLUMNS:
@@ -266,6 +271,19 @@ class Store:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
                     if filled:
                         db.execute(f"UPDATE {table} SET {column} = {filled}")
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """`listener()` after every committed change of what stands (a grade stored, an override (a
+        review answered with a score sets one), a chosen attempt, an extension, a regrade applied),
+        in the thread that made it: it must return at once (the LTI passback only wakes its loop)."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            try:
+                listener()
+            except Exception:  # a listener's bug must not undo or fail the change, already committed
+                log.exception("a listener of the store failed")
 
     # --- connections --------------------------------------------------------------------
 
@@ -477,6 +495,7 @@ class Store:
                                              (regrade,)).fetchone()[0] == "applied":
                 db.execute("UPDATE submissions SET status = ?, result_job = ? WHERE id = ?",
                            (report.status, job_id, submission_id))
+        self._changed()
         return True
 
     # --- overrides ----------------------------------------------------------------------
@@ -503,6 +522,7 @@ class Store:
                        (assignment, student, override.task, override.score, override.comment, override.by, override.at,
                         code))
             _event(db, override.by, "override", {"assignment": assignment, "student_id": student, **override.to_json()})
+        self._changed()
 
     def delete_override(self, assignment: str, student: str, task: str, by: str) -> bool:
         with self._tx() as db:
@@ -510,6 +530,8 @@ class Store:
                               (assignment, student, task)).rowcount
             if gone:
                 _event(db, by, "override deleted", {"assignment": assignment, "student_id": student, "task": task})
+        if gone:
+            self._changed()
         return bool(gone)
 
     # --- the attempt that counts, extensions, review requests --------------------------
@@ -527,6 +549,7 @@ class Store:
                 db.execute("INSERT INTO counting VALUES (?, ?, ?, ?, ?)", (assignment, student, submission_id, by, now()))
             _event(db, by, "counting" if submission_id else "counting by policy",
                    {"assignment": assignment, "student_id": student, "submission": submission_id})
+        self._changed()
 
     def extensions(self, assignment: str) -> dict[str, Extension]:
         rows = self._all("SELECT student_id, due, cutoff, comment, by, at FROM extensions WHERE assignment = ?",
@@ -546,6 +569,8 @@ class Store:
                 _event(db, by, "extension" if extension else "extension deleted",
                        {"assignment": assignment, "student_id": student,
                         **({} if extension is None else {"due": e.due, "cutoff": e.cutoff, "comment": e.comment})})
+        if changed:
+            self._changed()
         return bool(changed)
 
     def add_request(self, request: ReviewRequest) -> None:
@@ -648,6 +673,7 @@ class Store:
                        (run, REGRADE, now(), run, run))
             assignment = db.execute("SELECT assignment FROM regrades WHERE id = ?", (run,)).fetchone()[0]
             _event(db, by, "regrade applied", {"assignment": assignment, "run": run, "attempts": moved})
+        self._changed()
         return moved
 
     def discard_regrade(self, run: int, by: str) -> None:
