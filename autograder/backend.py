@@ -30,7 +30,13 @@ class Graded:
 
 
 def run_unit(unit: grading.Unit, policy: Policy | None = None) -> Graded:
-    """The unit graded and keyed; with `policy`, also its report's files, rendered with the course's templates."""
+    """The unit graded and keyed; with `policy`, also its report's files."""
     report = grading.grade(unit)  # looked up when called: a test's worker plugin may stand in for it
+    return graded(unit, report, loaded_grader_key(unit.course_root, unit.assignment), policy)
+
+
+def graded(unit: grading.Unit, report: Report, grader_key: str, policy: Policy | None) -> Graded:
+    """`report` of `unit` as a back end gives it back; with `policy`, its files as the grade counts,
+    rendered with the unit's course's templates."""
     files = None if policy is None else report_files(policy.final(report), Path(unit.course_root) / "templates")
-    return Graded(report, loaded_grader_key(unit.course_root, unit.assignment), files)
+    return Graded(report, grader_key, files)

@@ -24,9 +24,9 @@ from typing import Callable, Iterable, Iterator
 from tqdm import tqdm
 
 from . import __version__, regrade, similarity
+from .backend import Graded
 from .course import Course
 from .gradebook import Gradebook, grades_csv
-from .backend import Graded
 from .grader_version import loaded_grader_key
 from .grading import Unit
 from .intake import Intake, find_submissions
@@ -34,8 +34,8 @@ from .notebooks import build_notebook, prepare as prepare_cells, write_notebook
 from .policy import Policy
 from .records import Report, Submission
 from .render import reports
-from .roster import Roster
 from .pool import in_pool
+from .roster import Roster
 from .sandbox import Limits, Spares
 from .summary import class_summary
 from .variants import Variant

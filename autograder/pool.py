@@ -1,8 +1,7 @@
 """The local back end of `grade`: units graded in a process pool of this machine.
 
 Each process runs `backend.run_unit`; a sandbox's zygote started ahead (`sandbox.Spares`) is
-handed to each process as it starts. A process that dies was killed from outside (student
-code runs in a sandbox below it): its units go to a new pool.
+handed to each process as it starts.
 """
 
 from __future__ import annotations

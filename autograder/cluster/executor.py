@@ -22,13 +22,12 @@ import dask
 from distributed import Client, KilledWorker, LocalCluster, as_completed
 
 from .. import grading
-from ..backend import FAILED, Graded
-from ..grader_version import grader_key
+from ..backend import FAILED, Graded, graded
+from ..grader_version import loaded_grader_key
 from ..course import Course
 from ..errors import UserError
 from ..grading import Unit
 from ..policy import Policy
-from ..render import reports
 from ..sandbox import Limits
 from .shipment import CourseFiles
 from .worker import GradingPlugin, NotPrepared, run_on_worker
@@ -54,7 +53,6 @@ class ClusterExecutor:
         self._inflight: set = set()
         self._lock = threading.Lock()
         self._threads, self._counted = 0, 0.0
-        self._keys: dict[str, str] = {}
         try:
             self._ship()
         except BaseException:
@@ -139,17 +137,13 @@ class ClusterExecutor:
         for future in window:
             unit = unit_of.pop(future.key)
             top_up()
-            graded = self._outcome(future, unit, policy)
-            if graded.grader_key not in (FAILED, self._key(unit.assignment)):
+            done = self._outcome(future, unit, policy)
+            here = loaded_grader_key(str(self.course.root), unit.assignment)
+            if done.grader_key not in (FAILED, here):
                 raise UserError(f"the worker that graded {unit.student_id} runs another version of the grader "
-                                f"(grader key {graded.grader_key}, here {self._key(unit.assignment)}): install the "
-                                "same optim-autograder on every worker and on this machine")
-            yield graded
-
-    def _key(self, assignment: str) -> str:
-        if assignment not in self._keys:
-            self._keys[assignment] = grader_key(self.course, assignment)
-        return self._keys[assignment]
+                                f"(grader key {done.grader_key}, here {here}): install the same optim-autograder "
+                                "on every worker and on this machine")
+            yield done
 
     # --- one unit ------------------------------------------------------------------------
 
@@ -172,8 +166,7 @@ class ClusterExecutor:
             why = f"on the cluster: {type(exc).__name__}: {str(exc)[:200]}"
         report = grading.grader_failed(unit, f"The grader failed on this submission ({why}); "
                                              "this is the grader's fault, not the student's.")
-        files = None if policy is None else reports.report_files(policy.final(report), self.course.root / "templates")
-        return Graded(report, FAILED, files)
+        return graded(unit, report, FAILED, policy)
 
 
 
