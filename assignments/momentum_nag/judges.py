@@ -137,7 +137,7 @@ def trajectory(outcome: Outcome, expected: np.ndarray, shows: str, mistakes: Cal
     t = int(bad[0])
     where = "row 0 must be the start itself" if t == 0 else (
         f"rows 0–{min(NEAR_STEPS, len(expected) - 1)} are right" if t > NEAR_STEPS
-        else f"the first {NEAR_STEPS} steps must match exactly")
+        else f"the first {NEAR_STEPS} {rows_name} must match exactly")
     return Verdict(
         False,
         f"For {shows}: {what} leaves the reference at row {t}: got {show(got[t])}, expected "
